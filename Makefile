@@ -1,0 +1,60 @@
+# Qiyue: `make run` serves the app, `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export QIYUE_DATA_DIR ?= $(CURDIR)/var
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-sqlite test-postgres sysdeps lint messages bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+run: install
+	$(BIN)/qiyue migrate --noinput
+	$(BIN)/qiyue demo --if-empty
+	$(BIN)/qiyue serve --host $(HOST) --port $(PORT)
+
+# System packages the tests need: Debian's Chromium for the browser tests, gettext for catalogues.
+sysdeps:
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; \
+	  else echo "Install chromium and gettext (Debian: apt-get install chromium gettext)"; exit 1; fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+
+# The whole suite: lint, SQLite always; PostgreSQL too under CI=true or when DATABASE_URL is set.
+test: install sysdeps lint test-sqlite
+	@if [ "$${CI:-}" = "true" ] || [ -n "$${DATABASE_URL:-}" ]; then $(MAKE) --no-print-directory test-postgres; fi
+
+test-sqlite: install
+	env -u DATABASE_URL QIYUE_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider
+
+test-postgres: install
+	@url="$${DATABASE_URL:-$(PG_URL)}"; \
+	$(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=5).close()" "$$url" \
+	  || { echo "PostgreSQL is not reachable at $$url: the PostgreSQL run cannot be skipped."; exit 1; }; \
+	DATABASE_URL="$$url" QIYUE_TEST_DATABASE_NAME=qiyue_test_$$$$ QIYUE_DATA_DIR=$$(mktemp -d) \
+	  $(BIN)/pytest -p no:cacheprovider --create-db
+
+messages: install
+	cd qiyue && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --settings=config.settings --pythonpath=.. \
+	  && ../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=..
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,11 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("v1/", include("qiyue.accounts.api.urls")),
+    path("v1/", include("qiyue.customers.api.urls")),
+    path("v1/", include("qiyue.contracts.api.urls")),
+    path("v1/", include("qiyue.audit.api.urls")),
+]

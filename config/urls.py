@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", include("config.api_urls")),
+    path("", include("qiyue.accounts.urls")),
+    path("", include("qiyue.reports.urls")),
+    path("customers/", include("qiyue.customers.urls")),
+    path("contracts/", include("qiyue.contracts.urls")),
+    path("audit/", include("qiyue.audit.urls")),
+]

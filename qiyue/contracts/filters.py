@@ -1,0 +1,68 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from qiyue.accounts.models import Team, User
+from qiyue.customers.filters import tag_q
+from qiyue.customers.models import Customer
+
+from .models import Contract, Nature, SigningForm, Status, SubjectMatter
+
+
+class ContractFilter(django_filters.FilterSet):
+    """One FilterSet for the HTML list, the API, exports and (later) search."""
+
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=Status.choices)
+    nature = django_filters.MultipleChoiceFilter(label=_("nature"), choices=Nature.choices)
+    subject_matter = django_filters.MultipleChoiceFilter(label=_("subject matter"), choices=SubjectMatter.choices)
+    signing_form = django_filters.MultipleChoiceFilter(label=_("signing form"), choices=SigningForm.choices)
+    customer = django_filters.ModelChoiceFilter(label=_("customer"), queryset=Customer.objects.all())
+    owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.all())
+    team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
+    parent = django_filters.ModelChoiceFilter(label=_("framework agreement"), queryset=Contract.objects.all())
+    currency = django_filters.CharFilter(label=_("currency"), lookup_expr="iexact")
+    tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
+    signing_date_after = django_filters.DateFilter(label=_("signed from"), field_name="signing_date",
+                                                   lookup_expr="gte")
+    signing_date_before = django_filters.DateFilter(label=_("signed until"), field_name="signing_date",
+                                                    lookup_expr="lte")
+    effective_date_after = django_filters.DateFilter(label=_("effective from"), field_name="effective_date",
+                                                     lookup_expr="gte")
+    effective_date_before = django_filters.DateFilter(label=_("effective until"), field_name="effective_date",
+                                                      lookup_expr="lte")
+    expiry_date_after = django_filters.DateFilter(label=_("expires from"), field_name="expiry_date",
+                                                  lookup_expr="gte")
+    expiry_date_before = django_filters.DateFilter(label=_("expires until"), field_name="expiry_date",
+                                                   lookup_expr="lte")
+    amount_min = django_filters.NumberFilter(label=_("amount from"), field_name="amount", lookup_expr="gte")
+    amount_max = django_filters.NumberFilter(label=_("amount up to"), field_name="amount", lookup_expr="lte")
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(
+            ("created_at", "created_at"), ("number", "number"), ("title", "title"), ("amount", "amount"),
+            ("signing_date", "signing_date"), ("effective_date", "effective_date"),
+            ("expiry_date", "expiry_date"), ("status", "status"), ("customer__name", "customer"),
+        ),
+        field_labels={
+            "created_at": _("created at"), "number": _("contract number"), "title": _("title"),
+            "amount": _("amount"), "signing_date": _("signing date"), "effective_date": _("effective date"),
+            "expiry_date": _("expiry date"), "status": _("status"), "customer__name": _("customer"),
+        },
+    )
+
+    class Meta:
+        model = Contract
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__iexact=value) | Q(title__icontains=value) | Q(customer__name__icontains=value)
+            | Q(counterparty_signatory__icontains=value) | Q(our_entity__icontains=value)
+        )
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tag_q("tags", value.strip())) if value.strip() else queryset

@@ -1,0 +1,143 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qiyue.core.models import VersionedModel
+from qiyue.core.validators import validate_currency
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    SIGNED = "signed", _("Signed")
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    EXPIRED = "expired", _("Expired")
+    TERMINATED = "terminated", _("Terminated")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Nature(models.TextChoices):
+    SALES = "sales", _("Sales (买卖)")
+    PURCHASE = "purchase", _("Purchase")
+    SERVICE = "service", _("Service")
+    LEASE = "lease", _("Lease")
+    JOINT_VENTURE = "joint_venture", _("Joint venture")
+    LICENSING = "licensing", _("Licensing")
+    OTHER = "other", _("Other")
+
+
+class SubjectMatter(models.TextChoices):
+    MOVABLE = "movable", _("Movable property")
+    REAL_ESTATE = "real_estate", _("Real estate")
+    IP = "ip", _("Intellectual property")
+    SERVICES = "services", _("Services")
+    OTHER = "other", _("Other")
+
+
+class SigningForm(models.TextChoices):
+    WRITTEN = "written", _("Written")
+    ELECTRONIC = "electronic", _("Electronic")
+    ORAL = "oral", _("Oral")
+
+
+class SigningMethod(models.TextChoices):
+    E_SIGNATURE = "e_signature", _("Electronic signature")
+    WET_INK = "wet_ink", _("Wet-ink signature")
+    COMPANY_SEAL = "company_seal", _("Company seal (盖章)")
+
+
+class NumberSequence(models.Model):
+    """The last number handed out per rendered prefix; numbers are never reused."""
+
+    key = models.CharField(max_length=100, unique=True)
+    last = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.key}: {self.last}"
+
+
+class Contract(VersionedModel):
+    number = models.CharField(_("contract number"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="contracts")
+    our_entity = models.CharField(_("our signing entity"), max_length=200, blank=True)
+    counterparty_signatory = models.CharField(_("counterparty signatory"), max_length=100, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, default=Decimal("0.00"),
+                                 validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[validate_currency])
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2, default=Decimal("0.00"),
+                                   validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
+    signing_date = models.DateField(_("signing date"), null=True, blank=True)
+    effective_date = models.DateField(_("effective date"), null=True, blank=True)
+    expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
+    auto_renewal = models.BooleanField(_("renews automatically"), default=False)
+    notice_period_days = models.PositiveIntegerField(_("notice period (days)"), default=0,
+                                                     validators=[MaxValueValidator(3650)])
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+                              related_name="owned_contracts")
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="contracts")
+    tags = models.CharField(_("tags"), max_length=500, blank=True, help_text=_("Separate tags with commas."))
+    description = models.TextField(_("description"), max_length=10000, blank=True)
+    nature = models.CharField(_("nature"), max_length=20, choices=Nature.choices, default=Nature.SALES)
+    subject_matter = models.CharField(_("subject matter"), max_length=20, choices=SubjectMatter.choices,
+                                      default=SubjectMatter.MOVABLE)
+    signing_form = models.CharField(_("signing form"), max_length=20, choices=SigningForm.choices,
+                                    default=SigningForm.WRITTEN)
+    parent = models.ForeignKey("self", verbose_name=_("framework agreement"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="supplements",
+                               help_text=_("Set this when the contract is a supplement to a framework agreement."))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT,
+                              editable=False)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True, editable=False)
+    status_reason = models.CharField(_("reason"), max_length=1000, blank=True, editable=False)
+    signing_method = models.CharField(_("signing method"), max_length=20, choices=SigningMethod.choices,
+                                      blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "expiry_date"], name="contract_status_expiry"),
+            models.Index(fields=["customer", "-created_at"], name="contract_customer_created"),
+            models.Index(fields=["owner", "-created_at"], name="contract_owner_created"),
+            models.Index(fields=["team", "-created_at"], name="contract_team_created"),
+            models.Index(fields=["expiry_date"], name="contract_expiry"),
+            models.Index(fields=["signing_date"], name="contract_signing"),
+            models.Index(fields=["amount"], name="contract_amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]
+
+    def clean(self):
+        errors = {}
+        if self.effective_date and self.expiry_date and self.expiry_date < self.effective_date:
+            errors["expiry_date"] = ValidationError(
+                _("The expiry date cannot be before the effective date."), code="expiry_before_effective")
+        if self.parent_id is not None:
+            if self.pk is not None and self.parent_id == self.pk:
+                errors["parent"] = ValidationError(_("A contract cannot be its own framework agreement."),
+                                                   code="parent_self")
+            elif self.parent is not None and self.parent.customer_id != self.customer_id:
+                errors["parent"] = ValidationError(
+                    _("A supplement must belong to the same customer as its framework agreement."),
+                    code="parent_other_customer")
+            elif self.parent is not None and self.parent.parent_id is not None:
+                errors["parent"] = ValidationError(
+                    _("A supplement cannot itself be a framework agreement of another supplement."),
+                    code="parent_nested")
+        if errors:
+            raise ValidationError(errors)

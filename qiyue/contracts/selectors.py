@@ -1,0 +1,53 @@
+import datetime
+
+from django.db.models import Count, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from qiyue.core.permissions import visible
+
+from .filters import ContractFilter
+from .models import Contract, Status
+
+LIVE_STATUSES = (Status.SIGNED, Status.ACTIVE)
+
+
+def contract_queryset(*, user) -> QuerySet:
+    return visible(user, Contract.objects.select_related("customer", "owner", "team"))
+
+
+def contract_list(*, user, filters=None) -> QuerySet:
+    """Contracts `user` may see, narrowed by the shared ContractFilter."""
+    qs = contract_queryset(user=user)
+    return ContractFilter(filters or {}, queryset=qs).qs
+
+
+def contract_get(*, user, pk) -> Contract:
+    return get_object_or_404(contract_queryset(user=user).select_related("parent"), pk=pk)
+
+
+def contract_supplements(*, user, contract: Contract) -> QuerySet:
+    return contract_queryset(user=user).filter(parent=contract).order_by("created_at")
+
+
+def customer_contracts(*, user, customer_id: int) -> QuerySet:
+    return contract_queryset(user=user).filter(customer_id=customer_id).order_by("-created_at")
+
+
+def contract_status_counts(*, user) -> dict[str, int]:
+    rows = visible(user, Contract.objects.all()).values("status").annotate(n=Count("id")).order_by()
+    counts = {status: 0 for status in Status.values}
+    counts.update({r["status"]: r["n"] for r in rows})
+    return counts
+
+
+def contracts_expiring(*, user, days: int, today: datetime.date | None = None) -> QuerySet:
+    today = today or timezone.localdate()
+    return contract_queryset(user=user).filter(
+        status__in=LIVE_STATUSES, expiry_date__gte=today, expiry_date__lte=today + datetime.timedelta(days=days),
+    ).order_by("expiry_date")
+
+
+def contract_amount_totals(*, user) -> list[dict]:
+    return list(visible(user, Contract.objects.filter(status__in=LIVE_STATUSES))
+                .values("currency").annotate(total=Sum("amount"), n=Count("id")).order_by("-total"))

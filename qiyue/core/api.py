@@ -1,0 +1,106 @@
+"""API plumbing shared by every app: one error shape, pagination, version checks."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from .errors import ApplicationError, ErrorCode
+
+log = logging.getLogger(__name__)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _flatten(detail) -> tuple[dict, dict]:
+    """DRF error detail → ({field: [messages]}, {field: [codes]})."""
+    messages: dict = {}
+    codes: dict = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), item)
+        elif isinstance(value, list):
+            if all(isinstance(v, exceptions.ErrorDetail | str) for v in value):
+                messages.setdefault(prefix or "non_field_errors", []).extend(str(v) for v in value)
+                codes.setdefault(prefix or "non_field_errors", []).extend(
+                    getattr(v, "code", "invalid") for v in value)
+            else:
+                for index, item in enumerate(value):
+                    walk(f"{prefix}.{index}", item)
+        else:
+            messages.setdefault(prefix or "non_field_errors", []).append(str(value))
+            codes.setdefault(prefix or "non_field_errors", []).append(getattr(value, "code", "invalid"))
+
+    walk("", detail)
+    return messages, codes
+
+
+def error_body(code: str, message: str, fields: dict | None = None, field_codes: dict | None = None) -> dict:
+    return {"code": code, "message": message, "fields": fields or {}, "field_codes": field_codes or {}}
+
+
+def exception_handler(exc, context):
+    """Every API error as {"code", "message", "fields", "field_codes"}; never a 500 for bad input."""
+    if isinstance(exc, ApplicationError):
+        fields = {k: [str(m) for m in (v if isinstance(v, list | tuple) else [v])] for k, v in exc.fields.items()}
+        return Response(error_body(exc.code, exc.message, fields), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            detail=serializers.as_serializer_error(exc))
+    if isinstance(exc, Http404):
+        return Response(error_body(ErrorCode.NOT_FOUND, _("Not found.")), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    headers = {}
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.ValidationError):
+        fields, codes = _flatten(exc.detail)
+        body = error_body(ErrorCode.INVALID, _("Please correct the errors below."), fields, codes)
+    elif isinstance(exc, exceptions.ParseError):
+        body = error_body(ErrorCode.PARSE_ERROR, _("The request body is not valid JSON: %(detail)s")
+                          % {"detail": exc.detail})
+    else:
+        code = {
+            exceptions.NotFound: ErrorCode.NOT_FOUND,
+            exceptions.PermissionDenied: ErrorCode.PERMISSION_DENIED,
+            exceptions.NotAuthenticated: ErrorCode.NOT_AUTHENTICATED,
+            exceptions.AuthenticationFailed: ErrorCode.NOT_AUTHENTICATED,
+            exceptions.MethodNotAllowed: ErrorCode.METHOD_NOT_ALLOWED,
+            exceptions.UnsupportedMediaType: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            exceptions.Throttled: ErrorCode.THROTTLED,
+        }.get(type(exc), getattr(exc, "default_code", "error"))
+        body = error_body(str(code), str(exc.detail))
+    auth_header = None
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        view = context.get("view")
+        request = context.get("request")
+        if view is not None and request is not None:
+            auth_header = view.get_authenticate_header(request)
+    response = Response(body, status=exc.status_code, headers=headers)
+    if auth_header:
+        response["WWW-Authenticate"] = auth_header
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+    return response
+
+
+class VersionField(serializers.IntegerField):
+    """The optimistic-lock version a client read; a stale one gets 409 stale_version."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("help_text", "The version you read. A stale version is refused with 409 stale_version.")
+        super().__init__(**kwargs)

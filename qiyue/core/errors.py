@@ -1,0 +1,60 @@
+"""Application errors with stable codes.
+
+Services raise ApplicationError; views turn it into a form error or an HTTP status and the
+API returns {"code", "message", "fields"}. Tests assert on `code`, never on wording.
+"""
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ErrorCode(StrEnum):
+    INVALID = "invalid"
+    PARSE_ERROR = "parse_error"
+    NOT_FOUND = "not_found"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_AUTHENTICATED = "not_authenticated"
+    STALE_VERSION = "stale_version"
+    ILLEGAL_TRANSITION = "illegal_transition"
+    REASON_REQUIRED = "reason_required"
+    DUPLICATE_CUSTOMER = "duplicate_customer"
+    THROTTLED = "throttled"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    CONFLICT = "conflict"
+
+
+DEFAULT_STATUS = {
+    ErrorCode.INVALID: 400,
+    ErrorCode.PARSE_ERROR: 400,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.PERMISSION_DENIED: 403,
+    ErrorCode.NOT_AUTHENTICATED: 401,
+    ErrorCode.STALE_VERSION: 409,
+    ErrorCode.ILLEGAL_TRANSITION: 409,
+    ErrorCode.REASON_REQUIRED: 400,
+    ErrorCode.DUPLICATE_CUSTOMER: 400,
+    ErrorCode.CONFLICT: 409,
+}
+
+
+class ApplicationError(Exception):
+    def __init__(self, code: ErrorCode | str, message=None, *, fields: dict | None = None, status: int | None = None):
+        self.code = str(code)
+        self.message = str(message if message is not None else _("The request could not be completed."))
+        self.fields = fields or {}
+        self.status = status or DEFAULT_STATUS.get(code, 400)
+        super().__init__(self.message)
+
+
+def stale_version_error() -> ApplicationError:
+    return ApplicationError(
+        ErrorCode.STALE_VERSION,
+        _("Someone else changed this record after you opened it. Reload it and apply your change again."),
+        fields={"version": [str(_("This record was changed by someone else."))]},
+    )
+
+
+def permission_denied(message=None) -> ApplicationError:
+    return ApplicationError(ErrorCode.PERMISSION_DENIED, message or _("You do not have permission to do this."))

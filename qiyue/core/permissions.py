@@ -1,0 +1,72 @@
+"""Who sees and who edits customers and contracts: the one scoping rule of R9.1.
+
+- admin, legal, finance and auditor see every customer and contract;
+- manager and sales see what they own and what belongs to their team;
+- only admin, manager and sales write, and only within what they see;
+- the auditor reads everything and writes nothing.
+
+Every list, detail page, API endpoint, export and dashboard count goes through `visible`,
+so a user who may not see an object gets a 404 and never its data, its count or its row.
+"""
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from .errors import ApplicationError, ErrorCode
+from .roles import EDITOR_ROLES, SEE_ALL_ROLES, Role
+
+
+def _owner_or_team(user, prefix: str) -> Q:
+    q = Q(**{f"{prefix}owner_id": user.pk})
+    if user.team_id:
+        q |= Q(**{f"{prefix}team_id": user.team_id})
+    return q
+
+
+def visible(user, queryset: QuerySet, *, via: str = "") -> QuerySet:
+    """Restrict `queryset` to rows `user` may see. `via` is the path to the owning object,
+    e.g. "customer__" for contacts, so they follow their customer's visibility."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.role in SEE_ALL_ROLES:
+        return queryset
+    if user.role in (Role.MANAGER, Role.SALES):
+        return queryset.filter(_owner_or_team(user, via))
+    return queryset.none()
+
+
+def sees_all(user) -> bool:
+    return user.role in SEE_ALL_ROLES
+
+
+def can_edit(user, obj) -> bool:
+    """May `user` change `obj` (anything with owner and team)? Visibility is checked first by the caller."""
+    if not user.is_authenticated or not user.is_active or user.role not in EDITOR_ROLES:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return obj.owner_id == user.pk or (user.team_id is not None and obj.team_id == user.team_id)
+
+
+def can_create(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role in EDITOR_ROLES
+
+
+def can_read_audit_log(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role in (Role.ADMIN, Role.AUDITOR)
+
+
+def can_manage_users(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.ADMIN
+
+
+def check_assignment(actor, owner, team) -> None:
+    """Sales and managers assign records only within their own team (or to themselves)."""
+    if actor.role == Role.ADMIN or owner is None:
+        return
+    if owner.pk != actor.pk and (actor.team_id is None or owner.team_id != actor.team_id):
+        raise ApplicationError(ErrorCode.INVALID, _("You can only assign records to yourself or your team."),
+                               fields={"owner": [_("Choose yourself or a member of your team.")]})
+    if team is not None and team.pk != actor.team_id:
+        raise ApplicationError(ErrorCode.INVALID, _("You can only assign records to your own team."),
+                               fields={"team": [_("Choose your own team.")]})

@@ -1,0 +1,69 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from qiyue.accounts.models import Team, User
+from qiyue.core.text import normalize_company_name
+
+from .models import Communication, Contact, Customer, CustomerLevel, Industry
+
+
+def tag_q(field: str, tag: str) -> Q:
+    return (Q(**{field: tag}) | Q(**{f"{field}__startswith": f"{tag},"})
+            | Q(**{f"{field}__endswith": f",{tag}"}) | Q(**{f"{field}__contains": f",{tag},"}))
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    industry = django_filters.ChoiceFilter(label=_("industry"), choices=Industry.choices)
+    level = django_filters.ChoiceFilter(label=_("level"), choices=CustomerLevel.choices)
+    owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.filter(is_active=True))
+    team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
+    tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
+    ordering = django_filters.OrderingFilter(
+        label=_("Sort by"),
+        fields=(("name", "name"), ("created_at", "created_at"), ("level", "level"), ("industry", "industry")),
+        field_labels={"name": _("name"), "created_at": _("created at"), "level": _("level"),
+                      "industry": _("industry")},
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["q", "industry", "level", "owner", "team", "tag"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        key = normalize_company_name(value)
+        q = Q(name__icontains=value) | Q(credit_code=value.upper())
+        if key:
+            q |= Q(name_normalized__contains=key)
+        return queryset.filter(q)
+
+    def filter_tag(self, queryset, name, value):
+        return queryset.filter(tag_q("tags", value.strip())) if value.strip() else queryset
+
+
+class ContactFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    q = django_filters.CharFilter(method="filter_q")
+
+    class Meta:
+        model = Contact
+        fields = ["customer", "q"]
+
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(phone__icontains=value) | Q(email__icontains=value))
+
+
+class CommunicationFilter(django_filters.FilterSet):
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    contract = django_filters.NumberFilter(field_name="contract_id")
+    channel = django_filters.ChoiceFilter(choices=Communication.Channel.choices)
+    occurred_after = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
+    occurred_before = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
+
+    class Meta:
+        model = Communication
+        fields = ["customer", "contract", "channel"]

@@ -1,0 +1,109 @@
+from django.conf import settings
+from django.core.validators import validate_email
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from qiyue.core.models import TimeStampedModel, VersionedModel
+from qiyue.core.validators import validate_credit_code
+
+
+class Industry(models.TextChoices):
+    MANUFACTURING = "manufacturing", _("Manufacturing")
+    IT = "it", _("Information technology")
+    FINANCE = "finance", _("Finance")
+    RETAIL = "retail", _("Retail and wholesale")
+    CONSTRUCTION = "construction", _("Construction and real estate")
+    HEALTHCARE = "healthcare", _("Healthcare")
+    EDUCATION = "education", _("Education")
+    ENERGY = "energy", _("Energy")
+    LOGISTICS = "logistics", _("Logistics")
+    GOVERNMENT = "government", _("Government and public sector")
+    OTHER = "other", _("Other")
+
+
+class CustomerLevel(models.TextChoices):
+    STRATEGIC = "strategic", _("Strategic")
+    KEY = "key", _("Key")
+    REGULAR = "regular", _("Regular")
+    SMALL = "small", _("Small")
+
+
+class Customer(VersionedModel):
+    name = models.CharField(_("name"), max_length=200)
+    name_normalized = models.CharField(_("normalised name"), max_length=200, db_index=True, editable=False)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, null=True, blank=True, unique=True,
+        validators=[validate_credit_code],
+        help_text=_("18 characters (GB 32100-2015). Leave empty for foreign companies and individuals."),
+    )
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, default=Industry.OTHER)
+    level = models.CharField(_("level"), max_length=20, choices=CustomerLevel.choices, default=CustomerLevel.REGULAR)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT,
+                              related_name="owned_customers")
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="customers")
+    tags = models.CharField(_("tags"), max_length=500, blank=True, help_text=_("Separate tags with commas."))
+    notes = models.TextField(_("notes"), max_length=5000, blank=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["owner", "name"], name="customer_owner_name"),
+            models.Index(fields=["team", "name"], name="customer_team_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t for t in self.tags.split(",") if t]
+
+
+class Contact(TimeStampedModel):
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
+                                 related_name="contacts")
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True, validators=[validate_email])
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Communication(TimeStampedModel):
+    class Channel(models.TextChoices):
+        MEETING = "meeting", _("Meeting")
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("E-mail")
+        WECHAT = "wechat", _("WeChat")
+        VISIT = "visit", _("Visit")
+        OTHER = "other", _("Other")
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE,
+                                 related_name="communications")
+    contract = models.ForeignKey("contracts.Contract", verbose_name=_("contract"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="communications")
+    occurred_on = models.DateField(_("date"))
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.MEETING)
+    summary = models.TextField(_("summary"), max_length=5000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT,
+                               related_name="communications")
+
+    class Meta:
+        verbose_name = _("communication")
+        verbose_name_plural = _("communications")
+        ordering = ["-occurred_on", "-id"]
+
+    def __str__(self):
+        return f"{self.occurred_on} {self.get_channel_display()}"

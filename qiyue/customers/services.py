@@ -1,0 +1,136 @@
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from qiyue.audit.services import audit_record
+from qiyue.core import permissions
+from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
+from qiyue.core.services import model_update, snapshot
+from qiyue.core.text import normalize_company_name, split_tags
+from qiyue.core.validators import normalize_credit_code
+
+from .models import Communication, Contact, Customer
+from .selectors import customer_duplicates
+
+CUSTOMER_FIELDS = ("name", "credit_code", "industry", "level", "address", "owner", "team", "tags", "notes")
+CONTACT_FIELDS = ("name", "title", "phone", "email", "is_primary")
+COMMUNICATION_FIELDS = ("occurred_on", "channel", "summary", "contract")
+
+
+def _clean_customer_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    data = dict(data)
+    if "name" in data:
+        data["name"] = (data["name"] or "").strip()
+    if "credit_code" in data:
+        data["credit_code"] = normalize_credit_code(data["credit_code"]) or None
+    if "tags" in data:
+        data["tags"] = ",".join(split_tags(data["tags"]))
+    return data
+
+
+def _check_duplicates(customer: Customer, confirm_duplicate: bool) -> None:
+    if confirm_duplicate:
+        return
+    dupes = customer_duplicates(name=customer.name, exclude_pk=customer.pk)
+    if dupes:
+        names = "、".join(c.name for c in dupes[:3])
+        raise ApplicationError(
+            ErrorCode.DUPLICATE_CUSTOMER,
+            _("A customer with a very similar name already exists: %(names)s. Confirm to save anyway.")
+            % {"names": names},
+            fields={"name": [_("Similar to an existing customer: %(names)s") % {"names": names}]},
+        )
+
+
+@transaction.atomic
+def customer_create(*, actor, data: Mapping[str, Any], confirm_duplicate: bool = False) -> Customer:
+    if not permissions.can_create(actor):
+        raise permission_denied()
+    data = _clean_customer_data(data)
+    data.setdefault("owner", actor)
+    data.setdefault("team", actor.team if data["owner"] == actor else data["owner"].team)
+    permissions.check_assignment(actor, data["owner"], data.get("team"))
+    customer = Customer(**{k: v for k, v in data.items() if k in CUSTOMER_FIELDS})
+    customer.name_normalized = normalize_company_name(customer.name)
+    customer.full_clean()
+    _check_duplicates(customer, confirm_duplicate)
+    customer.save()
+    audit_record(actor=actor, action="customer.created", target=customer, changes=snapshot(customer, CUSTOMER_FIELDS))
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor, customer: Customer, data: Mapping[str, Any], expected_version: int | None,
+                    confirm_duplicate: bool = False) -> Customer:
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if not permissions.can_edit(actor, customer):
+        raise permission_denied()
+    if expected_version is not None and expected_version != customer.version:
+        raise stale_version_error()
+    data = _clean_customer_data(data)
+    old_name = customer.name
+    changes = model_update(instance=customer, fields=CUSTOMER_FIELDS, data=data)
+    if not changes:
+        return customer
+    if "owner" in changes or "team" in changes:
+        permissions.check_assignment(actor, customer.owner, customer.team)
+    customer.name_normalized = normalize_company_name(customer.name)
+    customer.full_clean()
+    if customer.name != old_name:
+        _check_duplicates(customer, confirm_duplicate)
+    customer.version += 1
+    customer.save()
+    audit_record(actor=actor, action="customer.updated", target=customer, changes=changes)
+    return customer
+
+
+def _require_edit(actor, customer: Customer) -> None:
+    if not permissions.can_edit(actor, customer):
+        raise permission_denied()
+
+
+@transaction.atomic
+def contact_create(*, actor, customer: Customer, data: Mapping[str, Any]) -> Contact:
+    _require_edit(actor, customer)
+    contact = Contact(customer=customer, **{k: v for k, v in data.items() if k in CONTACT_FIELDS})
+    contact.full_clean()
+    contact.save()
+    audit_record(actor=actor, action="contact.created", target=contact, changes=snapshot(contact, CONTACT_FIELDS))
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor, contact: Contact, data: Mapping[str, Any]) -> Contact:
+    contact = Contact.objects.select_for_update().select_related("customer").get(pk=contact.pk)
+    _require_edit(actor, contact.customer)
+    changes = model_update(instance=contact, fields=CONTACT_FIELDS, data=data)
+    if changes:
+        contact.full_clean()
+        contact.save()
+        audit_record(actor=actor, action="contact.updated", target=contact, changes=changes)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor, contact: Contact) -> None:
+    _require_edit(actor, contact.customer)
+    changes = {k: [v[1], None] for k, v in snapshot(contact, CONTACT_FIELDS).items()}
+    audit_record(actor=actor, action="contact.deleted", target=contact, changes=changes)
+    contact.delete()
+
+
+@transaction.atomic
+def communication_create(*, actor, customer: Customer, data: Mapping[str, Any]) -> Communication:
+    _require_edit(actor, customer)
+    record = Communication(customer=customer, author=actor,
+                           **{k: v for k, v in data.items() if k in COMMUNICATION_FIELDS})
+    record.full_clean()
+    if record.contract_id is not None and record.contract.customer_id != customer.pk:
+        raise ApplicationError(ErrorCode.INVALID, _("The contract belongs to another customer."),
+                               fields={"contract": [_("Choose a contract of this customer.")]})
+    record.save()
+    audit_record(actor=actor, action="communication.created", target=record,
+                 changes=snapshot(record, COMMUNICATION_FIELDS))
+    return record
