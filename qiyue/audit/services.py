@@ -35,9 +35,16 @@ def audit_record(
     kind: str = AuditEvent.Kind.CHANGE,
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction (so it commits or rolls
-    back with the change it describes)."""
+    back with the change it describes). `target` is a model instance, or for an event about
+    many rows (an export) a `(model, label)` pair."""
     ctx = context.current.get()
-    contract_id, customer_id = _related_ids(target)
+    if isinstance(target, tuple):
+        model, label = target
+        target_type, target_id, target_label = model._meta.label_lower, "*", label
+        contract_id = customer_id = None
+    else:
+        target_type, target_id, target_label = target._meta.label_lower, str(target.pk), str(target)
+        contract_id, customer_id = _related_ids(target)
     with transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "mac").first()
@@ -50,9 +57,9 @@ def audit_record(
             actor_id=getattr(actor, "pk", None),
             actor_name=(str(actor) if actor is not None else "system")[:150],
             actor_role=getattr(actor, "role", "") or "",
-            target_type=target._meta.label_lower,
-            target_id=str(target.pk),
-            target_label=str(target)[:300],
+            target_type=target_type,
+            target_id=target_id,
+            target_label=target_label[:300],
             contract_id=contract_id,
             customer_id=customer_id,
             changes=changes or {},
@@ -65,5 +72,5 @@ def audit_record(
 
 
 def access_record(*, actor, target, action: str) -> AuditEvent:
-    """Record that `actor` viewed or downloaded `target` (R9.2)."""
+    """Record that `actor` viewed, downloaded or exported `target` (R9.2)."""
     return audit_record(actor=actor, action=action, target=target, kind=AuditEvent.Kind.ACCESS)
