@@ -64,7 +64,7 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
 
 
 def _lock(contract: Contract) -> Contract:
-    return Contract.objects.select_for_update().select_related("customer", "owner", "team").get(pk=contract.pk)
+    return Contract.objects.select_for_update(of=("self",)).select_related("customer", "owner", "team").get(pk=contract.pk)
 
 
 @transaction.atomic

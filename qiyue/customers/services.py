@@ -103,7 +103,7 @@ def contact_create(*, actor, customer: Customer, data: Mapping[str, Any]) -> Con
 
 @transaction.atomic
 def contact_update(*, actor, contact: Contact, data: Mapping[str, Any]) -> Contact:
-    contact = Contact.objects.select_for_update().select_related("customer").get(pk=contact.pk)
+    contact = Contact.objects.select_for_update(of=("self",)).select_related("customer").get(pk=contact.pk)
     _require_edit(actor, contact.customer)
     changes = model_update(instance=contact, fields=CONTACT_FIELDS, data=data)
     if changes:

@@ -1,0 +1,134 @@
+"""The lifecycle table, pair by pair: every legal change works, every other is refused and changes nothing."""
+
+import datetime
+import itertools
+
+import pytest
+
+from qiyue.audit.models import AuditEvent
+from qiyue.contracts.models import Contract, Status
+from qiyue.contracts.services import contract_transition
+from qiyue.contracts.transitions import TRANSITIONS, allowed_pairs
+from qiyue.core.errors import ApplicationError
+from qiyue.core.testing import factories
+
+EXPECTED_PAIRS = {
+    ("draft", "in_review"), ("in_review", "draft"), ("in_review", "approved"), ("approved", "signed"),
+    ("signed", "active"), ("active", "completed"), ("active", "expired"), ("active", "terminated"),
+    ("signed", "terminated"), ("draft", "cancelled"),
+}
+
+
+def test_table_is_exactly_the_documented_lifecycle():
+    assert allowed_pairs() == EXPECTED_PAIRS
+
+
+def _arguments(name):
+    kwargs = {"reason": "测试原因"}
+    if TRANSITIONS[name].needs_signing:
+        kwargs.update(signing_method="company_seal", signing_date=datetime.date(2026, 3, 1))
+    return kwargs
+
+
+def _contract_in(status, owner):
+    contract = factories.make_contract(owner)
+    Contract.objects.filter(pk=contract.pk).update(status=status)
+    contract.refresh_from_db()
+    return contract
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("status", "name"), list(itertools.product(Status.values, TRANSITIONS)))
+def test_every_status_and_action(users, status, name):
+    admin = users["admin"]
+    contract = _contract_in(status, users["sales"])
+    events_before = AuditEvent.objects.count()
+    transition = TRANSITIONS[name]
+    if status in transition.sources:
+        result = contract_transition(actor=admin, contract=contract, name=name, **_arguments(name))
+        assert result.status == transition.target
+        assert result.version == contract.version + 1
+        event = AuditEvent.objects.order_by("-seq").first()
+        assert AuditEvent.objects.count() == events_before + 1
+        assert event.action == f"contract.{name}"
+        assert event.changes["status"] == [status, transition.target]
+    else:
+        with pytest.raises(ApplicationError) as exc:
+            contract_transition(actor=admin, contract=contract, name=name, **_arguments(name))
+        assert exc.value.code == "illegal_transition"
+        contract.refresh_from_db()
+        assert contract.status == status
+        assert AuditEvent.objects.count() == events_before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", [n for n, t in TRANSITIONS.items() if t.reason_required])
+def test_reason_is_required(users, name):
+    source = sorted(TRANSITIONS[name].sources)[0]
+    contract = _contract_in(source, users["sales"])
+    with pytest.raises(ApplicationError) as exc:
+        contract_transition(actor=users["admin"], contract=contract, name=name, reason="   ")
+    assert exc.value.code == "reason_required"
+    contract.refresh_from_db()
+    assert contract.status == source
+
+
+@pytest.mark.django_db
+def test_signing_records_method_and_date(users):
+    contract = _contract_in(Status.APPROVED, users["sales"])
+    with pytest.raises(ApplicationError) as exc:
+        contract_transition(actor=users["sales"], contract=contract, name="sign")
+    assert set(exc.value.fields) == {"signing_method", "signing_date"}
+    with pytest.raises(ApplicationError) as exc:
+        contract_transition(actor=users["sales"], contract=contract, name="sign", signing_method="wet_ink",
+                            signing_date=datetime.date.today() + datetime.timedelta(days=3))
+    assert "signing_date" in exc.value.fields
+    signed = contract_transition(actor=users["sales"], contract=contract, name="sign", signing_method="e_signature",
+                                 signing_date=datetime.date(2026, 2, 1))
+    assert (signed.status, signed.signing_method, signed.signing_date) == (
+        "signed", "e_signature", datetime.date(2026, 2, 1))
+
+
+# Who may take which action on a contract owned by sales in team A.
+ROLE_MATRIX = {
+    "submit": {"admin", "manager", "sales", "sales2"},
+    "approve": {"admin", "manager", "legal"},
+    "return": {"admin", "manager", "legal"},
+    "sign": {"admin", "manager", "sales", "sales2"},
+    "terminate": {"admin", "manager", "legal"},
+    "cancel": {"admin", "manager", "sales", "sales2"},
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(ROLE_MATRIX))
+def test_role_checks(users, name):
+    source = sorted(TRANSITIONS[name].sources)[0]
+    for key, user in users.items():
+        contract = _contract_in(source, users["sales"])
+        if key in ROLE_MATRIX[name]:
+            assert contract_transition(actor=user, contract=contract, name=name, **_arguments(name)).status \
+                == TRANSITIONS[name].target, key
+        else:
+            with pytest.raises(ApplicationError) as exc:
+                contract_transition(actor=user, contract=contract, name=name, **_arguments(name))
+            assert exc.value.code == "permission_denied", key
+            contract.refresh_from_db()
+            assert contract.status == source
+
+
+@pytest.mark.django_db
+def test_unknown_action_is_refused(users):
+    contract = factories.make_contract(users["sales"])
+    with pytest.raises(ApplicationError) as exc:
+        contract_transition(actor=users["admin"], contract=contract, name="publish")
+    assert exc.value.code == "illegal_transition"
+
+
+@pytest.mark.django_db
+def test_stale_version_refuses_transition(users):
+    contract = factories.make_contract(users["sales"])
+    contract_transition(actor=users["sales"], contract=contract, name="submit", expected_version=1)
+    with pytest.raises(ApplicationError) as exc:
+        contract_transition(actor=users["legal"], contract=contract, name="approve", expected_version=1)
+    assert exc.value.code == "stale_version"
