@@ -1,16 +1,54 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
+
+from qiyue.audit.services import audit_record
+from qiyue.core.services import audit_value
 
 from .models import Team, User
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """Writes made in the Django admin (admins only) land in the audit log like any other."""
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            before = {}
+            if change:
+                old = type(obj).objects.get(pk=obj.pk)
+                before = {name: audit_value(getattr(old, name, None)) for name in form.changed_data}
+            super().save_model(request, obj, form, change)
+            changes = {name: [before.get(name), audit_value(getattr(obj, name, None))]
+                       for name in form.changed_data if name not in ("password", "password1", "password2")}
+            if {"password", "password1", "password2"} & set(form.changed_data):
+                changes["password"] = ["***", "***"]
+            label = obj._meta.model_name
+            audit_record(actor=request.user, action=f"{label}.{'updated' if change else 'created'}", target=obj,
+                         changes=changes)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_record(actor=request.user, action=f"{obj._meta.model_name}.deleted", target=obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ("username", "display_name", "role", "team", "is_active", "last_login")
     list_filter = ("role", "team", "is_active")
-    fieldsets = BaseUserAdmin.fieldsets + ((None, {"fields": ("display_name", "role", "team")}),)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Profile", {"fields": ("display_name", "first_name", "last_name", "email")}),
+        ("Access", {"fields": ("role", "team", "is_active")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    readonly_fields = ("last_login", "date_joined")
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AuditedAdmin):
     list_display = ("name", "created_at")

@@ -1,0 +1,30 @@
+import pytest
+
+from qiyue.accounts.models import User
+from qiyue.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_admin_changes_to_users_are_audited(client, users):
+    client.force_login(users["admin"])
+    target = users["sales"]
+    url = f"/admin/accounts/user/{target.pk}/change/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {
+        "username": target.username, "display_name": "新名字", "first_name": "", "last_name": "", "email": "",
+        "role": "manager", "team": target.team_id, "is_active": "on",
+    })
+    assert response.status_code == 302, response.content[:2000]
+    target.refresh_from_db()
+    assert target.role == "manager"
+    event = AuditEvent.objects.order_by("-seq").first()
+    assert event.action == "user.updated" and event.actor_id == users["admin"].pk
+    assert event.changes["role"] == ["sales", "manager"]
+
+
+@pytest.mark.parametrize("role", ["manager", "sales", "legal", "finance", "auditor"])
+def test_only_admins_reach_the_admin_site(client, users, role):
+    client.force_login(users[role])
+    assert client.get("/admin/accounts/user/").status_code == 302  # to the admin login
+    assert User.objects.count() == len(users)
