@@ -49,9 +49,10 @@ test-postgres: install
 	DATABASE_URL="$$url" QIYUE_TEST_DATABASE_NAME=qiyue_test_$$$$ QIYUE_DATA_DIR=$$(mktemp -d) \
 	  $(BIN)/pytest -p no:cacheprovider --create-db
 
-messages: install
-	cd qiyue && ../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --settings=config.settings --pythonpath=.. \
-	  && ../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=..
+messages: install sysdeps
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=bench \
+	  --ignore='*/tests/*' --ignore='qiyue/static/*'
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 bench: install
 	$(BIN)/python bench/run.py

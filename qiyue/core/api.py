@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
@@ -11,6 +12,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from .errors import ApplicationError, ErrorCode
+from .permissions import visible
+from .text import split_tags
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +57,16 @@ def exception_handler(exc, context):
     """Every API error as {"code", "message", "fields", "field_codes"}; never a 500 for bad input."""
     if isinstance(exc, ApplicationError):
         fields = {k: [str(m) for m in (v if isinstance(v, list | tuple) else [v])] for k, v in exc.fields.items()}
-        return Response(error_body(exc.code, exc.message, fields), status=exc.status)
+        # A service's field errors carry the error's own code, so clients can branch on field_codes too.
+        codes = {k: [exc.code] * len(v) for k, v in fields.items()}
+        return Response(error_body(exc.code, exc.message, fields, codes), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             detail=serializers.as_serializer_error(exc))
+    if isinstance(exc, IntegrityError):
+        # Two writers raced past validation (e.g. the same new number at once): the database said no.
+        return Response(error_body(ErrorCode.CONFLICT, _("This conflicts with a change saved at the same moment. "
+                                                         "Reload and try again.")), status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         return Response(error_body(ErrorCode.NOT_FOUND, _("Not found.")), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
@@ -104,3 +113,52 @@ class VersionField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("help_text", "The version you read. A stale version is refused with 409 stale_version.")
         super().__init__(**kwargs)
+
+
+class TagsField(serializers.ListField):
+    """Tags as a list of strings; a comma-separated string is accepted on input too."""
+
+    child = serializers.CharField(max_length=50)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = split_tags(data)
+        return split_tags(super().to_internal_value(data))
+
+    def to_representation(self, data):
+        return split_tags(data.split(",")) if isinstance(data, str) else super().to_representation(data)
+
+
+class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference by id to a row the requesting user may see; anything else "does not exist"."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return visible(getattr(request, "user", None), super().get_queryset())
+
+
+def require_version(data: dict) -> int:
+    """Pop the optimistic-lock `version` an update must carry (PATCH included)."""
+    version = data.pop("version", None)
+    if version is None:
+        raise exceptions.ValidationError({"version": [_("This field is required.")]}, code="required")
+    return version
+
+
+class ServiceViewMixin:
+    """For viewsets whose writes are services: validate an input serializer, call the service,
+    render the result with `output_serializer` re-read through `get_queryset()`.
+    (A mixin, not a GenericViewSet subclass: this module is DRF's pagination setting, and
+    importing rest_framework.viewsets here would be circular.)"""
+
+    output_serializer: type[serializers.BaseSerializer]
+
+    def validated(self, serializer_class, data, **kwargs) -> dict:
+        serializer = serializer_class(data=data, context=self.get_serializer_context(), **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def output(self, obj) -> dict:
+        # Re-read through the selector so the output carries related names the user may see.
+        fresh = self.get_queryset().get(pk=obj.pk)
+        return self.output_serializer(fresh, context=self.get_serializer_context()).data

@@ -1,0 +1,90 @@
+"""Input and output shapes of the contract API. Inputs validate types, lengths, enums and
+decimals; the services check permissions, model rules and uniqueness."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from qiyue.accounts.models import Team, User
+from qiyue.core.api import TagsField, VersionField, VisiblePrimaryKeyRelatedField
+from qiyue.customers.models import Customer
+
+from ..models import Contract, SigningMethod
+from ..services import available_transitions
+from ..transitions import TRANSITIONS
+
+
+class ContractInput(serializers.ModelSerializer):
+    # Empty number: the next one from the configured pattern. Uniqueness is the service's check.
+    number = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    customer = VisiblePrimaryKeyRelatedField(queryset=Customer.objects.all())
+    parent = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.all(), required=False, allow_null=True)
+    owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    tags = TagsField(required=False)
+
+    class Meta:
+        model = Contract
+        fields = ["number", "title", "customer", "our_entity", "counterparty_signatory", "amount", "currency",
+                  "tax_rate", "signing_date", "effective_date", "expiry_date", "auto_renewal",
+                  "notice_period_days", "owner", "team", "tags", "description", "nature", "subject_matter",
+                  "signing_form", "parent"]
+
+
+class ContractUpdateInput(ContractInput):
+    version = VersionField()
+
+    class Meta(ContractInput.Meta):
+        fields = [*ContractInput.Meta.fields, "version"]
+
+
+class ContractOutput(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    owner_name = serializers.CharField(source="owner.__str__", read_only=True)
+    team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
+    parent_number = serializers.CharField(source="parent.number", read_only=True, allow_null=True,
+                                          default=None)
+    supplements = serializers.SerializerMethodField()
+    tags = TagsField(read_only=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    nature_display = serializers.CharField(source="get_nature_display", read_only=True)
+    subject_matter_display = serializers.CharField(source="get_subject_matter_display", read_only=True)
+    signing_form_display = serializers.CharField(source="get_signing_form_display", read_only=True)
+    available_transitions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id", "number", "title", "customer", "customer_name", "our_entity", "counterparty_signatory",
+            "amount", "currency", "tax_rate", "signing_date", "effective_date", "expiry_date", "auto_renewal",
+            "notice_period_days", "owner", "owner_name", "team", "team_name", "tags", "description",
+            "nature", "nature_display", "subject_matter", "subject_matter_display", "signing_form",
+            "signing_form_display", "parent", "parent_number", "supplements", "status", "status_display",
+            "status_reason", "status_changed_at", "signing_method", "available_transitions", "version",
+            "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_supplements(self, contract: Contract) -> list[int]:
+        # The view prefetches only the supplements the requesting user may see.
+        return [s.pk for s in contract.supplements.all()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=list(TRANSITIONS))))
+    def get_available_transitions(self, contract: Contract) -> list[str]:
+        request = self.context.get("request")
+        if request is None:
+            return []
+        return [t.name for t in available_transitions(request.user, contract)]
+
+
+class TransitionInput(serializers.Serializer):
+    version = VersionField(required=False)
+
+
+class ReasonTransitionInput(TransitionInput):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class SignTransitionInput(TransitionInput):
+    signing_method = serializers.ChoiceField(choices=SigningMethod.choices)
+    signing_date = serializers.DateField()

@@ -1,0 +1,120 @@
+"""Contract API: CRUD plus one POST endpoint per status transition. Thin: load through the
+selector (invisible rows are 404), validate the input, call one service, render the output."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from qiyue.audit.services import access_record
+from qiyue.core import permissions
+from qiyue.core.api import ServiceViewMixin, require_version
+from qiyue.core.errors import permission_denied
+
+from .. import services
+from ..filters import ContractFilter
+from ..models import Contract
+from ..selectors import contract_queryset
+from ..transitions import TRANSITIONS
+from .serializers import (
+    ContractInput,
+    ContractOutput,
+    ContractUpdateInput,
+    ReasonTransitionInput,
+    SignTransitionInput,
+    TransitionInput,
+)
+
+ERRORS = {400: OpenApiResponse(description="Invalid input: {code, message, fields, field_codes}"),
+          403: OpenApiResponse(description="permission_denied"),
+          404: OpenApiResponse(description="not_found")}
+WRITE_ERRORS = {**ERRORS, 409: OpenApiResponse(description="stale_version or illegal_transition")}
+
+
+def _transition_input(name: str) -> type[TransitionInput]:
+    transition = TRANSITIONS[name]
+    if transition.needs_signing:
+        return SignTransitionInput
+    return ReasonTransitionInput if transition.reason_required or name == "approve" else TransitionInput
+
+
+def _transition_endpoint(name: str, attr: str):
+    """POST /contracts/{id}/<name>/: the transition service with its small input serializer."""
+    input_serializer = _transition_input(name)
+
+    def endpoint(self, request, pk=None):
+        contract = self.get_object()
+        data = self.validated(input_serializer, request.data)
+        contract = services.contract_transition(
+            actor=request.user, contract=contract, name=name, reason=data.get("reason", ""),
+            signing_method=data.get("signing_method", ""), signing_date=data.get("signing_date"),
+            expected_version=data.get("version"),
+        )
+        return Response(self.output(contract))
+
+    endpoint.__name__ = attr
+    endpoint = action(detail=True, methods=["post"], url_path=name, url_name=name)(endpoint)
+    return extend_schema(
+        operation_id=f"contracts_{name}",
+        summary=str(TRANSITIONS[name].label),
+        description=f"Status transition “{name}”. Refused with 409 illegal_transition from any other status.",
+        request=input_serializer, responses={200: ContractOutput, **WRITE_ERRORS},
+    )(endpoint)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Contracts the user may see, filtered and sorted (`ordering`)"),
+    retrieve=extend_schema(summary="One contract (records an access event)",
+                           responses={200: ContractOutput, **ERRORS}),
+    create=extend_schema(request=ContractInput, responses={201: ContractOutput, **ERRORS}),
+    update=extend_schema(request=ContractUpdateInput, responses={200: ContractOutput, **WRITE_ERRORS}),
+    partial_update=extend_schema(request=ContractUpdateInput,
+                                 responses={200: ContractOutput, **WRITE_ERRORS}),
+)
+class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = output_serializer = ContractOutput
+    filterset_class = ContractFilter
+    queryset = Contract.objects.none()  # the real rows come from the selector
+
+    def get_queryset(self):
+        user = self.request.user
+        # Supplement ids, but only those this user may see.
+        visible_supplements = permissions.visible(user, Contract.objects.only("id", "parent")).order_by(
+            "created_at", "id")
+        supplements = Prefetch("supplements", queryset=visible_supplements)
+        return contract_queryset(user=user).select_related("parent").prefetch_related(supplements)
+
+    def retrieve(self, request, *args, **kwargs):
+        contract = self.get_object()
+        access_record(actor=request.user, target=contract, action="contract.viewed")
+        return Response(self.output(contract))
+
+    def create(self, request):
+        if not permissions.can_create(request.user):
+            raise permission_denied()
+        data = self.validated(ContractInput, request.data)
+        contract = services.contract_create(actor=request.user, data=data)
+        return Response(self.output(contract), status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        contract = self.get_object()
+        if not permissions.can_edit(request.user, contract):
+            raise permission_denied()
+        data = self.validated(ContractUpdateInput, request.data, partial=partial)
+        contract = services.contract_update(actor=request.user, contract=contract, data=data,
+                                            expected_version=require_version(data))
+        return Response(self.output(contract))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    submit = _transition_endpoint("submit", "submit")
+    return_ = _transition_endpoint("return", "return_")
+    approve = _transition_endpoint("approve", "approve")
+    sign = _transition_endpoint("sign", "sign")
+    activate = _transition_endpoint("activate", "activate")
+    complete = _transition_endpoint("complete", "complete")
+    expire = _transition_endpoint("expire", "expire")
+    terminate = _transition_endpoint("terminate", "terminate")
+    cancel = _transition_endpoint("cancel", "cancel")
