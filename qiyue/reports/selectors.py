@@ -1,0 +1,82 @@
+"""Dashboard numbers (R9.1 scoping: every count goes through `visible`).
+
+`dashboard_summary` runs a fixed number of queries whatever the data size: one per panel.
+"""
+
+import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from qiyue.contracts.models import Contract, Status
+from qiyue.contracts.selectors import (
+    LIVE_STATUSES,
+    contract_amount_totals,
+    contract_queryset,
+    contract_status_counts,
+)
+from qiyue.contracts.transitions import TRANSITIONS
+from qiyue.core.permissions import visible
+
+EXPIRY_WINDOWS = (30, 60, 90)
+LIST_LIMIT = 8
+
+
+def _expiring_q(today: datetime.date, days: int) -> Q:
+    return Q(status__in=LIVE_STATUSES, expiry_date__gte=today,
+             expiry_date__lte=today + datetime.timedelta(days=days))
+
+
+def may_approve(user) -> bool:
+    """Legal, managers and admins approve contracts in review (managers only their team's,
+    which `visible` already enforces)."""
+    return user.role in TRANSITIONS["approve"].roles
+
+
+def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
+    today = today or timezone.localdate()
+    base = visible(user, Contract.objects.all())
+    rows = contract_queryset(user=user)
+
+    status_counts = contract_status_counts(user=user)
+    by_status = [{"status": value, "label": label, "count": status_counts.get(value, 0)}
+                 for value, label in Status.choices]
+
+    # One query for the expiry buckets and the "my open items" counts.
+    approver = may_approve(user)
+    aggregates = {f"expiring_{d}": Count("id", filter=_expiring_q(today, d)) for d in EXPIRY_WINDOWS}
+    aggregates["my_drafts"] = Count("id", filter=Q(owner_id=user.pk, status=Status.DRAFT))
+    aggregates["my_expiring"] = Count("id", filter=Q(owner_id=user.pk) & _expiring_q(today, 30))
+    if approver:
+        aggregates["to_review"] = Count("id", filter=Q(status=Status.IN_REVIEW))
+    counts = base.aggregate(**aggregates)
+
+    expiring_soon = list(rows.filter(_expiring_q(today, max(EXPIRY_WINDOWS)))
+                         .order_by("expiry_date", "id")[:LIST_LIMIT])
+    for contract in expiring_soon:
+        contract.days_left = (contract.expiry_date - today).days
+
+    my_drafts = list(rows.filter(owner_id=user.pk, status=Status.DRAFT).order_by("-updated_at", "-id")[:LIST_LIMIT])
+    my_expiring = list(rows.filter(Q(owner_id=user.pk) & _expiring_q(today, 30))
+                       .order_by("expiry_date", "id")[:LIST_LIMIT])
+    to_review = (list(rows.filter(status=Status.IN_REVIEW).order_by("status_changed_at", "id")[:LIST_LIMIT])
+                 if approver else [])
+
+    return {
+        "today": today,
+        "by_status": by_status,
+        "total": sum(status_counts.values()),
+        "expiring": [{"days": d, "count": counts[f"expiring_{d}"]} for d in EXPIRY_WINDOWS],
+        "expiring_soon": expiring_soon,
+        "totals": contract_amount_totals(user=user),
+        "may_approve": approver,
+        "my_drafts": my_drafts,
+        "my_drafts_count": counts["my_drafts"],
+        "my_drafts_more": counts["my_drafts"] - len(my_drafts),
+        "my_expiring": my_expiring,
+        "my_expiring_count": counts["my_expiring"],
+        "my_expiring_more": counts["my_expiring"] - len(my_expiring),
+        "to_review": to_review,
+        "to_review_count": counts.get("to_review", 0),
+        "to_review_more": counts.get("to_review", 0) - len(to_review),
+    }

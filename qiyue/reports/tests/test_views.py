@@ -1,0 +1,140 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from qiyue.contracts.services import contract_transition
+from qiyue.core.testing.factories import PASSWORD, make_contract
+from qiyue.reports.selectors import dashboard_summary
+
+pytestmark = pytest.mark.django_db
+
+
+def _today():
+    return timezone.localdate()
+
+
+def _live(owner, days, **data):
+    """A contract, signed and active, expiring `days` from today."""
+    today = _today()
+    contract = make_contract(owner, effective_date=today - datetime.timedelta(days=300),
+                             expiry_date=today + datetime.timedelta(days=days), **data)
+    for name in ("submit", "approve", "sign", "activate"):
+        actor = owner if name not in ("approve",) else owner.__class__.objects.get(username="legal1")
+        contract = contract_transition(actor=actor, contract=contract, name=name, signing_method="wet_ink",
+                                       signing_date=today)
+    return contract
+
+
+def _in_review(owner):
+    contract = make_contract(owner)
+    return contract_transition(actor=owner, contract=contract, name="submit")
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_dashboard_shows_counts_links_and_totals(client, users):
+    sales = users["sales"]
+    make_contract(sales, title="我的草稿合同")
+    _in_review(sales)
+    soon = _live(sales, 10, title="即将到期合同")
+    _live(sales, 45)
+    _live(sales, 80, currency="USD", amount=Decimal("1000.50"))
+    _live(sales, 200)
+
+    response = login(client, sales).get(reverse("dashboard"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'href="{reverse("contracts:list")}?status=draft"' in html
+    assert f'href="{reverse("contracts:detail", args=[soon.pk])}"' in html
+    summary = response.context
+    counts = {row["status"]: row["count"] for row in summary["by_status"]}
+    assert counts["draft"] == 1 and counts["in_review"] == 1 and counts["active"] == 4
+    assert [b["count"] for b in summary["expiring"]] == [1, 2, 3]
+    assert summary["expiring_soon"][0] == soon
+    totals = {row["currency"]: row["total"] for row in summary["totals"]}
+    assert totals["CNY"] == Decimal("300000.00")  # three live CNY contracts of 100 000
+    assert totals["USD"] == Decimal("1000.50")
+    assert summary["my_drafts_count"] == 1
+    assert summary["my_expiring_count"] == 1
+    assert not summary["may_approve"]  # sales do not review
+    assert 'data-testid="to-review-count"' not in html
+
+
+def test_counts_exclude_other_teams(client, users):
+    make_contract(users["sales"])
+    _live(users["sales"], 20)
+    make_contract(users["sales_b"])
+    make_contract(users["sales_b"])
+    _live(users["sales_b"], 20, currency="EUR")
+
+    summary = dashboard_summary(user=users["sales"])
+    assert summary["total"] == 2
+    assert {r["status"]: r["count"] for r in summary["by_status"]}["draft"] == 1
+    assert summary["expiring"][0]["count"] == 1
+    assert [r["currency"] for r in summary["totals"]] == ["CNY"]
+
+    # A team-mate sees the team's contracts; legal sees every contract.
+    assert dashboard_summary(user=users["sales2"])["total"] == 2
+    assert dashboard_summary(user=users["legal"])["total"] == 5
+    response = login(client, users["sales_b"]).get(reverse("dashboard"))
+    assert response.context["total"] == 3
+    assert 'data-testid="total-CNY"' not in response.content.decode()
+
+
+def test_review_queue_for_legal_and_managers(client, users):
+    _in_review(users["sales"])
+    _in_review(users["sales_b"])
+
+    assert dashboard_summary(user=users["legal"])["to_review_count"] == 2
+    manager = dashboard_summary(user=users["manager"])
+    assert manager["may_approve"] and manager["to_review_count"] == 1  # only their team's
+    assert dashboard_summary(user=users["finance"])["to_review_count"] == 0
+
+    response = login(client, users["legal"]).get(reverse("dashboard"))
+    assert 'data-testid="to-review-count">2<' in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "sales", "legal", "finance", "auditor"])
+def test_every_role_can_open_the_dashboard(client, users, role):
+    make_contract(users["sales"])
+    response = login(client, users[role]).get(reverse("dashboard"))
+    assert response.status_code == 200
+
+
+def test_query_count_is_constant(client, users):
+    legal = users["legal"]
+    client.force_login(legal)
+    _live(users["sales"], 15)
+    _in_review(users["sales"])
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("dashboard")).status_code == 200
+    for days in (5, 20, 40, 70):
+        _live(users["sales"], days)
+        _live(users["sales_b"], days, currency="USD")
+        _in_review(users["sales_b"])
+        make_contract(users["sales_b"])
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("dashboard")).status_code == 200
+    assert len(many) == len(few)
+    assert len(many) <= 12
+
+
+def test_login_then_dashboard(client, users):
+    response = client.post(reverse("login"), {"username": "sales_a", "password": PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("dashboard")
+    assert response.context["nav"] == "dashboard"
