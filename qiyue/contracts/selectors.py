@@ -1,6 +1,6 @@
 import datetime
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -51,3 +51,17 @@ def contracts_expiring(*, user, days: int, today: datetime.date | None = None) -
 def contract_amount_totals(*, user) -> list[dict]:
     return list(visible(user, Contract.objects.filter(status__in=LIVE_STATUSES))
                 .values("currency").annotate(total=Sum("amount"), n=Count("id")).order_by("-total"))
+
+
+# Contracts that were signed at some point: they count as contracted value.
+SIGNED_STATUSES = (Status.SIGNED, Status.ACTIVE, Status.COMPLETED, Status.EXPIRED, Status.TERMINATED)
+
+
+def customer_contract_totals(*, user, customer_id: int) -> list[dict]:
+    """Per currency: count, total and signed total of the customer's contracts `user` may see
+    (so a total never reveals a hidden contract), aggregated in the database."""
+    rows = (contract_queryset(user=user).filter(customer_id=customer_id).order_by().values("currency")
+            .annotate(count=Count("id"), total=Sum("amount"),
+                      signed_total=Sum("amount", filter=Q(status__in=SIGNED_STATUSES)))
+            .order_by("currency"))
+    return [{**row, "signed_total": row["signed_total"] or 0} for row in rows]

@@ -1,4 +1,4 @@
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from qiyue.core.permissions import visible
@@ -27,17 +27,6 @@ def customer_list(*, user, filters: dict | None = None) -> QuerySet:
 def customer_get(*, user, pk) -> Customer:
     """The customer if `user` may see it, else 404 (never its data)."""
     return get_object_or_404(visible(user, Customer.objects.select_related("owner", "team")), pk=pk)
-
-
-def customer_contract_summary(*, customer: Customer) -> dict:
-    from qiyue.contracts.models import Contract, Status
-
-    live = Q(status__in=[Status.SIGNED, Status.ACTIVE, Status.COMPLETED, Status.EXPIRED, Status.TERMINATED])
-    rows = (Contract.objects.filter(customer=customer)
-            .values("currency")
-            .annotate(count=Count("id"), total=Sum("amount"), signed_total=Sum("amount", filter=live))
-            .order_by("currency"))
-    return {"by_currency": list(rows), "count": sum(r["count"] for r in rows)}
 
 
 def contact_list(*, user) -> QuerySet:

@@ -1,0 +1,96 @@
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from qiyue.accounts.models import Team, User
+from qiyue.accounts.selectors import assignable_owners
+from qiyue.core.htmx import BootstrapFormMixin
+from qiyue.core.permissions import visible
+from qiyue.core.validators import COMMON_CURRENCIES
+from qiyue.customers.forms import team_choices
+from qiyue.customers.models import Customer
+
+from .models import Contract, SigningMethod, Status
+
+CONTRACT_FORM_FIELDS = [
+    "number", "title", "customer", "parent", "our_entity", "counterparty_signatory",
+    "amount", "currency", "tax_rate", "signing_date", "effective_date", "expiry_date",
+    "auto_renewal", "notice_period_days", "nature", "subject_matter", "signing_form",
+    "owner", "team", "tags", "description",
+]
+
+
+class ContractForm(BootstrapFormMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Contract
+        fields = CONTRACT_FORM_FIELDS
+        widgets = {
+            "signing_date": forms.DateInput(),
+            "effective_date": forms.DateInput(),
+            "expiry_date": forms.DateInput(),
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "currency": forms.TextInput(attrs={"list": "currency-choices", "autocomplete": "off",
+                                               "maxlength": 3, "class": "form-control text-uppercase"}),
+        }
+
+    common_currencies = COMMON_CURRENCIES
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = self.instance
+        self.fields["number"].required = False
+        self.fields["number"].help_text = _("Leave empty to generate the next number.")
+        # Only customers and framework agreements the user may see are offered.
+        self.fields["customer"].queryset = visible(user, Customer.objects.all()).order_by("name")
+        parents = visible(user, Contract.objects.filter(parent__isnull=True).select_related("customer"))
+        if instance.pk:
+            parents = parents.exclude(pk=instance.pk)
+        self.fields["parent"].queryset = parents.order_by("-created_at")
+        self.fields["parent"].label_from_instance = lambda c: f"{c.number} {c.title} ({c.customer.name})"
+        self.fields["owner"].queryset = assignable_owners(user=user)
+        self.fields["team"].queryset = team_choices(user)
+        if instance.pk is None:
+            self.fields["owner"].initial = user.pk
+            self.fields["owner"].required = False  # empty: the creating user
+            self.fields["currency"].initial = "CNY"
+            self.fields.pop("version")
+        else:
+            self.fields["version"].required = True
+            self.fields["version"].initial = instance.version
+            self.fields["owner"].queryset = User.objects.filter(
+                Q(pk__in=assignable_owners(user=user).values("pk")) | Q(pk=instance.owner_id))
+            self.fields["team"].queryset = Team.objects.filter(
+                Q(pk__in=team_choices(user).values("pk")) | Q(pk=instance.team_id))
+            if instance.status != Status.DRAFT:
+                # The number identifies the signed document once the contract leaves draft.
+                self.fields["number"].disabled = True
+                self.fields["number"].help_text = _("The number cannot change after the draft stage.")
+
+    def clean_currency(self):
+        return (self.cleaned_data.get("currency") or "").strip().upper()
+
+    def clean_number(self):
+        return (self.cleaned_data.get("number") or "").strip()
+
+    def service_data(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        if self.instance.pk is None and data.get("owner") is None:
+            data.pop("owner", None)
+        if self.instance.pk is None and data.get("team") is None:
+            data.pop("team", None)  # let the service take the owner's team
+        if self.fields["number"].disabled:
+            data.pop("number", None)
+        return data
+
+
+class TransitionForm(BootstrapFormMixin, forms.Form):
+    """Input of one status change; which fields matter depends on the transition."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    signing_method = forms.ChoiceField(label=_("Signing method"), required=False,
+                                       choices=[("", "---------"), *SigningMethod.choices])
+    signing_date = forms.DateField(label=_("Signing date"), required=False, widget=forms.DateInput())

@@ -1,0 +1,215 @@
+"""Contract pages: thin views over the contract selectors and services."""
+
+import copy
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from qiyue.audit.selectors import timeline
+from qiyue.audit.services import access_record, audit_record
+from qiyue.core import permissions
+from qiyue.core.errors import ApplicationError
+from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form, timeline_rows
+from qiyue.customers.models import Customer
+
+from . import exports, selectors, services
+from .filters import ContractFilter
+from .forms import ContractForm, TransitionForm
+from .models import Contract
+from .transitions import TRANSITIONS
+
+# Query parameters that are not filters.
+NON_FILTER_PARAMS = ("page", "format")
+CHECKBOX_FILTERS = ("status", "nature", "subject_matter", "signing_form")
+
+
+def _filter_params(request):
+    params = request.GET.copy()
+    for name in NON_FILTER_PARAMS:
+        params.pop(name, None)
+    return params
+
+
+def _filter_form(request):
+    form = ContractFilter(request.GET or None, queryset=Contract.objects.none()).form
+    # Offer only customers the user may see; the framework filter stays a URL parameter.
+    form.fields["customer"].queryset = permissions.visible(request.user, Customer.objects.all()).order_by("name")
+    form.fields.pop("parent", None)
+    for name in CHECKBOX_FILTERS:
+        form.fields[name].widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
+        form.fields[name].widget.choices = form.fields[name].choices
+    style_form(form)
+    return form
+
+
+@login_required
+def contract_list(request):
+    contracts = selectors.contract_list(user=request.user, filters=_filter_params(request))
+    context = {
+        "nav": "contracts",
+        "page": paginate(request, contracts),
+        "filter_form": _filter_form(request),
+        "checkbox_filters": CHECKBOX_FILTERS,
+        "can_create": permissions.can_create(request.user),
+    }
+    return render_page(request, "contracts/list.html", "contracts/_table.html", context)
+
+
+@login_required
+@require_GET
+def contract_export(request):
+    kind = request.GET.get("format", "xlsx")
+    if kind not in ("xlsx", "csv"):
+        return HttpResponseBadRequest(_("Unknown export format."))
+    params = _filter_params(request)
+    contracts = selectors.contract_list(user=request.user, filters=params)
+    count = contracts.count()
+    audit_record(actor=request.user, action="contract.exported", kind="access",
+                 target=(Contract, f"{count} contracts: {params.urlencode()}"))
+    return exports.xlsx_response(contracts) if kind == "xlsx" else exports.csv_response(contracts)
+
+
+def _status_context(request, contract, *, errors_for: str = "", error_form=None, error_message: str = "",
+                    message: str = "") -> dict:
+    actions = []
+    for transition in services.available_transitions(request.user, contract):
+        if transition.name == errors_for and error_form is not None:
+            form = error_form
+        else:
+            form = TransitionForm(prefix=transition.name, initial={"version": contract.version})
+        actions.append({"transition": transition, "form": form})
+    return {
+        "contract": contract,
+        "actions": actions,
+        "status_error": error_message,
+        "status_message": message,
+    }
+
+
+@login_required
+def contract_detail(request, pk):
+    contract = selectors.contract_get(user=request.user, pk=pk)
+    access_record(actor=request.user, target=contract, action="contract.viewed")
+    context = _status_context(request, contract)
+    context.update({
+        "nav": "contracts",
+        "supplements": selectors.contract_supplements(user=request.user, contract=contract),
+        "parent_visible": contract.parent_id is not None
+        and selectors.contract_queryset(user=request.user).filter(pk=contract.parent_id).exists(),
+        "can_edit": permissions.can_edit(request.user, contract),
+        "can_create": permissions.can_create(request.user),
+        "timeline": timeline_rows(timeline(contract_id=contract.pk)),
+    })
+    return render(request, "contracts/detail.html", context)
+
+
+@login_required
+@require_POST
+def contract_transition(request, pk, name):
+    contract = selectors.contract_get(user=request.user, pk=pk)
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise Http404
+    if not services.can_take(request.user, contract, transition):
+        raise PermissionDenied
+    form = TransitionForm(request.POST, prefix=name)
+    error = ""
+    if form.is_valid():
+        try:
+            contract = services.contract_transition(
+                actor=request.user, contract=contract, name=name,
+                reason=form.cleaned_data["reason"], signing_method=form.cleaned_data["signing_method"],
+                signing_date=form.cleaned_data["signing_date"], expected_version=form.cleaned_data["version"])
+        except ApplicationError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from exc
+            apply_error(form, exc)
+            error = exc.message
+    else:
+        error = _("Please correct the errors below.")
+    if not is_partial(request):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, _("%(action)s: done.") % {"action": transition.label})
+        return redirect("contracts:detail", pk=contract.pk)
+    if error:
+        # Errors are shown in place, so the panel is swapped in with a normal 200.
+        context = _status_context(request, contract, errors_for=name, error_form=form, error_message=error)
+        return render(request, "contracts/_status_panel.html", context)
+    context = _status_context(request, contract, message=_("%(action)s: done.") % {"action": transition.label})
+    context["timeline"] = timeline_rows(timeline(contract_id=contract.pk))
+    return render(request, "contracts/_transition_done.html", context)
+
+
+def _initial_from_query(request) -> dict:
+    initial = {}
+    customers = permissions.visible(request.user, Customer.objects.all())
+    parent_id = request.GET.get("parent", "")
+    if parent_id.isdigit():
+        parent = selectors.contract_queryset(user=request.user).filter(pk=parent_id, parent__isnull=True).first()
+        if parent is not None:
+            initial.update(parent=parent.pk, customer=parent.customer_id, nature=parent.nature,
+                           subject_matter=parent.subject_matter, signing_form=parent.signing_form,
+                           currency=parent.currency)
+    customer_id = request.GET.get("customer", "")
+    if "customer" not in initial and customer_id.isdigit() and customers.filter(pk=customer_id).exists():
+        initial["customer"] = int(customer_id)
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_create(request):
+    if not permissions.can_create(request.user):
+        raise PermissionDenied
+    form = ContractForm(request.POST or None, user=request.user,
+                        initial=_initial_from_query(request) if request.method == "GET" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                contract = services.contract_create(actor=request.user, data=form.service_data())
+            except ApplicationError as exc:
+                if exc.status == 403:
+                    raise PermissionDenied from exc
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Contract %(number)s created.") % {"number": contract.number})
+                return redirect("contracts:detail", pk=contract.pk)
+    return render(request, "contracts/form.html", {"nav": "contracts", "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contract_update(request, pk):
+    contract = selectors.contract_get(user=request.user, pk=pk)
+    if not permissions.can_edit(request.user, contract):
+        raise PermissionDenied
+    # The form writes into its instance while validating; keep the loaded one for the page.
+    form = ContractForm(request.POST or None, instance=copy.copy(contract), user=request.user)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                contract = services.contract_update(actor=request.user, contract=contract,
+                                                    data=form.service_data(),
+                                                    expected_version=form.cleaned_data["version"])
+            except ApplicationError as exc:
+                if exc.status == 403:
+                    raise PermissionDenied from exc
+                status = exc.status
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
+                return redirect("contracts:detail", pk=contract.pk)
+    return render(request, "contracts/form.html", {"nav": "contracts", "form": form, "contract": contract},
+                  status=status)

@@ -1,0 +1,212 @@
+"""Customer pages: thin views over the customer selectors and services."""
+
+import copy
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from qiyue.audit.selectors import timeline
+from qiyue.audit.services import access_record
+from qiyue.contracts.selectors import customer_contract_totals, customer_contracts
+from qiyue.core import permissions
+from qiyue.core.errors import ApplicationError, ErrorCode
+from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form, timeline_rows
+
+from . import selectors, services
+from .filters import CustomerFilter
+from .forms import CommunicationForm, ContactForm, CustomerForm
+
+
+def _require_edit(user, customer) -> None:
+    if not permissions.can_edit(user, customer):
+        raise PermissionDenied
+
+
+@login_required
+def customer_list(request):
+    customers = selectors.customer_list(user=request.user, filters=request.GET)
+    filter_form = CustomerFilter(request.GET or None).form
+    style_form(filter_form)
+    context = {
+        "nav": "customers",
+        "page": paginate(request, customers),
+        "filter_form": filter_form,
+        "can_create": permissions.can_create(request.user),
+    }
+    return render_page(request, "customers/list.html", "customers/_table.html", context)
+
+
+def _panel_context(request, customer, *, contact_form=None, communication_form=None) -> dict:
+    contracts = customer_contracts(user=request.user, customer_id=customer.pk)
+    return {
+        "customer": customer,
+        "can_edit": permissions.can_edit(request.user, customer),
+        "contacts": selectors.contact_list(user=request.user).filter(customer=customer),
+        "communications": (selectors.communication_list(user=request.user).filter(customer=customer)),
+        "visible_contract_ids": set(contracts.values_list("pk", flat=True)),
+        "contact_form": contact_form or ContactForm(prefix="contact"),
+        "communication_form": communication_form or CommunicationForm(prefix="comm", contracts=contracts),
+    }
+
+
+@login_required
+def customer_detail(request, pk):
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    access_record(actor=request.user, target=customer, action="customer.viewed")
+    contracts = list(customer_contracts(user=request.user, customer_id=customer.pk))
+    context = _panel_context(request, customer)
+    context.update({
+        "nav": "customers",
+        "contracts": contracts,
+        "totals": customer_contract_totals(user=request.user, customer_id=customer.pk),
+        "can_create_contract": permissions.can_create(request.user),
+    })
+    # Events of contracts this user may not see (another team's contract of a shared customer) stay hidden.
+    visible_ids = context["visible_contract_ids"]
+    events = [e for e in timeline(customer_id=customer.pk) if e.contract_id is None or e.contract_id in visible_ids]
+    context["timeline"] = timeline_rows(events)
+    return render(request, "customers/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create(request):
+    if not permissions.can_create(request.user):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, user=request.user)
+    status, duplicate = 200, False
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                customer = services.customer_create(actor=request.user, data=form.service_data(),
+                                                    confirm_duplicate=form.cleaned_data["confirm_duplicate"])
+            except ApplicationError as exc:
+                if exc.status == 403:
+                    raise PermissionDenied from exc
+                duplicate = exc.code == ErrorCode.DUPLICATE_CUSTOMER
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html",
+                  {"nav": "customers", "form": form, "duplicate": duplicate}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_update(request, pk):
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    _require_edit(request.user, customer)
+    # The form writes into its instance while validating; keep the loaded one for the page.
+    form = CustomerForm(request.POST or None, instance=copy.copy(customer), user=request.user)
+    status, duplicate = 200, False
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                customer = services.customer_update(
+                    actor=request.user, customer=customer, data=form.service_data(),
+                    expected_version=form.cleaned_data["version"],
+                    confirm_duplicate=form.cleaned_data["confirm_duplicate"])
+            except ApplicationError as exc:
+                if exc.status == 403:
+                    raise PermissionDenied from exc
+                duplicate = exc.code == ErrorCode.DUPLICATE_CUSTOMER
+                status = exc.status
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Customer “%(name)s” saved.") % {"name": customer.name})
+                return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html",
+                  {"nav": "customers", "form": form, "customer": customer, "duplicate": duplicate}, status=status)
+
+
+def _panel_response(request, customer, template: str, **forms):
+    return render(request, template, _panel_context(request, customer, **forms))
+
+
+@login_required
+@require_POST
+def contact_create(request, pk):
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    _require_edit(request.user, customer)
+    form = ContactForm(request.POST, prefix="contact")
+    if form.is_valid():
+        try:
+            services.contact_create(actor=request.user, customer=customer, data=form.cleaned_data)
+        except ApplicationError as exc:
+            apply_error(form, exc)
+    if is_partial(request):
+        return _panel_response(request, customer, "customers/_contacts.html",
+                               contact_form=form if form.errors else None)
+    if form.errors:
+        return render(request, "customers/contact_form.html",
+                      {"nav": "customers", "customer": customer, "form": form}, status=400)
+    messages.success(request, _("Contact added."))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+def _get_contact(request, customer, contact_pk):
+    return get_object_or_404(selectors.contact_list(user=request.user).filter(customer=customer), pk=contact_pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_update(request, pk, contact_pk):
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    contact = _get_contact(request, customer, contact_pk)
+    _require_edit(request.user, customer)
+    form = ContactForm(request.POST or None, instance=copy.copy(contact), prefix="contact")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.contact_update(actor=request.user, contact=contact, data=form.cleaned_data)
+            except ApplicationError as exc:
+                apply_error(form, exc)
+            else:
+                messages.success(request, _("Contact saved."))
+                return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/contact_form.html",
+                  {"nav": "customers", "customer": customer, "contact": contact, "form": form}, status=status)
+
+
+@login_required
+@require_POST
+def contact_delete(request, pk, contact_pk):
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    contact = _get_contact(request, customer, contact_pk)
+    _require_edit(request.user, customer)
+    services.contact_delete(actor=request.user, contact=contact)
+    if is_partial(request):
+        return _panel_response(request, customer, "customers/_contacts.html")
+    messages.success(request, _("Contact removed."))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@login_required
+@require_POST
+def communication_create(request, pk):
+    customer = selectors.customer_get(user=request.user, pk=pk)
+    _require_edit(request.user, customer)
+    contracts = customer_contracts(user=request.user, customer_id=customer.pk)
+    form = CommunicationForm(request.POST, prefix="comm", contracts=contracts)
+    if form.is_valid():
+        try:
+            services.communication_create(actor=request.user, customer=customer, data=form.cleaned_data)
+        except ApplicationError as exc:
+            apply_error(form, exc)
+    if is_partial(request):
+        return _panel_response(request, customer, "customers/_communications.html",
+                               communication_form=form if form.errors else None)
+    if form.errors:
+        return render(request, "customers/communication_form.html",
+                      {"nav": "customers", "customer": customer, "form": form}, status=400)
+    messages.success(request, _("Communication recorded."))
+    return redirect("customers:detail", pk=customer.pk)
