@@ -46,7 +46,7 @@ test-postgres: install
 	@url="$${DATABASE_URL:-$(PG_URL)}"; \
 	$(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=5).close()" "$$url" \
 	  || { echo "PostgreSQL is not reachable at $$url: the PostgreSQL run cannot be skipped."; exit 1; }; \
-	DATABASE_URL="$$url" QIYUE_TEST_DATABASE_NAME=qiyue_test_$$$$ QIYUE_DATA_DIR=$$(mktemp -d) \
+	DATABASE_URL="$$url" QIYUE_DB_CONN_MAX_AGE=0 QIYUE_TEST_DATABASE_NAME=qiyue_test_$$$$ QIYUE_DATA_DIR=$$(mktemp -d) \
 	  $(BIN)/pytest -p no:cacheprovider --create-db
 
 messages: install sysdeps

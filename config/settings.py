@@ -164,6 +164,7 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "qiyue" / "locale"]
+FORMAT_MODULE_PATH = ["qiyue.formats"]
 TIME_ZONE = env("QIYUE_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

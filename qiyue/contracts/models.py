@@ -58,6 +58,10 @@ class NumberSequence(models.Model):
     key = models.CharField(max_length=100, unique=True)
     last = models.PositiveBigIntegerField(default=0)
 
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+
     def __str__(self):
         return f"{self.key}: {self.last}"
 

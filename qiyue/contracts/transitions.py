@@ -9,6 +9,7 @@ Anything not in this table is refused with `illegal_transition`.
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qiyue.core.roles import Role
 
@@ -51,7 +52,7 @@ TRANSITIONS: dict[str, Transition] = {
                    style="secondary"),
         Transition("terminate", _("Terminate"), frozenset({Status.SIGNED, Status.ACTIVE}), Status.TERMINATED,
                    _REVIEWERS, reason_required=True, style="danger"),
-        Transition("cancel", _("Cancel"), frozenset({Status.DRAFT}), Status.CANCELLED, _WRITERS,
+        Transition("cancel", pgettext_lazy("contract transition", "Cancel"), frozenset({Status.DRAFT}), Status.CANCELLED, _WRITERS,
                    reason_required=True, style="danger"),
     )
 }

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qiyue.core.models import TimeStampedModel, VersionedModel
 from qiyue.core.validators import validate_credit_code
@@ -10,7 +11,7 @@ from qiyue.core.validators import validate_credit_code
 class Industry(models.TextChoices):
     MANUFACTURING = "manufacturing", _("Manufacturing")
     IT = "it", _("Information technology")
-    FINANCE = "finance", _("Finance")
+    FINANCE = "finance", pgettext_lazy("industry", "Finance")
     RETAIL = "retail", _("Retail and wholesale")
     CONSTRUCTION = "construction", _("Construction and real estate")
     HEALTHCARE = "healthcare", _("Healthcare")
@@ -106,4 +107,5 @@ class Communication(TimeStampedModel):
         ordering = ["-occurred_on", "-id"]
 
     def __str__(self):
-        return f"{self.occurred_on} {self.get_channel_display()}"
+        # Language-neutral: audit events keep a copy of this label whatever the reader's language.
+        return f"{self.occurred_on} {self.summary[:40]}"
