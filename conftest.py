@@ -39,3 +39,17 @@ def users(db, team_a, team_b):
         "finance": make("finance", username="finance1"),
         "auditor": make("auditor", username="auditor1"),
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections(django_db_setup, django_db_blocker):
+    """Threads of the live server (browser tests) can leave a PostgreSQL session open, which would
+    stop the test database from being dropped; end them before teardown drops it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
