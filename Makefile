@@ -24,12 +24,15 @@ run: install
 	$(BIN)/qiyue demo --if-empty
 	$(BIN)/qiyue serve --host $(HOST) --port $(PORT)
 
-# System packages the tests need: Debian's Chromium for the browser tests, gettext for catalogues.
+# System packages: Tesseract with Chinese for OCR (the worker needs it), Debian's Chromium for the
+# browser tests, gettext for catalogues.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim chromium gettext
 sysdeps:
-	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null \
+	    || ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null; \
-	  else echo "Install chromium and gettext (Debian: apt-get install chromium gettext)"; exit 1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else echo "Install the system packages: apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; \
 	fi
 
 lint: install

@@ -78,6 +78,9 @@ INSTALLED_APPS = [
     "qiyue.customers",
     "qiyue.contracts",
     "qiyue.reports",
+    "qiyue.documents",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -174,11 +177,37 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "qiyue" / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Contract files (always encrypted before they reach storage). QIYUE_STORAGE=s3 selects any
+# S3-compatible store through django-storages; see docs/configuration.md.
+if env("QIYUE_STORAGE", "local") == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("QIYUE_S3_BUCKET"),
+            "endpoint_url": env("QIYUE_S3_ENDPOINT_URL") or None,
+            "region_name": env("QIYUE_S3_REGION") or None,
+            "access_key": env("QIYUE_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env("QIYUE_S3_SECRET_ACCESS_KEY") or None,
+            "location": env("QIYUE_S3_PREFIX", "qiyue"),
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                       "OPTIONS": {"location": str(DATA_DIR / "files"), "directory_permissions_mode": 0o700,
+                                   "file_permissions_mode": 0o600}}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": str(DATA_DIR / "files")}},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Uploads: a hard limit enforced while the request streams in (see qiyue.documents.uploads).
+QIYUE_MAX_UPLOAD_MB = int(env("QIYUE_MAX_UPLOAD_MB", "50"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_PERMISSIONS = 0o600
+
+# Background tasks (text extraction, OCR, indexing): a database queue worked by `qiyue worker`.
+TASKS = {"default": {"BACKEND": env("QIYUE_TASK_BACKEND", "django_tasks_db.backend.DatabaseBackend")}}
 
 EMAIL_BACKEND = env("QIYUE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("QIYUE_DEFAULT_FROM_EMAIL", "qiyue@localhost")
