@@ -100,6 +100,9 @@ class DocumentText(models.Model):
     text = models.TextField(blank=True)
     pages = models.JSONField(default=list, blank=True)
 
+    def __str__(self):
+        return f"text of {self.version_id}"
+
     def page_at(self, offset: int) -> int:
         page = 1
         for number, start in enumerate(self.pages, start=1):
