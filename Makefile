@@ -26,7 +26,7 @@ run: install
 
 # System packages: Tesseract with Chinese for OCR (the worker needs it), Debian's Chromium for the
 # browser tests, gettext for catalogues.
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim chromium gettext
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk chromium gettext
 sysdeps:
 	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null \
 	    || ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim; then \
