@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres sysdeps lint messages bench clean
+.PHONY: install run worker test test-sqlite test-postgres sysdeps lint messages bench clean
 
 install: $(VENV)/.installed
 
@@ -19,10 +19,18 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
+# The task worker (text extraction, OCR) runs in the background beside the server and stops with it:
+# in its own session (setsid), so Ctrl+C reaches only the server and the worker gets one SIGTERM, on
+# which it finishes the task in hand before it exits.
 run: install
 	$(BIN)/qiyue migrate --noinput
 	$(BIN)/qiyue demo --if-empty
-	$(BIN)/qiyue serve --host $(HOST) --port $(PORT)
+	$$(command -v setsid) $(BIN)/qiyue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	  $(BIN)/qiyue serve --host $(HOST) --port $(PORT)
+
+# A worker alone, e.g. a second one beside `make run` or on another machine sharing the database.
+worker: install
+	$(BIN)/qiyue worker
 
 # System packages: Tesseract with Chinese for OCR (the worker needs it), Debian's Chromium for the
 # browser tests, gettext for catalogues.

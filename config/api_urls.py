@@ -8,4 +8,7 @@ urlpatterns = [
     path("v1/", include("qiyue.customers.api.urls")),
     path("v1/", include("qiyue.contracts.api.urls")),
     path("v1/", include("qiyue.audit.api.urls")),
+    path("v1/", include("qiyue.search.api.urls")),
+    path("v1/", include("qiyue.documents.api.urls")),
+    path("v1/", include("qiyue.archive.api.urls")),
 ]

@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "qiyue.contracts",
     "qiyue.reports",
     "qiyue.documents",
+    "qiyue.search",
+    "qiyue.archive",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -242,6 +244,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # No validator badge: it would load an image from a third-party host (and CSP blocks it).
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentKindEnum": "qiyue.documents.models.DocumentKind",
+        "AuditEventKindEnum": "qiyue.audit.models.AuditEvent.Kind",
+    },
 }
 
 # Security headers. CSP: scripts and styles only from this server.

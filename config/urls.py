@@ -10,4 +10,9 @@ urlpatterns = [
     path("customers/", include("qiyue.customers.urls")),
     path("contracts/", include("qiyue.contracts.urls")),
     path("audit/", include("qiyue.audit.urls")),
+    path("search/", include("qiyue.search.urls")),
+    path("documents/", include("qiyue.documents.urls")),
+    path("archive/", include("qiyue.archive.urls")),
 ]
+
+handler404 = "qiyue.core.views.not_found"

@@ -48,6 +48,13 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
     )
     readonly_fields = ("last_login", "date_joined")
 
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                audit_record(actor=request.user, action="user.password_set", target=User.objects.get(pk=id))
+        return response
+
 
 @admin.register(Team)
 class TeamAdmin(AuditedAdmin):

@@ -14,6 +14,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from qiyue.core import permissions
+
 from .models import Contract
 
 # (header source, value) per column; the header is the model field's translated name.
@@ -37,31 +39,31 @@ def _safe(value):
     return value
 
 
-def row(contract: Contract) -> list:
+def row(contract: Contract, user) -> list:
     return [_safe(value) for value in (
         contract.number, contract.title, contract.customer.name, contract.get_status_display(),
         contract.get_nature_display(), contract.get_subject_matter_display(), contract.get_signing_form_display(),
         contract.amount, contract.currency, contract.tax_rate, contract.signing_date, contract.effective_date,
         contract.expiry_date, _("Yes") if contract.auto_renewal else _("No"), contract.notice_period_days,
         str(contract.owner), str(contract.team) if contract.team_id else "",
-        contract.parent.number if contract.parent_id else "", contract.tags.replace(",", ", "),
+        contract.parent.number if contract.parent_id and permissions.can_see(user, contract.parent) else "", contract.tags.replace(",", ", "),
     )]
 
 
-def rows(contracts) -> Iterator[list]:
+def rows(contracts, user) -> Iterator[list]:
     for contract in contracts.select_related("parent").iterator(chunk_size=1000):
-        yield row(contract)
+        yield row(contract, user)
 
 
 def filename(extension: str) -> str:
     return f"contracts-{timezone.localdate():%Y%m%d}.{extension}"
 
 
-def xlsx_response(contracts) -> HttpResponse:
+def xlsx_response(contracts, user) -> HttpResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Contracts")[:31])
     sheet.append(headers())
-    for values in rows(contracts):
+    for values in rows(contracts, user):
         sheet.append(values)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -86,8 +88,8 @@ def _csv_lines(lines: Iterable[list], language: str) -> Iterator[str]:
             yield writer.writerow(["" if v is None else v for v in values])
 
 
-def csv_response(contracts) -> StreamingHttpResponse:
-    body = _csv_lines(rows(contracts), translation.get_language())
+def csv_response(contracts, user) -> StreamingHttpResponse:
+    body = _csv_lines(rows(contracts, user), translation.get_language())
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename("csv")}"'
     return response

@@ -104,19 +104,29 @@ class Contract(VersionedModel):
     status_reason = models.CharField(_("reason"), max_length=1000, blank=True, editable=False)
     signing_method = models.CharField(_("signing method"), max_length=20, choices=SigningMethod.choices,
                                       blank=True, editable=False)
+    # Archive (R8.2): a hold stops deletion whatever the retention; deletion is only ever soft.
+    legal_hold = models.BooleanField(_("legal hold"), default=False, editable=False)
+    legal_hold_reason = models.CharField(_("legal hold reason"), max_length=1000, blank=True, editable=False)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
+    deleted_reason = models.CharField(_("reason for deletion"), max_length=1000, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "expiry_date"], name="contract_status_expiry"),
+            # Every read but the archive's "deleted" view asks for deleted_at IS NULL: a partial index
+            # keeps the dashboard's status counts and expiry buckets index-only scans.
+            models.Index(fields=["status", "expiry_date"], name="contract_live_status_expiry",
+                         condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["customer", "-created_at"], name="contract_customer_created"),
             models.Index(fields=["owner", "-created_at"], name="contract_owner_created"),
             models.Index(fields=["team", "-created_at"], name="contract_team_created"),
             models.Index(fields=["expiry_date"], name="contract_expiry"),
             models.Index(fields=["signing_date"], name="contract_signing"),
             models.Index(fields=["amount"], name="contract_amount"),
+            # Deleted contracts are few; only the archive's "deleted" view looks for them.
+            models.Index(fields=["-deleted_at"], name="contract_deleted", condition=models.Q(deleted_at__isnull=False)),
         ]
 
     def __str__(self):
@@ -145,3 +155,28 @@ class Contract(VersionedModel):
                     code="parent_nested")
         if errors:
             raise ValidationError(errors)
+
+
+class RetentionPolicy(models.Model):
+    """How long a contract of one nature is kept after it ends (R8.2).
+
+    Retention runs from the contract's end: the completion or termination date (the status change),
+    or the expiry date for an expired contract. A contract that is still running (signed or active)
+    is always within retention. Defaults (migration 0005) follow the accounting-archive practice of
+    keeping original business documents 10 years, and 30 years for joint ventures, which outlive
+    most other agreements and whose founding contracts matter for the company's whole life.
+    """
+
+    nature = models.CharField(_("nature"), max_length=20, choices=Nature.choices, unique=True)
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention period (years)"), validators=[MinValueValidator(1), MaxValueValidator(100)])
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("retention policy")
+        verbose_name_plural = _("retention policies")
+        ordering = ["nature"]
+
+    def __str__(self):
+        return f"{self.get_nature_display()}: {self.retention_years}"

@@ -9,6 +9,7 @@ import string
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from .models import NumberSequence
 
@@ -28,7 +29,7 @@ def _prefix_key(pattern: str, today: datetime.date) -> str:
 
 def next_contract_number(today: datetime.date | None = None, pattern: str | None = None) -> str:
     pattern = pattern or settings.QIYUE_CONTRACT_NUMBER_PATTERN
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     key = _prefix_key(pattern, today)[:100]
     with transaction.atomic():
         seq, _created = NumberSequence.objects.select_for_update().get_or_create(key=key)

@@ -4,6 +4,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from qiyue.core.errors import filtered
 from qiyue.core.permissions import visible
 
 from .filters import ContractFilter
@@ -12,14 +13,19 @@ from .models import Contract, Status
 LIVE_STATUSES = (Status.SIGNED, Status.ACTIVE)
 
 
+def live_contracts() -> QuerySet:
+    """Every contract that is not (softly) deleted: the base of every read but the archive's "deleted" view."""
+    return Contract.objects.filter(deleted_at__isnull=True)
+
+
 def contract_queryset(*, user) -> QuerySet:
-    return visible(user, Contract.objects.select_related("customer", "owner", "team"))
+    return visible(user, live_contracts().select_related("customer", "owner", "team"))
 
 
 def contract_list(*, user, filters=None) -> QuerySet:
     """Contracts `user` may see, narrowed by the shared ContractFilter."""
     qs = contract_queryset(user=user)
-    return ContractFilter(filters or {}, queryset=qs).qs
+    return filtered(ContractFilter(filters or {}, queryset=qs))
 
 
 def contract_get(*, user, pk) -> Contract:
@@ -35,7 +41,7 @@ def customer_contracts(*, user, customer_id: int) -> QuerySet:
 
 
 def contract_status_counts(*, user) -> dict[str, int]:
-    rows = visible(user, Contract.objects.all()).values("status").annotate(n=Count("id")).order_by()
+    rows = visible(user, live_contracts()).values("status").annotate(n=Count("id")).order_by()
     counts = {status: 0 for status in Status.values}
     counts.update({r["status"]: r["n"] for r in rows})
     return counts
@@ -49,7 +55,7 @@ def contracts_expiring(*, user, days: int, today: datetime.date | None = None) -
 
 
 def contract_amount_totals(*, user) -> list[dict]:
-    return list(visible(user, Contract.objects.filter(status__in=LIVE_STATUSES))
+    return list(visible(user, live_contracts().filter(status__in=LIVE_STATUSES))
                 .values("currency").annotate(total=Sum("amount"), n=Count("id")).order_by("-total"))
 
 

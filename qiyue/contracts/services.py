@@ -1,5 +1,6 @@
 import datetime
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,8 +15,9 @@ from qiyue.core.roles import Role
 from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import split_tags
 
-from .models import Contract, SigningMethod
+from .models import Contract, RetentionPolicy, SigningMethod, Status
 from .numbering import next_contract_number
+from .retention import IN_WORKFLOW, NEVER_SIGNED, Retention, retention
 from .transitions import TRANSITIONS, Transition
 
 CONTRACT_FIELDS = (
@@ -23,6 +25,8 @@ CONTRACT_FIELDS = (
     "signing_date", "effective_date", "expiry_date", "auto_renewal", "notice_period_days", "owner", "team",
     "tags", "description", "nature", "subject_matter", "signing_form", "parent",
 )
+# A contract that has ended is a record: its facts no longer change.
+CLOSED_STATUSES = (Status.COMPLETED, Status.EXPIRED, Status.TERMINATED, Status.CANCELLED)
 # The number is fixed once the contract leaves draft; it identifies the signed document.
 EDITABLE_AFTER_DRAFT = tuple(f for f in CONTRACT_FIELDS if f != "number")
 
@@ -35,8 +39,13 @@ def _clean_contract_data(actor, data: Mapping[str, Any]) -> dict[str, Any]:
         data["number"] = (data["number"] or "").strip()
     for key in ("customer", "parent"):
         obj = data.get(key)
-        # A customer or framework agreement the actor may not see is as good as missing.
-        if obj is not None and not permissions.visible(actor, type(obj).objects.filter(pk=obj.pk)).exists():
+        if obj is None:
+            continue
+        candidates = type(obj).objects.filter(pk=obj.pk)
+        if key == "parent":
+            candidates = candidates.filter(deleted_at__isnull=True)
+        # A customer or framework agreement the actor may not see (or a deleted one) is as good as missing.
+        if not permissions.visible(actor, candidates).exists():
             raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
                                    fields={key: [_("Select a valid choice.")]})
     return data
@@ -55,7 +64,10 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
     permissions.check_assignment(actor, data["owner"], data.get("team"))
     contract = Contract(**{k: v for k, v in data.items() if k in CONTRACT_FIELDS})
     if not contract.number:
+        # Skip numbers someone typed by hand, so the sequence never collides with them.
         contract.number = next_contract_number()
+        while Contract.objects.filter(number=contract.number).exists():
+            contract.number = next_contract_number()
     contract.full_clean()
     contract.save()
     audit_record(actor=actor, action="contract.created", target=contract,
@@ -64,7 +76,12 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
 
 
 def _lock(contract: Contract) -> Contract:
-    return Contract.objects.select_for_update(of=("self",)).select_related("customer", "owner", "team").get(pk=contract.pk)
+    """The contract's row, locked; a deleted contract is gone for every write (404)."""
+    try:
+        return (Contract.objects.select_for_update(of=("self",)).select_related("customer", "owner", "team")
+                .get(pk=contract.pk, deleted_at__isnull=True))
+    except Contract.DoesNotExist:
+        raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found.")) from None
 
 
 @transaction.atomic
@@ -74,6 +91,9 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
         raise permission_denied()
     if expected_version is not None and expected_version != contract.version:
         raise stale_version_error()
+    if contract.status in CLOSED_STATUSES:
+        raise ApplicationError(ErrorCode.CONTRACT_CLOSED,
+                               _("A completed, expired, terminated or cancelled contract can no longer be edited."))
     data = _clean_contract_data(actor, data)
     allowed = CONTRACT_FIELDS if contract.status == "draft" else EDITABLE_AFTER_DRAFT
     if "number" in data and data["number"] != contract.number and "number" not in allowed:
@@ -167,3 +187,125 @@ def contract_transition(
     contract.save()
     audit_record(actor=actor, action=transition.action, target=contract, changes=changes)
     return contract
+
+
+# --- archive: legal hold, soft deletion, retention policies (R8.2) ----------------------------------
+
+class ArchiveErrorCode(StrEnum):
+    LEGAL_HOLD = "legal_hold"
+    WITHIN_RETENTION = "within_retention"
+    HAS_SUPPLEMENTS = "has_supplements"
+
+
+def _reason(reason: str, *, required: bool = True) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ApplicationError(ErrorCode.REASON_REQUIRED, _("Please give a reason."),
+                               fields={"reason": [_("A reason is required for this action.")]})
+    if len(reason) > 1000:
+        raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
+                               fields={"reason": [_("At most 1000 characters.")]})
+    return reason
+
+
+def can_set_legal_hold(user) -> bool:
+    """A hold is a legal decision (litigation, investigation, audit): legal and admins place and
+    release it. Managers and sales may not, so nobody can lift a hold on their own contract."""
+    return user.is_authenticated and user.is_active and user.role in (Role.ADMIN, Role.LEGAL)
+
+
+def can_delete(user, contract: Contract) -> bool:
+    """Who may (softly) delete `contract`, leaving aside hold, status and retention.
+
+    A contract that was never signed (draft, cancelled) is a working paper: its editors may delete it.
+    A signed contract is a business record: only an admin disposes of it, and only after retention."""
+    if contract.status in NEVER_SIGNED:
+        return permissions.can_edit(user, contract)
+    return user.is_authenticated and user.is_active and user.role == Role.ADMIN
+
+
+def retention_years(nature: str) -> int | None:
+    return RetentionPolicy.objects.filter(nature=nature).values_list("retention_years", flat=True).first()
+
+
+def contract_retention(contract: Contract) -> Retention:
+    return retention(contract, retention_years(contract.nature))
+
+
+@transaction.atomic
+def contract_set_legal_hold(*, actor, contract: Contract, hold: bool, reason: str) -> Contract:
+    """Place (hold=True) or release a legal hold. Both need a reason, which the contract keeps
+    (the reason of the last decision) and the audit event records."""
+    contract = _lock(contract)
+    if not can_set_legal_hold(actor):
+        raise permission_denied()
+    reason = _reason(reason)
+    if not hold and not contract.legal_hold:
+        raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("This contract is not under legal hold."))
+    changes = model_update(instance=contract, fields=("legal_hold", "legal_hold_reason"),
+                           data={"legal_hold": bool(hold), "legal_hold_reason": reason})
+    if not changes:
+        return contract
+    contract.full_clean()
+    contract.version += 1
+    contract.save()
+    audit_record(actor=actor, action="contract.legal_hold_set" if hold else "contract.legal_hold_released",
+                 target=contract, changes=changes)
+    return contract
+
+
+@transaction.atomic
+def contract_delete(*, actor, contract: Contract, reason: str, today: datetime.date | None = None) -> Contract:
+    """Delete a contract softly: it disappears from every list, page, count and the API, while its
+    row, files and audit trail stay. Refused under legal hold, within retention, while in review
+    or approved (return or cancel it first), and while it has supplements that are not deleted."""
+    contract = _lock(contract)
+    if not can_delete(actor, contract):
+        raise permission_denied()
+    reason = _reason(reason)
+    if contract.legal_hold:
+        raise ApplicationError(ArchiveErrorCode.LEGAL_HOLD,
+                               _("This contract is under legal hold and cannot be deleted."), status=409)
+    if contract.status in IN_WORKFLOW:
+        raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION,
+                               _("A contract in review or approved cannot be deleted; return it to draft "
+                                 "or cancel it first."))
+    kept = contract_retention(contract)
+    if kept.within(today or timezone.localdate()):
+        if kept.running or kept.until is None:
+            message = _("This contract is within its retention period and cannot be deleted.")
+        else:
+            message = _("This contract is within its retention period until %(date)s and cannot be deleted.") % {
+                "date": kept.until.isoformat()}
+        raise ApplicationError(ArchiveErrorCode.WITHIN_RETENTION, message, status=409)
+    if Contract.objects.filter(parent=contract, deleted_at__isnull=True).exists():
+        raise ApplicationError(ArchiveErrorCode.HAS_SUPPLEMENTS,
+                               _("Delete the supplements of this framework agreement first."), status=409)
+    changes = model_update(instance=contract, fields=("deleted_at", "deleted_reason"),
+                           data={"deleted_at": timezone.now(), "deleted_reason": reason})
+    contract.full_clean()
+    contract.version += 1
+    contract.save()
+    audit_record(actor=actor, action="contract.deleted", target=contract, changes=changes)
+    return contract
+
+
+RETENTION_POLICY_FIELDS = ("retention_years", "description")
+
+
+@transaction.atomic
+def retention_policy_update(*, actor, policy: RetentionPolicy, data: Mapping[str, Any]) -> RetentionPolicy:
+    if not (actor.is_authenticated and actor.is_active and actor.role == Role.ADMIN):
+        raise permission_denied()
+    policy = RetentionPolicy.objects.select_for_update().get(pk=policy.pk)
+    changes = model_update(instance=policy, fields=RETENTION_POLICY_FIELDS, data=data)
+    if not changes:
+        return policy
+    try:
+        policy.full_clean()
+    except ValidationError as exc:
+        raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
+                               fields=exc.message_dict) from exc
+    policy.save()
+    audit_record(actor=actor, action="retention_policy.updated", target=policy, changes=changes)
+    return policy

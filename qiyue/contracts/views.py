@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from qiyue.audit.selectors import timeline
 from qiyue.audit.services import access_record, audit_record
 from qiyue.core import permissions
-from qiyue.core.errors import ApplicationError
+from qiyue.core.errors import ApplicationError, service_errors
 from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form, timeline_rows
 from qiyue.customers.models import Customer
 
@@ -50,8 +50,13 @@ def _filter_form(request):
 
 @login_required
 def contract_list(request):
-    contracts = selectors.contract_list(user=request.user, filters=_filter_params(request))
+    try:
+        contracts = selectors.contract_list(user=request.user, filters=_filter_params(request))
+        filter_errors = {}
+    except ApplicationError as exc:
+        contracts, filter_errors = Contract.objects.none(), exc.fields
     context = {
+        "filter_errors": filter_errors,
         "nav": "contracts",
         "page": paginate(request, contracts),
         "filter_form": _filter_form(request),
@@ -68,11 +73,15 @@ def contract_export(request):
     if kind not in ("xlsx", "csv"):
         return HttpResponseBadRequest(_("Unknown export format."))
     params = _filter_params(request)
-    contracts = selectors.contract_list(user=request.user, filters=params)
+    try:
+        contracts = selectors.contract_list(user=request.user, filters=params)
+    except ApplicationError as exc:
+        return HttpResponseBadRequest(exc.message + " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items()))
     count = contracts.count()
     audit_record(actor=request.user, action="contract.exported", kind="access",
                  target=(Contract, f"{count} contracts: {params.urlencode()}"))
-    return exports.xlsx_response(contracts) if kind == "xlsx" else exports.csv_response(contracts)
+    return (exports.xlsx_response(contracts, request.user) if kind == "xlsx"
+            else exports.csv_response(contracts, request.user))
 
 
 def _status_context(request, contract, *, errors_for: str = "", error_form=None, error_message: str = "",
@@ -104,7 +113,7 @@ def contract_detail(request, pk):
         and selectors.contract_queryset(user=request.user).filter(pk=contract.parent_id).exists(),
         "can_edit": permissions.can_edit(request.user, contract),
         "can_create": permissions.can_create(request.user),
-        "timeline": timeline_rows(timeline(contract_id=contract.pk)),
+        "timeline": timeline_rows(timeline(contract_id=contract.pk), request.user),
     })
     return render(request, "contracts/detail.html", context)
 
@@ -126,8 +135,8 @@ def contract_transition(request, pk, name):
                 actor=request.user, contract=contract, name=name,
                 reason=form.cleaned_data["reason"], signing_method=form.cleaned_data["signing_method"],
                 signing_date=form.cleaned_data["signing_date"], expected_version=form.cleaned_data["version"])
-        except ApplicationError as exc:
-            if exc.status == 403:
+        except service_errors() as exc:
+            if getattr(exc, "status", 400) == 403:
                 raise PermissionDenied from exc
             apply_error(form, exc)
             error = exc.message
@@ -144,7 +153,7 @@ def contract_transition(request, pk, name):
         context = _status_context(request, contract, errors_for=name, error_form=form, error_message=error)
         return render(request, "contracts/_status_panel.html", context)
     context = _status_context(request, contract, message=_("%(action)s: done.") % {"action": transition.label})
-    context["timeline"] = timeline_rows(timeline(contract_id=contract.pk))
+    context["timeline"] = timeline_rows(timeline(contract_id=contract.pk), request.user)
     return render(request, "contracts/_transition_done.html", context)
 
 
@@ -177,8 +186,8 @@ def contract_create(request):
         if form.is_valid():
             try:
                 contract = services.contract_create(actor=request.user, data=form.service_data())
-            except ApplicationError as exc:
-                if exc.status == 403:
+            except service_errors() as exc:
+                if getattr(exc, "status", 400) == 403:
                     raise PermissionDenied from exc
                 apply_error(form, exc)
             else:
@@ -193,6 +202,9 @@ def contract_update(request, pk):
     contract = selectors.contract_get(user=request.user, pk=pk)
     if not permissions.can_edit(request.user, contract):
         raise PermissionDenied
+    if request.method == "GET":
+        # The edit form shows every fact of the contract: that is a view too.
+        access_record(actor=request.user, target=contract, action="contract.viewed")
     # The form writes into its instance while validating; keep the loaded one for the page.
     form = ContractForm(request.POST or None, instance=copy.copy(contract), user=request.user)
     status = 200
@@ -203,10 +215,10 @@ def contract_update(request, pk):
                 contract = services.contract_update(actor=request.user, contract=contract,
                                                     data=form.service_data(),
                                                     expected_version=form.cleaned_data["version"])
-            except ApplicationError as exc:
-                if exc.status == 403:
+            except service_errors() as exc:
+                if getattr(exc, "status", 400) == 403:
                     raise PermissionDenied from exc
-                status = exc.status
+                status = getattr(exc, "status", 400)
                 apply_error(form, exc)
             else:
                 messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})

@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     CONFLICT = "conflict"
+    CONTRACT_CLOSED = "contract_closed"
 
 
 DEFAULT_STATUS = {
@@ -36,6 +37,7 @@ DEFAULT_STATUS = {
     ErrorCode.REASON_REQUIRED: 400,
     ErrorCode.DUPLICATE_CUSTOMER: 400,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.CONTRACT_CLOSED: 409,
 }
 
 
@@ -46,6 +48,23 @@ class ApplicationError(Exception):
         self.fields = fields or {}
         self.status = status or DEFAULT_STATUS.get(code, 400)
         super().__init__(self.message)
+
+
+def filtered(filterset):
+    """The filterset's queryset, or an `invalid` error naming the bad filters — a bad filter must
+    never silently widen a list or an export to everything."""
+    if filterset.is_bound and not filterset.is_valid():
+        fields = {name: [str(m) for m in messages] for name, messages in filterset.errors.items()}
+        raise ApplicationError(ErrorCode.INVALID, _("Some filters are not valid."), fields=fields)
+    return filterset.qs
+
+
+def service_errors():
+    """What a service may raise for bad input or a lost race; views turn each into form errors."""
+    from django.core.exceptions import ValidationError
+    from django.db import IntegrityError
+
+    return (ApplicationError, ValidationError, IntegrityError)
 
 
 def stale_version_error() -> ApplicationError:

@@ -3,11 +3,13 @@ turning service errors into form errors, and timeline rows for the audit partial
 
 from django import forms
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
+from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 from qiyue.audit.labels import action_label
 
@@ -75,8 +77,11 @@ def style_form(form) -> None:
         widget.attrs.setdefault("class", css)
 
 
-def apply_error(form, exc: ApplicationError | ValidationError) -> None:
+def apply_error(form, exc: Exception) -> None:
     """Put a service's field errors on the form's fields; the rest become non-field errors."""
+    if isinstance(exc, IntegrityError):
+        form.add_error(None, _("This conflicts with a change saved at the same moment. Please try again."))
+        return
     if isinstance(exc, ApplicationError):
         fields = exc.fields or {}
         placed = False
@@ -125,21 +130,60 @@ def _display(value, field=None) -> str:
     return str(value)
 
 
-def timeline_rows(events) -> list[dict]:
-    """Audit events as rows for partials/timeline.html: who, what, when and each before → after."""
+def _hidden_references(events, user) -> set[tuple[str, int]]:
+    """(model label, id) of contracts and customers named in these events' diffs that `user` may not see."""
+    from qiyue.core.permissions import visible
+
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        model = _model_of(event)
+        for name, pair in (event.changes or {}).items():
+            field = _field(model, name)
+            if field is None or not field.is_relation or field.related_model is None:
+                continue
+            label = field.related_model._meta.label
+            if label not in ("contracts.Contract", "customers.Customer"):
+                continue
+            for value in pair if isinstance(pair, list) else [pair]:
+                if isinstance(value, dict) and isinstance(value.get("id"), int):
+                    wanted.setdefault(label, set()).add(value["id"])
+    hidden = set()
+    for label, ids in wanted.items():
+        model = apps.get_model(label)
+        seen = set(visible(user, model.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+        hidden |= {(label, pk) for pk in ids - seen}
+    return hidden
+
+
+def _model_of(event):
+    app_label, _dot, model_name = event.target_type.partition(".")
+    try:
+        return apps.get_model(app_label, model_name)
+    except (LookupError, ValueError):
+        return None
+
+
+def timeline_rows(events, user) -> list[dict]:
+    """Audit events as rows for partials/timeline.html: who, what, when and each before → after.
+    A contract or customer named in a diff that `user` may not see is shown without its label."""
+    events = list(events)
+    hidden = _hidden_references(events, user)
+
+    def shown(value, field):
+        if (isinstance(value, dict) and field is not None and field.is_relation
+                and (field.related_model._meta.label, value.get("id")) in hidden):
+            return _("(not visible to you)")
+        return _display(value, field)
+
     rows = []
     for event in events:
-        app_label, _dot, model_name = event.target_type.partition(".")
-        try:
-            model = apps.get_model(app_label, model_name)
-        except (LookupError, ValueError):
-            model = None
+        model = _model_of(event)
         changes = []
         for name, pair in (event.changes or {}).items():
             before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
             field = _field(model, name)
             changes.append({"field": str(field.verbose_name) if field is not None else name,
-                            "before": _display(before, field), "after": _display(after, field),
+                            "before": shown(before, field), "after": shown(after, field),
                             "created": before is None})
         rows.append({"event": event, "label": action_label(event.action), "changes": changes})
     return rows

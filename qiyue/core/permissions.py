@@ -35,6 +35,19 @@ def visible(user, queryset: QuerySet, *, via: str = "") -> QuerySet:
     return queryset.none()
 
 
+def can_see(user, obj) -> bool:
+    """`visible` for one loaded row (anything with owner and team): the same rule, without a query."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if getattr(obj, "deleted_at", None) is not None:
+        return False
+    if user.role in SEE_ALL_ROLES:
+        return True
+    if user.role in (Role.MANAGER, Role.SALES):
+        return obj.owner_id == user.pk or (user.team_id is not None and obj.team_id == user.team_id)
+    return False
+
+
 def sees_all(user) -> bool:
     return user.role in SEE_ALL_ROLES
 

@@ -3,6 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+# The largest id a 64-bit primary key holds: bigger numbers in filters are refused, not sent to SQLite.
+MAX_ID = 2**63 - 1
+
 # GB 32100-2015 unified social credit code (统一社会信用代码): 18 characters from this
 # 31-character set (no I, O, S, V, Z); the last is a checksum over the first 17.
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
 from qiyue.core.text import normalize_company_name
+from qiyue.core.validators import MAX_ID
 
 from .models import Communication, Contact, Customer, CustomerLevel, Industry
 
@@ -46,7 +47,7 @@ class CustomerFilter(django_filters.FilterSet):
 
 
 class ContactFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
     q = django_filters.CharFilter(method="filter_q")
 
     class Meta:
@@ -58,8 +59,8 @@ class ContactFilter(django_filters.FilterSet):
 
 
 class CommunicationFilter(django_filters.FilterSet):
-    customer = django_filters.NumberFilter(field_name="customer_id")
-    contract = django_filters.NumberFilter(field_name="contract_id")
+    customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
+    contract = django_filters.NumberFilter(field_name="contract_id", min_value=1, max_value=MAX_ID)
     channel = django_filters.ChoiceFilter(choices=Communication.Channel.choices)
     occurred_after = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
     occurred_before = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte")

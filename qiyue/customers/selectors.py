@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from qiyue.core.errors import filtered
 from qiyue.core.permissions import visible
 from qiyue.core.text import normalize_company_name
 
@@ -21,7 +22,7 @@ def customer_list(*, user, filters: dict | None = None) -> QuerySet:
     from .filters import CustomerFilter
 
     qs = visible(user, Customer.objects.select_related("owner", "team"))
-    return CustomerFilter(filters or {}, queryset=qs, request=None).qs
+    return filtered(CustomerFilter(filters or {}, queryset=qs, request=None))
 
 
 def customer_get(*, user, pk) -> Customer:

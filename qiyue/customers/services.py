@@ -30,18 +30,23 @@ def _clean_customer_data(data: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _check_duplicates(customer: Customer, confirm_duplicate: bool) -> None:
+def _check_duplicates(actor, customer: Customer, confirm_duplicate: bool) -> None:
+    """Warn about a near-identical name anywhere (so nobody creates a second record of a customer
+    another team already has), but name only the customers the actor may see."""
     if confirm_duplicate:
         return
     dupes = customer_duplicates(name=customer.name, exclude_pk=customer.pk)
-    if dupes:
-        names = "、".join(c.name for c in dupes[:3])
-        raise ApplicationError(
-            ErrorCode.DUPLICATE_CUSTOMER,
-            _("A customer with a very similar name already exists: %(names)s. Confirm to save anyway.")
-            % {"names": names},
-            fields={"name": [_("Similar to an existing customer: %(names)s") % {"names": names}]},
-        )
+    if not dupes:
+        return
+    names = "、".join(c.name for c in dupes[:3] if permissions.can_see(actor, c))
+    if names:
+        message = _("A customer with a very similar name already exists: %(names)s. Confirm to save anyway.") % {
+            "names": names}
+        field = _("Similar to an existing customer: %(names)s") % {"names": names}
+    else:
+        message = _("Another team already has a customer with a very similar name. Confirm to save anyway.")
+        field = _("Another team already has a customer with a very similar name.")
+    raise ApplicationError(ErrorCode.DUPLICATE_CUSTOMER, message, fields={"name": [field]})
 
 
 @transaction.atomic
@@ -55,7 +60,7 @@ def customer_create(*, actor, data: Mapping[str, Any], confirm_duplicate: bool =
     customer = Customer(**{k: v for k, v in data.items() if k in CUSTOMER_FIELDS})
     customer.name_normalized = normalize_company_name(customer.name)
     customer.full_clean()
-    _check_duplicates(customer, confirm_duplicate)
+    _check_duplicates(actor, customer, confirm_duplicate)
     customer.save()
     audit_record(actor=actor, action="customer.created", target=customer, changes=snapshot(customer, CUSTOMER_FIELDS))
     return customer
@@ -79,7 +84,7 @@ def customer_update(*, actor, customer: Customer, data: Mapping[str, Any], expec
     customer.name_normalized = normalize_company_name(customer.name)
     customer.full_clean()
     if customer.name != old_name:
-        _check_duplicates(customer, confirm_duplicate)
+        _check_duplicates(actor, customer, confirm_duplicate)
     customer.version += 1
     customer.save()
     audit_record(actor=actor, action="customer.updated", target=customer, changes=changes)
@@ -127,7 +132,8 @@ def communication_create(*, actor, customer: Customer, data: Mapping[str, Any]) 
     record = Communication(customer=customer, author=actor,
                            **{k: v for k, v in data.items() if k in COMMUNICATION_FIELDS})
     record.full_clean()
-    if record.contract_id is not None and record.contract.customer_id != customer.pk:
+    if record.contract_id is not None and (record.contract.customer_id != customer.pk
+                                           or not permissions.can_see(actor, record.contract)):
         raise ApplicationError(ErrorCode.INVALID, _("The contract belongs to another customer."),
                                fields={"contract": [_("Choose a contract of this customer.")]})
     record.save()

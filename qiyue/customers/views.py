@@ -13,12 +13,13 @@ from qiyue.audit.selectors import timeline
 from qiyue.audit.services import access_record
 from qiyue.contracts.selectors import customer_contract_totals, customer_contracts
 from qiyue.core import permissions
-from qiyue.core.errors import ApplicationError, ErrorCode
+from qiyue.core.errors import ApplicationError, ErrorCode, service_errors
 from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form, timeline_rows
 
 from . import selectors, services
 from .filters import CustomerFilter
 from .forms import CommunicationForm, ContactForm, CustomerForm
+from .models import Customer
 
 
 def _require_edit(user, customer) -> None:
@@ -28,11 +29,16 @@ def _require_edit(user, customer) -> None:
 
 @login_required
 def customer_list(request):
-    customers = selectors.customer_list(user=request.user, filters=request.GET)
+    try:
+        customers = selectors.customer_list(user=request.user, filters=request.GET)
+        filter_errors = {}
+    except ApplicationError as exc:
+        customers, filter_errors = Customer.objects.none(), exc.fields
     filter_form = CustomerFilter(request.GET or None).form
     style_form(filter_form)
     context = {
         "nav": "customers",
+        "filter_errors": filter_errors,
         "page": paginate(request, customers),
         "filter_form": filter_form,
         "can_create": permissions.can_create(request.user),
@@ -68,7 +74,7 @@ def customer_detail(request, pk):
     # Events of contracts this user may not see (another team's contract of a shared customer) stay hidden.
     visible_ids = context["visible_contract_ids"]
     events = [e for e in timeline(customer_id=customer.pk) if e.contract_id is None or e.contract_id in visible_ids]
-    context["timeline"] = timeline_rows(events)
+    context["timeline"] = timeline_rows(events, request.user)
     return render(request, "customers/detail.html", context)
 
 
@@ -85,10 +91,10 @@ def customer_create(request):
             try:
                 customer = services.customer_create(actor=request.user, data=form.service_data(),
                                                     confirm_duplicate=form.cleaned_data["confirm_duplicate"])
-            except ApplicationError as exc:
-                if exc.status == 403:
+            except service_errors() as exc:
+                if getattr(exc, "status", 400) == 403:
                     raise PermissionDenied from exc
-                duplicate = exc.code == ErrorCode.DUPLICATE_CUSTOMER
+                duplicate = getattr(exc, "code", "") == ErrorCode.DUPLICATE_CUSTOMER
                 apply_error(form, exc)
             else:
                 messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
@@ -102,6 +108,9 @@ def customer_create(request):
 def customer_update(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
     _require_edit(request.user, customer)
+    if request.method == "GET":
+        # The edit form shows every fact of the customer: that is a view too.
+        access_record(actor=request.user, target=customer, action="customer.viewed")
     # The form writes into its instance while validating; keep the loaded one for the page.
     form = CustomerForm(request.POST or None, instance=copy.copy(customer), user=request.user)
     status, duplicate = 200, False
@@ -113,11 +122,11 @@ def customer_update(request, pk):
                     actor=request.user, customer=customer, data=form.service_data(),
                     expected_version=form.cleaned_data["version"],
                     confirm_duplicate=form.cleaned_data["confirm_duplicate"])
-            except ApplicationError as exc:
-                if exc.status == 403:
+            except service_errors() as exc:
+                if getattr(exc, "status", 400) == 403:
                     raise PermissionDenied from exc
-                duplicate = exc.code == ErrorCode.DUPLICATE_CUSTOMER
-                status = exc.status
+                duplicate = getattr(exc, "code", "") == ErrorCode.DUPLICATE_CUSTOMER
+                status = getattr(exc, "status", 400)
                 apply_error(form, exc)
             else:
                 messages.success(request, _("Customer “%(name)s” saved.") % {"name": customer.name})
@@ -139,7 +148,7 @@ def contact_create(request, pk):
     if form.is_valid():
         try:
             services.contact_create(actor=request.user, customer=customer, data=form.cleaned_data)
-        except ApplicationError as exc:
+        except service_errors() as exc:
             apply_error(form, exc)
     if is_partial(request):
         return _panel_response(request, customer, "customers/_contacts.html",
@@ -168,7 +177,7 @@ def contact_update(request, pk, contact_pk):
         if form.is_valid():
             try:
                 services.contact_update(actor=request.user, contact=contact, data=form.cleaned_data)
-            except ApplicationError as exc:
+            except service_errors() as exc:
                 apply_error(form, exc)
             else:
                 messages.success(request, _("Contact saved."))
@@ -200,7 +209,7 @@ def communication_create(request, pk):
     if form.is_valid():
         try:
             services.communication_create(actor=request.user, customer=customer, data=form.cleaned_data)
-        except ApplicationError as exc:
+        except service_errors() as exc:
             apply_error(form, exc)
     if is_partial(request):
         return _panel_response(request, customer, "customers/_communications.html",

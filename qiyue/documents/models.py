@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.core.models import TimeStampedModel, VersionedModel
@@ -154,3 +155,7 @@ class PaperLoan(TimeStampedModel):
 
     def __str__(self):
         return f"{self.original} → {self.borrower}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.returned_on is None and self.due_on is not None and self.due_on < timezone.localdate()

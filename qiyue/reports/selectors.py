@@ -8,12 +8,13 @@ import datetime
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from qiyue.contracts.models import Contract, Status
+from qiyue.contracts.models import Status
 from qiyue.contracts.selectors import (
     LIVE_STATUSES,
     contract_amount_totals,
     contract_queryset,
     contract_status_counts,
+    live_contracts,
 )
 from qiyue.contracts.transitions import TRANSITIONS
 from qiyue.core.permissions import visible
@@ -35,7 +36,7 @@ def may_approve(user) -> bool:
 
 def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
-    base = visible(user, Contract.objects.all())
+    base = visible(user, live_contracts())
     rows = contract_queryset(user=user)
 
     status_counts = contract_status_counts(user=user)

@@ -69,3 +69,11 @@ def test_console_script_runs_django_commands(tmp_path):
     assert result.returncode == 0, result.stderr
     for command in ("serve", "demo", "createuser", "token", "audit", "migrate", "check"):
         assert command in result.stdout
+
+
+def test_setpassword_is_audited(monkeypatch, users):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Another-Long-Passphrase-7\n"))
+    call_command("setpassword", "sales_a", stdout=io.StringIO())
+    users["sales"].refresh_from_db()
+    assert users["sales"].check_password("Another-Long-Passphrase-7")
+    assert AuditEvent.objects.order_by("-seq").first().action == "user.password_set"

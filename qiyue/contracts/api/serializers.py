@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from qiyue.accounts.models import Team, User
+from qiyue.core import permissions
 from qiyue.core.api import TagsField, VersionField, VisiblePrimaryKeyRelatedField
 from qiyue.customers.models import Customer
 
@@ -17,7 +18,8 @@ class ContractInput(serializers.ModelSerializer):
     # Empty number: the next one from the configured pattern. Uniqueness is the service's check.
     number = serializers.CharField(max_length=64, required=False, allow_blank=True)
     customer = VisiblePrimaryKeyRelatedField(queryset=Customer.objects.all())
-    parent = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.all(), required=False, allow_null=True)
+    parent = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.filter(deleted_at__isnull=True), required=False,
+                                           allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     tags = TagsField(required=False)
@@ -59,10 +61,19 @@ class ContractOutput(serializers.ModelSerializer):
             "notice_period_days", "owner", "owner_name", "team", "team_name", "tags", "description",
             "nature", "nature_display", "subject_matter", "subject_matter_display", "signing_form",
             "signing_form_display", "parent", "parent_number", "supplements", "status", "status_display",
-            "status_reason", "status_changed_at", "signing_method", "available_transitions", "version",
+            "status_reason", "status_changed_at", "signing_method", "available_transitions", "legal_hold",
+            "legal_hold_reason", "version",
             "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, contract: Contract) -> dict:
+        data = super().to_representation(contract)
+        request = self.context.get("request")
+        if contract.parent_id and request is not None and not permissions.can_see(request.user, contract.parent):
+            # A framework agreement the reader may not see is not named, not even by id.
+            data["parent"] = data["parent_number"] = None
+        return data
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_supplements(self, contract: Contract) -> list[int]:
@@ -88,3 +99,12 @@ class ReasonTransitionInput(TransitionInput):
 class SignTransitionInput(TransitionInput):
     signing_method = serializers.ChoiceField(choices=SigningMethod.choices)
     signing_date = serializers.DateField()
+
+
+class LegalHoldInput(serializers.Serializer):
+    hold = serializers.BooleanField(help_text="true places the hold, false releases it")
+    reason = serializers.CharField(max_length=1000, allow_blank=True, default="")
+
+
+class DeleteInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, allow_blank=True, default="")

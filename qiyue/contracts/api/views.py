@@ -15,12 +15,14 @@ from qiyue.core.errors import permission_denied
 from .. import services
 from ..filters import ContractFilter
 from ..models import Contract
-from ..selectors import contract_queryset
+from ..selectors import contract_queryset, live_contracts
 from ..transitions import TRANSITIONS
 from .serializers import (
     ContractInput,
     ContractOutput,
     ContractUpdateInput,
+    DeleteInput,
+    LegalHoldInput,
     ReasonTransitionInput,
     SignTransitionInput,
     TransitionInput,
@@ -80,7 +82,7 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
     def get_queryset(self):
         user = self.request.user
         # Supplement ids, but only those this user may see.
-        visible_supplements = permissions.visible(user, Contract.objects.only("id", "parent")).order_by(
+        visible_supplements = permissions.visible(user, live_contracts().only("id", "parent")).order_by(
             "created_at", "id")
         supplements = Prefetch("supplements", queryset=visible_supplements)
         return contract_queryset(user=user).select_related("parent").prefetch_related(supplements)
@@ -108,6 +110,25 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
+
+    @extend_schema(summary="Delete the contract (soft; admins after retention, editors for unsigned drafts)",
+                   request=DeleteInput, responses={204: None, **ERRORS, 409: OpenApiResponse(
+                       description="legal_hold, within_retention, has_supplements or illegal_transition")})
+    def destroy(self, request, pk=None):
+        contract = self.get_object()
+        data = self.validated(DeleteInput, request.data or request.query_params)
+        services.contract_delete(actor=request.user, contract=contract, reason=data["reason"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(operation_id="contracts_legal_hold", summary="Place or release a legal hold (legal, admin)",
+                   request=LegalHoldInput, responses={200: ContractOutput, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="legal-hold", url_name="legal-hold")
+    def legal_hold(self, request, pk=None):
+        contract = self.get_object()
+        data = self.validated(LegalHoldInput, request.data)
+        contract = services.contract_set_legal_hold(actor=request.user, contract=contract, hold=data["hold"],
+                                                    reason=data["reason"])
+        return Response(self.output(contract))
 
     submit = _transition_endpoint("submit", "submit")
     return_ = _transition_endpoint("return", "return_")

@@ -141,9 +141,11 @@ def test_two_clients_stale_version_gets_409(users, contract):
     assert contract.title == "第一个人的标题" and contract.version == 2
 
 
-def test_no_delete(users, contract):
-    assert client_for(users["admin"]).delete(detail(contract)).status_code == 405
-    assert Contract.objects.filter(pk=contract.pk).exists()
+def test_delete_needs_a_reason_and_is_soft(users, contract):
+    # Deletion (archive issue, qiyue/archive/tests) is soft and needs a reason.
+    response = client_for(users["admin"]).delete(detail(contract))
+    assert response.status_code == 400 and response.json()["code"] == "reason_required"
+    assert Contract.objects.filter(pk=contract.pk, deleted_at__isnull=True).exists()
 
 
 # --- lists ------------------------------------------------------------------------------------
@@ -199,7 +201,8 @@ def test_supplements_only_lists_visible_ones(users):
     assert client_for(users["legal"]).get(detail(framework)).json()["supplements"].__len__() == 2
     # sales can see the supplement (own) but not the framework (admin's, no team)
     assert client_for(users["sales"]).get(detail(framework)).status_code == 404
-    assert client_for(users["sales"]).get(detail(seen)).json()["parent"] == framework.pk
+    # The framework agreement is not the reader's to see: not even its id is given.
+    assert client_for(users["sales"]).get(detail(seen)).json()["parent"] is None
 
 
 # --- transitions -------------------------------------------------------------------------------

@@ -168,3 +168,19 @@ def test_sales_cannot_assign_outside_team(users):
     with pytest.raises(ApplicationError) as exc:
         contract_create(actor=users["sales"], data=base_data(users, owner=users["sales_b"]))
     assert "owner" in exc.value.fields
+
+
+def test_a_typed_number_never_blocks_the_sequence(users):
+    year = datetime.date.today().year
+    factories.make_contract(users["sales"], number=f"HT-{year}-00001")
+    factories.make_contract(users["sales"], number=f"HT-{year}-00002")
+    assert factories.make_contract(users["sales"]).number == f"HT-{year}-00003"
+
+
+@pytest.mark.parametrize("status", ["completed", "expired", "terminated", "cancelled"])
+def test_a_closed_contract_can_no_longer_be_edited(users, status):
+    contract = factories.make_contract(users["sales"])
+    Contract.objects.filter(pk=contract.pk).update(status=status)
+    with pytest.raises(ApplicationError) as exc:
+        contract_update(actor=users["sales"], contract=contract, expected_version=None, data={"amount": Decimal("1")})
+    assert exc.value.code == "contract_closed"

@@ -322,3 +322,18 @@ def test_markup_is_escaped(client, users):
         body = client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
         assert "<img src=x" not in body and "<b>t</b>" not in body and "<u>us</u>" not in body
+
+
+def test_typed_number_then_blank_number_in_the_form_is_not_a_500(client, users):
+    import datetime
+
+    from qiyue.core.testing import factories as f
+
+    year = datetime.date.today().year
+    contract = f.make_contract(users["sales"], number=f"HT-{year}-00001")
+    client.force_login(users["sales"])
+    response = client.post("/contracts/new/", {
+        "title": "表单合同", "customer": contract.customer_id, "amount": "10.00", "currency": "CNY",
+        "tax_rate": "0", "notice_period_days": "0", "nature": "sales", "subject_matter": "movable",
+        "signing_form": "written", "owner": users["sales"].pk, "team": users["sales"].team_id})
+    assert response.status_code == 302, response.content.decode()[:3000]

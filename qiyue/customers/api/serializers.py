@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from qiyue.accounts.models import Team, User
 from qiyue.contracts.models import Contract
+from qiyue.core import permissions
 from qiyue.core.api import TagsField, VersionField, VisiblePrimaryKeyRelatedField
 from qiyue.core.validators import normalize_credit_code
 
@@ -80,7 +81,8 @@ class ContactOutput(serializers.ModelSerializer):
 
 class CommunicationInput(serializers.ModelSerializer):
     customer = VisiblePrimaryKeyRelatedField(queryset=Customer.objects.all())
-    contract = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.all(), required=False, allow_null=True)
+    contract = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.filter(deleted_at__isnull=True),
+                                             required=False, allow_null=True)
 
     class Meta:
         model = Communication
@@ -93,6 +95,13 @@ class CommunicationOutput(serializers.ModelSerializer):
                                             default=None)
     channel_display = serializers.CharField(source="get_channel_display", read_only=True)
     author_name = serializers.CharField(source="author.__str__", read_only=True)
+
+    def to_representation(self, record: Communication) -> dict:
+        data = super().to_representation(record)
+        request = self.context.get("request")
+        if record.contract_id and request is not None and not permissions.can_see(request.user, record.contract):
+            data["contract"] = data["contract_number"] = None
+        return data
 
     class Meta:
         model = Communication

@@ -40,10 +40,15 @@ def test_duplicate_name_warns_until_confirmed(users):
     assert Customer.objects.count() == 2
 
 
-def test_duplicate_warning_sees_customers_of_other_teams(users):
+def test_duplicate_warning_sees_customers_of_other_teams_without_naming_them(users):
     customer_create(actor=users["sales_b"], data={"name": "深圳华信电子有限公司"})
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError) as exc:
         customer_create(actor=users["sales"], data={"name": "深圳华信电子"})
+    assert exc.value.code == "duplicate_customer"
+    assert "华信" not in exc.value.message and "华信" not in str(exc.value.fields)
+    with pytest.raises(ApplicationError) as exc:
+        customer_create(actor=users["admin"], data={"name": "深圳华信电子"})
+    assert "深圳华信电子有限公司" in exc.value.message
 
 
 @pytest.mark.parametrize(

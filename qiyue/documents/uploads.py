@@ -1,0 +1,257 @@
+"""Safe uploads: a size limit enforced while the request streams in, the type detected from the
+content (never from the name), zip checks for DOCX/XLSX before anything is extracted, PDF sanity
+checks, and cleaned display names.
+
+`inspect_upload` is the one gate every upload (UI, API, commands) passes before a blob is written.
+"""
+
+import logging
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.utils.translation import gettext as _
+
+from .errors import DocumentErrorCode, document_error
+from .models import FileType
+
+CONTENT_TYPES = {
+    FileType.PDF: "application/pdf",
+    FileType.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    FileType.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    FileType.JPEG: "image/jpeg",
+    FileType.PNG: "image/png",
+    FileType.TIFF: "image/tiff",
+}
+EXTENSIONS = {
+    "pdf": FileType.PDF, "docx": FileType.DOCX, "xlsx": FileType.XLSX, "jpg": FileType.JPEG,
+    "jpeg": FileType.JPEG, "png": FileType.PNG, "tif": FileType.TIFF, "tiff": FileType.TIFF,
+}
+DEFAULT_EXTENSION = {FileType.PDF: "pdf", FileType.DOCX: "docx", FileType.XLSX: "xlsx", FileType.JPEG: "jpg",
+                     FileType.PNG: "png", FileType.TIFF: "tiff"}
+ACCEPT = ",".join(f".{ext}" for ext in EXTENSIONS)
+
+# Zip limits for DOCX/XLSX (checked on the central directory, before any entry is read).
+ZIP_MAX_ENTRIES = 2000
+ZIP_MAX_TOTAL = 200 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+# Tiny entries (an empty part, a short XML) can have silly ratios without being dangerous.
+ZIP_RATIO_MIN_SIZE = 1024 * 1024
+MAX_NAME = 200
+READ_CHUNK = 64 * 1024
+
+
+def max_upload_bytes() -> int:
+    return int(settings.QIYUE_MAX_UPLOAD_MB) * 1024 * 1024
+
+
+def too_large_error():
+    return document_error(DocumentErrorCode.FILE_TOO_LARGE,
+                          _("The file is larger than the limit of %(mb)s MB.") % {"mb": settings.QIYUE_MAX_UPLOAD_MB})
+
+
+class SizeLimitUploadHandler(FileUploadHandler):
+    """Put first in `request.upload_handlers`: a file that grows past the limit is dropped while it
+    streams (the rest of it is read and discarded, never kept), and its field name is noted in
+    `request.oversize_uploads` so the view can answer file_too_large."""
+
+    def __init__(self, request=None):
+        super().__init__(request)
+        self.limit = max_upload_bytes()
+        self.received = 0
+        if request is not None:
+            request.oversize_uploads = []
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            if self.request is not None:
+                self.request.oversize_uploads.append(self.field_name)
+            raise SkipFile
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def install_size_limit(request) -> None:
+    """Must run before request.POST / request.FILES is first read."""
+    request.upload_handlers.insert(0, SizeLimitUploadHandler(request))
+
+
+def iter_chunks(file: BinaryIO, *, limit: int | None = None):
+    """Read an uploaded file in chunks with a running count; past `limit` → file_too_large."""
+    limit = max_upload_bytes() if limit is None else limit
+    file.seek(0)
+    total = 0
+    while chunk := file.read(READ_CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise too_large_error()
+        yield chunk
+
+
+# Control characters, bidi overrides/isolates and other format characters (Cc, Cf) and
+# separators that are not plain spaces are removed; Chinese and other letters stay.
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def clean_filename(name: str) -> str:
+    """A display name safe to show and to send back: no path, no control or bidi characters,
+    at most 200 characters (the extension kept), never empty."""
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(" " if ch in "\t\n\r" else ch for ch in name
+                   if ch in "\t\n\r" or unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    name = re.sub(r"\s+", " ", name).strip().lstrip(".").strip()
+    if name in ("", ".", ".."):
+        name = "file"
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 10:
+            name = stem[:MAX_NAME - len(ext) - 1].rstrip() + "." + ext
+        else:
+            name = name[:MAX_NAME].rstrip()
+    return name
+
+
+def title_from_filename(name: str) -> str:
+    """The default title: the cleaned name without its extension."""
+    stem, dot, ext = name.rpartition(".")
+    return (stem if dot and stem and ext.lower() in EXTENSIONS else name)[:255]
+
+
+@dataclass(frozen=True)
+class Inspection:
+    filename: str
+    file_type: str
+    content_type: str
+    size: int
+
+
+def _detect(head: bytes) -> str | None:
+    if head.startswith(b"%PDF-"):
+        return FileType.PDF
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return FileType.PNG
+    if head.startswith(b"\xff\xd8\xff"):
+        return FileType.JPEG
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return FileType.TIFF
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    return None
+
+
+def _unsafe_member(name: str) -> bool:
+    if not name or "\\" in name or "\x00" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return True
+    return ".." in PurePosixPath(name).parts
+
+
+def _inspect_zip(file: BinaryIO) -> str:
+    not_allowed = document_error(DocumentErrorCode.FILE_TYPE_NOT_ALLOWED,
+                                 _("Only PDF, Word (DOCX), Excel (XLSX) and JPEG/PNG/TIFF files are allowed."))
+    try:
+        archive = zipfile.ZipFile(file)
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise not_allowed from exc
+    if len(infos) > ZIP_MAX_ENTRIES:
+        raise document_error(DocumentErrorCode.ZIP_BOMB,
+                             _("The file holds too many parts (more than %(n)s).") % {"n": ZIP_MAX_ENTRIES})
+    total = 0
+    for info in infos:
+        if _unsafe_member(info.filename):
+            raise document_error(DocumentErrorCode.ZIP_UNSAFE_PATH,
+                                 _("The file contains a part with an unsafe path."))
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if total > ZIP_MAX_TOTAL or (info.file_size > ZIP_RATIO_MIN_SIZE and ratio > ZIP_MAX_RATIO):
+            raise document_error(DocumentErrorCode.ZIP_BOMB,
+                                 _("The file expands to far more data than it holds (a zip bomb)."))
+    names = {info.filename for info in infos}
+    if "word/document.xml" in names:
+        return FileType.DOCX
+    if "xl/workbook.xml" in names:
+        return FileType.XLSX
+    raise not_allowed
+
+
+def _inspect_pdf(file: BinaryIO, size: int) -> None:
+    corrupt = document_error(DocumentErrorCode.PDF_CORRUPT, _("The PDF is damaged or incomplete."))
+    file.seek(max(0, size - 2048))
+    if b"%%EOF" not in file.read():
+        raise corrupt
+    import pypdf
+    from pypdf.errors import PyPdfError
+
+    file.seek(0)
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL)  # a broken file makes pypdf chatty; the code says enough
+    try:
+        reader = pypdf.PdfReader(file, strict=False)
+        if reader.is_encrypted:
+            raise document_error(DocumentErrorCode.PDF_ENCRYPTED,
+                                 _("The PDF is encrypted or password protected. Upload an unprotected copy."))
+        pages = len(reader.pages)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
+            RecursionError, AssertionError) as exc:
+        raise corrupt from exc
+    finally:
+        pypdf_log.setLevel(level)
+    if pages < 1:
+        raise corrupt
+
+
+def inspect_upload(file: BinaryIO, name: str, *, size: int | None = None) -> Inspection:
+    """Check an uploaded file; return its cleaned name and detected type, or raise an
+    ApplicationError with a DocumentErrorCode. Reads only what it needs; leaves the file at 0."""
+    filename = clean_filename(name)
+    if size is None:
+        file.seek(0, 2)
+        size = file.tell()
+    if size == 0:
+        raise document_error(DocumentErrorCode.FILE_EMPTY, _("The file is empty."))
+    if size > max_upload_bytes():
+        raise too_large_error()
+    file.seek(0)
+    detected = _detect(file.read(8))
+    if detected is None:
+        raise document_error(DocumentErrorCode.FILE_TYPE_NOT_ALLOWED,
+                             _("Only PDF, Word (DOCX), Excel (XLSX) and JPEG/PNG/TIFF files are allowed."))
+    try:
+        if detected == "zip":
+            file.seek(0)
+            detected = _inspect_zip(file)
+        elif detected == FileType.PDF:
+            _inspect_pdf(file, size)
+    finally:
+        file.seek(0)
+    stem, dot, ext = filename.rpartition(".")
+    ext = ext.lower() if dot and stem else ""
+    if ext and ext in EXTENSIONS:
+        if EXTENSIONS[ext] != detected:
+            raise document_error(
+                DocumentErrorCode.FILE_TYPE_MISMATCH,
+                _("The file name says .%(ext)s but the content is %(type)s.")
+                % {"ext": ext, "type": FileType(detected).label})
+    elif ext and re.fullmatch(r"[a-z][a-z0-9]{0,3}", ext):
+        # Named as some other type (.exe, .doc, .html …) though the content is allowed.
+        raise document_error(
+            DocumentErrorCode.FILE_TYPE_MISMATCH,
+            _("The file name says .%(ext)s but the content is %(type)s.")
+            % {"ext": ext, "type": FileType(detected).label})
+    else:  # no extension (or a version suffix such as "v1.2"): name it after its content
+        filename = clean_filename(f"{filename}.{DEFAULT_EXTENSION[detected]}")
+    return Inspection(filename=filename, file_type=detected, content_type=CONTENT_TYPES[detected], size=size)

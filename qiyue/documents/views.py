@@ -1,0 +1,352 @@
+"""Document and paper-original pages: thin views over the documents selectors and services.
+
+Upload views are csrf_exempt on the outside and csrf_protect inside, so the size-limit upload
+handler is installed before the CSRF check first reads the request body (Django's documented
+pattern for changing upload handlers per view).
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_POST
+
+from qiyue.contracts.selectors import contract_get
+from qiyue.core import permissions
+from qiyue.core.errors import ApplicationError
+from qiyue.core.htmx import apply_error, hx_redirect, is_partial
+from qiyue.customers.selectors import customer_get
+
+from . import selectors, services
+from .forms import LendForm, PaperOriginalForm, ReturnForm, UploadForm, VersionForm
+from .models import FileType
+from .uploads import install_size_limit, too_large_error
+
+PREVIEW_TYPES = (FileType.PDF, FileType.PNG, FileType.JPEG)
+# A previewed file is shown by the browser, never run: no scripts, no plugins, no requests out.
+PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+
+def _raise_for_status(exc: ApplicationError) -> None:
+    if exc.status == 403:
+        raise PermissionDenied from exc
+    if exc.status == 404:
+        raise Http404 from exc
+
+
+# --- Documents panel (contract page and customer page) ----------------------------------------
+
+def _owner_page(contract=None, customer=None) -> str:
+    if contract is not None:
+        return reverse("contracts:detail", args=[contract.pk])
+    return reverse("customers:detail", args=[customer.pk])
+
+
+def _panel_context(request, *, contract=None, customer=None, form=None, error=None, message="") -> dict:
+    if contract is not None:
+        documents = selectors.document_list(user=request.user, contract_id=contract.pk)
+        upload_url = reverse("documents:contract_upload", args=[contract.pk])
+        panel_url = reverse("documents:contract_panel", args=[contract.pk])
+        owner = contract
+    else:
+        documents = selectors.document_list(user=request.user, customer_id=customer.pk)
+        upload_url = reverse("documents:customer_upload", args=[customer.pk])
+        panel_url = reverse("documents:customer_panel", args=[customer.pk])
+        owner = customer
+    return {
+        "panel_contract": contract,
+        "panel_customer": customer,
+        "documents": documents,
+        "upload_form": form or UploadForm(),
+        "upload_url": upload_url,
+        "panel_url": panel_url,
+        "can_upload": permissions.can_edit(request.user, owner),
+        "upload_error": error,
+        "upload_message": message,
+        "preview_types": PREVIEW_TYPES,
+        "max_mb": settings.QIYUE_MAX_UPLOAD_MB,
+    }
+
+
+def _render_panel(request, status=200, **kwargs):
+    return render(request, "documents/_panel.html", _panel_context(request, **kwargs), status=status)
+
+
+@login_required
+@require_GET
+def contract_panel(request, pk):
+    return _render_panel(request, contract=contract_get(user=request.user, pk=pk))
+
+
+@login_required
+@require_GET
+def customer_panel(request, pk):
+    return _render_panel(request, customer=customer_get(user=request.user, pk=pk))
+
+
+def _upload(request, *, contract=None, customer=None):
+    form = UploadForm(request.POST)
+    error = None
+    count = 0
+    try:
+        if getattr(request, "oversize_uploads", None):
+            raise too_large_error()
+        if not form.is_valid():
+            error = ApplicationError("invalid", _("Please correct the errors below."))
+        else:
+            documents = services.document_upload(
+                actor=request.user, files=request.FILES.getlist("files"), kind=form.cleaned_data["kind"],
+                title=form.cleaned_data["title"], contract=contract, customer=customer)
+            count = len(documents)
+    except ApplicationError as exc:
+        _raise_for_status(exc)
+        apply_error(form, exc)
+        error = exc
+    message = "" if error else _("%(count)s file(s) uploaded.") % {"count": count}
+    if not is_partial(request):
+        if error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, message)
+        return redirect(_owner_page(contract, customer))
+    return _render_panel(request, status=error.status if error else 200, contract=contract, customer=customer,
+                         form=form if error else None, error=error, message=message)
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def contract_upload(request, pk):
+    install_size_limit(request)
+    return _contract_upload(request, pk)
+
+
+@csrf_protect
+def _contract_upload(request, pk):
+    return _upload(request, contract=contract_get(user=request.user, pk=pk))
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def customer_upload(request, pk):
+    install_size_limit(request)
+    return _customer_upload(request, pk)
+
+
+@csrf_protect
+def _customer_upload(request, pk):
+    return _upload(request, customer=customer_get(user=request.user, pk=pk))
+
+
+# --- One document: versions, new version, delete ----------------------------------------------
+
+def _versions_context(request, document, *, form=None, error=None, message="") -> dict:
+    return {
+        "document": document,
+        "versions": selectors.document_versions(document=document),
+        "version_form": form or VersionForm(initial={"version": document.version}),
+        "can_change": services.can_change_document(request.user, document),
+        "version_error": error,
+        "version_message": message,
+        "preview_types": PREVIEW_TYPES,
+        "max_mb": settings.QIYUE_MAX_UPLOAD_MB,
+    }
+
+
+@login_required
+@require_GET
+def document_detail(request, pk):
+    document = selectors.document_get(user=request.user, pk=pk)
+    context = _versions_context(request, document)
+    context["nav"] = "contracts" if document.contract_id else "customers"
+    return render(request, "documents/detail.html", context)
+
+
+@csrf_exempt
+@login_required
+@require_POST
+def document_add_version(request, pk):
+    install_size_limit(request)
+    return _document_add_version(request, pk)
+
+
+@csrf_protect
+def _document_add_version(request, pk):
+    document = selectors.document_get(user=request.user, pk=pk)
+    form = VersionForm(request.POST)
+    error = None
+    try:
+        if getattr(request, "oversize_uploads", None):
+            raise too_large_error()
+        if not form.is_valid():
+            error = ApplicationError("invalid", _("Please correct the errors below."))
+        else:
+            version = services.document_add_version(
+                actor=request.user, document=document, file=request.FILES.get("file"),
+                comment=form.cleaned_data["comment"], expected_version=form.cleaned_data["version"])
+    except ApplicationError as exc:
+        _raise_for_status(exc)
+        apply_error(form, exc)
+        error = exc
+    if error is None:
+        message = _("Version %(number)s uploaded.") % {"number": version.number}
+        document = selectors.document_get(user=request.user, pk=pk)
+    if not is_partial(request):
+        if error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, message)
+        return redirect("documents:detail", pk=document.pk)
+    if error:
+        return render(request, "documents/_versions.html",
+                      _versions_context(request, document, form=form, error=error), status=error.status)
+    return render(request, "documents/_versions.html", _versions_context(request, document, message=message))
+
+
+@login_required
+@require_POST
+def document_delete(request, pk):
+    document = selectors.document_get(user=request.user, pk=pk)
+    try:
+        services.document_delete(actor=request.user, document=document)
+    except ApplicationError as exc:
+        _raise_for_status(exc)
+        messages.error(request, exc.message)
+        return redirect("documents:detail", pk=document.pk)
+    messages.success(request, _("Document “%(title)s” deleted.") % {"title": document.title})
+    target = _owner_page(document.contract if document.contract_id else None, document.customer)
+    return hx_redirect(target) if is_partial(request) else redirect(target)
+
+
+# --- Download and preview --------------------------------------------------------------------
+
+def _serve(request, pk, *, inline: bool):
+    version = selectors.version_get(user=request.user, pk=pk)
+    if inline and version.file_type not in PREVIEW_TYPES:
+        raise Http404
+    try:
+        plain = services.version_open(actor=request.user, version=version,
+                                      action="document.previewed" if inline else "document.downloaded")
+    except ApplicationError as exc:
+        _raise_for_status(exc)
+        return render(request, "documents/integrity_failed.html",
+                      {"version": version, "document": version.document, "error": exc}, status=exc.status)
+    response = FileResponse(plain, as_attachment=not inline, filename=version.filename,
+                            content_type=version.content_type)
+    response["Content-Length"] = str(version.size)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    if inline:
+        response["Content-Security-Policy"] = PREVIEW_CSP
+    return response
+
+
+@login_required
+@require_GET
+def version_download(request, pk):
+    return _serve(request, pk, inline=False)
+
+
+@login_required
+@require_GET
+def version_preview(request, pk):
+    return _serve(request, pk, inline=True)
+
+
+# --- Paper originals (contract page) ----------------------------------------------------------
+
+def _paper_context(request, contract, *, bound: dict | None = None, error: str = "", message: str = "") -> dict:
+    """`bound` maps a form key ("new", "lend-<id>", "return-<id>") to a bound form with errors."""
+    bound = bound or {}
+    originals = selectors.paper_originals(user=request.user, contract_id=contract.pk)
+    for original in originals:
+        original.lend_form = bound.get(f"lend-{original.pk}") or LendForm(prefix=f"lend-{original.pk}")
+        if original.open_loan is not None:
+            original.return_form = (bound.get(f"return-{original.open_loan.pk}")
+                                    or ReturnForm(prefix=f"return-{original.open_loan.pk}"))
+    return {
+        "contract": contract,
+        "originals": originals,
+        "original_form": bound.get("new") or PaperOriginalForm(prefix="paper"),
+        "can_edit_paper": permissions.can_edit(request.user, contract),
+        "paper_error": error,
+        "paper_message": message,
+    }
+
+
+def _paper_response(request, contract, *, form_key: str = "", form=None, error=None, message: str = ""):
+    if not is_partial(request):
+        if error:
+            messages.error(request, error)
+        elif message:
+            messages.success(request, message)
+        return redirect("contracts:detail", pk=contract.pk)
+    bound = {form_key: form} if error and form is not None else {}
+    return render(request, "documents/_paper_panel.html",
+                  _paper_context(request, contract, bound=bound, error=error or "", message=message))
+
+
+def _paper_write(request, contract, form_key, form, call, done_message):
+    if not permissions.can_edit(request.user, contract):
+        raise PermissionDenied
+    error = None
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ApplicationError as exc:
+            _raise_for_status(exc)
+            apply_error(form, exc)
+            error = exc.message
+    else:
+        error = _("Please correct the errors below.")
+    return _paper_response(request, contract, form_key=form_key, form=form, error=error,
+                           message="" if error else done_message)
+
+
+@login_required
+@require_GET
+def paper_panel(request, pk):
+    contract = contract_get(user=request.user, pk=pk)
+    return render(request, "documents/_paper_panel.html", _paper_context(request, contract))
+
+
+@login_required
+@require_POST
+def paper_create(request, pk):
+    contract = contract_get(user=request.user, pk=pk)
+    form = PaperOriginalForm(request.POST, prefix="paper")
+    return _paper_write(
+        request, contract, "new", form,
+        lambda data: services.paper_original_record(actor=request.user, contract=contract,
+                                                    data=form.service_data()),
+        _("Paper original recorded."))
+
+
+@login_required
+@require_POST
+def paper_lend(request, pk):
+    original = selectors.paper_original_get(user=request.user, pk=pk)
+    form = LendForm(request.POST, prefix=f"lend-{original.pk}")
+    return _paper_write(
+        request, original.contract, f"lend-{original.pk}", form,
+        lambda data: services.paper_original_lend(actor=request.user, original=original, borrower=data["borrower"],
+                                                  purpose=data["purpose"], lent_on=data["lent_on"],
+                                                  due_on=data["due_on"]),
+        _("Loan recorded."))
+
+
+@login_required
+@require_POST
+def paper_return(request, pk):
+    loan = selectors.paper_loan_get(user=request.user, pk=pk)
+    form = ReturnForm(request.POST, prefix=f"return-{loan.pk}")
+    return _paper_write(
+        request, loan.original.contract, f"return-{loan.pk}", form,
+        lambda data: services.paper_loan_return(actor=request.user, loan=loan, returned_on=data["returned_on"]),
+        _("Return recorded."))

@@ -1,0 +1,24 @@
+from rest_framework import serializers
+
+from ..models import Kind
+
+
+class SearchHitOutput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Kind.choices, source="kind")
+    id = serializers.IntegerField()
+    title = serializers.CharField(help_text="Contract number and title, customer name, or for a document the "
+                                            "number and title of its contract (or its customer's name).")
+    url = serializers.CharField(help_text="The page that opens the hit (opening it is recorded as an access).")
+    snippet = serializers.CharField(help_text="HTML: the escaped text around the match, matches in <mark>.")
+    page = serializers.IntegerField(allow_null=True, help_text="Documents: the page of the match.")
+    file = serializers.CharField(allow_blank=True, help_text="Documents: the document's title.")
+
+
+class SearchPageOutput(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Hits, exact up to 1,000; see count_capped.")
+    count_capped = serializers.BooleanField(help_text="True when there are more than 1,000 hits (shown as "
+                                                      "“1,000+”); the results are then newest first.")
+    ranked = serializers.BooleanField(help_text="True when the results are ordered by relevance.")
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = SearchHitOutput(many=True)

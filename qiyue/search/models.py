@@ -1,0 +1,92 @@
+"""The search index: one SearchEntry per indexed contract, customer, or chunk of a document's
+current text, and beside it the full-text table that only the database reads:
+
+- SQLite: `search_fts`, an FTS5 table without content (rowid = SearchEntry.id) over the
+  pre-tokenized stream, split on spaces by FTS5's ascii tokenizer;
+- PostgreSQL: `search_tsv(entry_id, tsv)`, a tsvector built from the same stream, with a GIN index.
+
+Both are created by migration 0002 for the database in use. The stream holds the text's tokens
+(see tokenizer.py) and key tokens for visibility and filters (see indexing.key_tokens), so a
+search, its visibility rule and its filters are answered by the full-text index alone.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    CONTRACT = "contract", _("Contract")
+    CUSTOMER = "customer", _("Customer")
+    DOCUMENT = "document", _("Document")
+
+
+class SearchEntry(models.Model):
+    """What the index knows about one hit: the object, its visibility keys, its filter values and
+    the original text of the chunk (for snippets). Ids only grow (AUTOINCREMENT on SQLite), and an
+    object is re-indexed by deleting its entries and inserting new ones, so the newest or most
+    recently changed objects have the highest ids: "newest first" is a scan of the index in
+    descending id order, which both full-text indexes do without sorting."""
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField()
+    chunk = models.PositiveIntegerField(default=0)
+    contract_id = models.BigIntegerField(null=True, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    version_id = models.BigIntegerField(null=True, blank=True)
+    # Visibility: the owner and team of the contract (documents on a contract) or of the customer.
+    owner_id = models.BigIntegerField(null=True, blank=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    # Filter values of the contract (empty for customers and their own documents).
+    status = models.CharField(max_length=20, blank=True)
+    nature = models.CharField(max_length=20, blank=True)
+    subject_matter = models.CharField(max_length=20, blank=True)
+    signing_form = models.CharField(max_length=20, blank=True)
+    signing_date = models.DateField(null=True, blank=True)
+    effective_date = models.DateField(null=True, blank=True)
+    expiry_date = models.DateField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+    text = models.TextField(blank=True)
+    # Documents: the page the chunk starts on, and where later pages start within the chunk.
+    page = models.PositiveIntegerField(null=True, blank=True)
+    page_breaks = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("search entry")
+        verbose_name_plural = _("search entries")
+        indexes = [models.Index(fields=["kind", "object_id"], name="search_entry_object"),
+                   models.Index(fields=["contract_id"], name="search_entry_contract"),
+                   models.Index(fields=["customer_id", "kind"], name="search_entry_customer")]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id}/{self.chunk}"
+
+    def page_at(self, offset: int) -> int | None:
+        """The page of a character offset within this chunk."""
+        if self.page is None:
+            return None
+        return self.page + sum(1 for start in self.page_breaks if start <= offset)
+
+
+class TsVectorField(models.Field):
+    """A tsvector on PostgreSQL; on SQLite the column exists but stays empty (FTS5 is used)."""
+
+    description = "PostgreSQL tsvector"
+
+    def db_type(self, connection):
+        return "tsvector" if connection.vendor == "postgresql" else "text"
+
+
+class EntryVector(models.Model):
+    """PostgreSQL's full-text side table: the token stream of one entry as a tsvector (GIN index)."""
+
+    entry_id = models.BigIntegerField(primary_key=True)
+    tsv = TsVectorField()
+
+    class Meta:
+        db_table = "search_tsv"
+        verbose_name = _("search vector")
+        verbose_name_plural = _("search vectors")
+
+    def __str__(self):
+        return str(self.entry_id)

@@ -1,0 +1,332 @@
+"""Search: contracts, customers and the current text of documents, only what the user may see.
+
+One query plan on both databases, answered by the full-text index (FTS5 on SQLite, a GIN-indexed
+tsvector on PostgreSQL):
+
+    text phrases AND visibility keys (_o<user> OR _t<team>) AND filter keys (_s<status> OR …)
+
+with date and amount ranges checked on the joined SearchEntry row. Every query stops early:
+the count stops at COUNT_CAP + 1 distinct objects ("1,000+"), the page reads rows in id order
+(newest first) only until it has enough; when the hits are few enough to count they are ranked by
+relevance instead (bm25 / ts_rank). The objects of the shown page are then read through the
+ordinary visibility rule once more, so a stale entry can never show what the user may not see.
+"""
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.urls import reverse
+from django.utils.safestring import SafeString
+
+from qiyue.contracts.models import Contract
+from qiyue.core.permissions import visible
+from qiyue.core.roles import SEE_ALL_ROLES, Role
+from qiyue.customers.models import Customer
+from qiyue.documents.models import Document
+
+from .indexing import ENTRY_TABLE
+from .models import Kind, SearchEntry
+from .snippets import highlight
+from .tokenizer import Phrase, parse_query
+
+COUNT_CAP = 1000
+# Results past this offset are not served (as search engines do): refine the query instead.
+MAX_OFFSET = COUNT_CAP
+
+# Filters that are lists of choices, and the key-token prefix of each (see indexing.key_tokens).
+CHOICE_FILTERS = {"status": "_s", "nature": "_n", "subject_matter": "_m", "signing_form": "_f"}
+# Filters that are one object (or id), and their key-token prefix.
+OBJECT_FILTERS = {"customer": "_c", "owner": "_o", "team": "_t"}
+# Range filters on the entry's columns: name → (column, operator).
+RANGE_FILTERS = {
+    "signing_date_after": ("signing_date", ">="), "signing_date_before": ("signing_date", "<="),
+    "effective_date_after": ("effective_date", ">="), "effective_date_before": ("effective_date", "<="),
+    "expiry_date_after": ("expiry_date", ">="), "expiry_date_before": ("expiry_date", "<="),
+    "amount_min": ("amount", ">="), "amount_max": ("amount", "<="),
+}
+
+
+@dataclass
+class Hit:
+    kind: str
+    object: object
+    title: str
+    url: str
+    snippet: SafeString
+    page: int | None = None
+    file: str = ""
+
+    @property
+    def id(self) -> int:
+        return self.object.pk
+
+
+@dataclass
+class SearchResults:
+    hits: list[Hit] = field(default_factory=list)
+    count: int = 0
+    count_capped: bool = False
+    ranked: bool = False
+    phrases: list[Phrase] = field(default_factory=list)
+
+    @property
+    def count_label(self) -> str:
+        return f"{self.count:,}+" if self.count_capped else f"{self.count:,}"
+
+
+# --- the full-text expression ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one of these key tokens."""
+
+    tokens: tuple[str, ...]
+
+
+def visibility_clause(user) -> AnyOf | None | bool:
+    """None: no restriction; False: sees nothing; else the keys one of which an entry must carry.
+    The same rule as qiyue.core.permissions.visible."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.role in SEE_ALL_ROLES:
+        return None
+    if user.role in (Role.MANAGER, Role.SALES):
+        keys = [f"_o{user.pk}"] + ([f"_t{user.team_id}"] if user.team_id else [])
+        return AnyOf(tuple(keys))
+    return False
+
+
+def _pk(value) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(getattr(value, "pk", value))
+
+
+def filter_clauses(filters: Mapping) -> tuple[list[AnyOf], list[tuple[str, str, object]]]:
+    """Key-token clauses and (column, operator, value) range conditions for the filters."""
+    clauses = []
+    kinds = [k for k in (filters.get("type") or []) if k in Kind.values]
+    if kinds:
+        clauses.append(AnyOf(tuple(f"_k{k}" for k in kinds)))
+    for name, prefix in CHOICE_FILTERS.items():
+        values = filters.get(name) or []
+        if isinstance(values, str):
+            values = [values]
+        if values:
+            clauses.append(AnyOf(tuple(f"{prefix}{v}" for v in values)))
+    for name, prefix in OBJECT_FILTERS.items():
+        pk = _pk(filters.get(name))
+        if pk is not None:
+            clauses.append(AnyOf((f"{prefix}{pk}",)))
+    ranges = []
+    for name, (column, operator) in RANGE_FILTERS.items():
+        value = filters.get(name)
+        if value not in (None, ""):
+            if isinstance(value, datetime.date):
+                value = value.isoformat() if connection.vendor == "sqlite" else value
+            elif column == "amount":
+                value = Decimal(str(value))
+                # SQLite stores the decimal as REAL-affinity text; compare numbers with numbers.
+                value = float(value) if connection.vendor == "sqlite" else value
+            ranges.append((column, operator, value))
+    return clauses, ranges
+
+
+def _fts5(phrases: list[Phrase], clauses: list[AnyOf]) -> str:
+    parts = []
+    for phrase in phrases:
+        parts.append('"' + " ".join(phrase.tokens) + '"' + (" *" if phrase.prefix else ""))
+    for clause in clauses:
+        parts.append("(" + " OR ".join(f'"{t}"' for t in clause.tokens) + ")")
+    return " AND ".join(parts)
+
+
+def _tsquery(phrases: list[Phrase], clauses: list[AnyOf]) -> str:
+    parts = []
+    for phrase in phrases:
+        lexemes = [f"'{t}'" for t in phrase.tokens]
+        if phrase.prefix:
+            lexemes[-1] += ":*"
+        parts.append("(" + " <-> ".join(lexemes) + ")")
+    for clause in clauses:
+        parts.append("(" + " | ".join(f"'{t}'" for t in clause.tokens) + ")")
+    return " & ".join(parts)
+
+
+class _Query:
+    """The SQL of one search: FROM/WHERE with its parameters, for counting and for pages."""
+
+    def __init__(self, phrases: list[Phrase], clauses: list[AnyOf], ranges, exclude: tuple | None = None,
+                 only: tuple | None = None):
+        if connection.vendor == "postgresql":
+            self.rowid = "f.entry_id"
+            self.sql_from = f"search_tsv f JOIN {ENTRY_TABLE} e ON e.id = f.entry_id"
+            where = ["f.tsv @@ %s::tsquery"]
+            self.expression = _tsquery(phrases, clauses)
+            self.rank = "ts_rank(f.tsv, %s::tsquery) DESC"
+            self.rank_params = [self.expression]
+        else:
+            self.rowid = "search_fts.rowid"
+            self.sql_from = f"search_fts JOIN {ENTRY_TABLE} e ON e.id = search_fts.rowid"
+            where = ["search_fts MATCH %s"]
+            self.expression = _fts5(phrases, clauses)
+            self.rank = "search_fts.rank"
+            self.rank_params = []
+        params: list = [self.expression]
+        for column, operator, value in ranges:
+            where.append(f"e.{column} {operator} %s")
+            params.append(value)
+        if exclude:
+            where.append("NOT (e.kind = %s AND e.object_id = %s)")
+            params.extend(exclude)
+        if only:
+            where.append("e.kind = %s AND e.object_id = %s")
+            params.extend(only)
+        self.where = " AND ".join(where)
+        self.params = params
+
+    def count(self, cap: int) -> int:
+        sql = (f"SELECT count(*) FROM (SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} "
+               f"WHERE {self.where} LIMIT %s) s")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*self.params, cap])
+            return cursor.fetchone()[0]
+
+    def rows(self, *, ranked: bool, limit: int) -> list[tuple[int, str, int]]:
+        order = f"{self.rank}, {self.rowid} DESC" if ranked else f"{self.rowid} DESC"
+        sql = (f"SELECT e.id, e.kind, e.object_id FROM {self.sql_from} WHERE {self.where} "
+               f"ORDER BY {order} LIMIT %s")
+        params = [*self.params, *(self.rank_params if ranked else []), limit]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    def first_objects(self, *, ranked: bool, wanted: int) -> list[tuple[int, str, int]]:
+        """The first `wanted` distinct objects as (entry id, kind, object id): a long document has
+        several chunks, and only its best (or newest) chunk counts."""
+        limit = wanted + 10
+        while True:
+            rows = self.rows(ranked=ranked, limit=limit)
+            seen: dict[tuple[str, int], int] = {}
+            for entry_id, kind, object_id in rows:
+                seen.setdefault((kind, object_id), entry_id)
+            if len(seen) >= wanted or len(rows) < limit:
+                return [(entry_id, kind, object_id) for (kind, object_id), entry_id in seen.items()][:wanted]
+            limit *= 4
+
+
+# --- the search -----------------------------------------------------------------------------------
+
+def _exact_contract(q: str, user) -> int | None:
+    """A query that is a contract number: that contract (if the user may see it) comes first."""
+    q = q.strip()
+    if not q or " " in q or not any(ch.isdigit() for ch in q) or len(q) > 64:
+        return None
+    candidates = {q, q.upper()}
+    qs = visible(user, Contract.objects.filter(number__in=candidates))
+    if hasattr(Contract, "deleted_at"):
+        qs = qs.filter(deleted_at__isnull=True)
+    return qs.values_list("pk", flat=True).first()
+
+
+def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, offset: int = 0) -> SearchResults:
+    """Search what `user` may see for `q` (words ANDed, "quoted phrases", a trailing single Chinese
+    character as a prefix), narrowed by ContractFilter-style `filters` and `type` (kinds)."""
+    filters = filters or {}
+    phrases = parse_query(q or "")
+    results = SearchResults(phrases=phrases)
+    visibility = visibility_clause(user)
+    if not phrases or visibility is False:
+        return results
+    clauses, ranges = filter_clauses(filters)
+    if visibility is not None:
+        clauses.insert(0, visibility)
+    query = _Query(phrases, clauses, ranges)
+    count = query.count(COUNT_CAP + 1)
+    results.count_capped = count > COUNT_CAP
+    results.count = min(count, COUNT_CAP)
+    results.ranked = not results.count_capped
+    if count == 0 or offset >= MAX_OFFSET:
+        return results
+    limit = max(0, min(limit, MAX_OFFSET - offset))
+
+    pinned = None
+    exact = _exact_contract(q, user)
+    if exact is not None:
+        found = _Query(phrases, clauses, ranges, only=(Kind.CONTRACT.value, exact)).rows(ranked=False, limit=1)
+        pinned = found[0] if found else None
+    if pinned is not None:
+        rest = _Query(phrases, clauses, ranges, exclude=(Kind.CONTRACT.value, pinned[2]))
+        if offset == 0:
+            rows = [pinned] + rest.first_objects(ranked=results.ranked, wanted=limit - 1) if limit else []
+        else:
+            rows = rest.first_objects(ranked=results.ranked, wanted=offset - 1 + limit)[offset - 1:]
+    else:
+        rows = query.first_objects(ranked=results.ranked, wanted=offset + limit)[offset:]
+    results.hits = _hits(user, rows, phrases)
+    return results
+
+
+def _live_contracts():
+    qs = Contract.objects.all()
+    return qs.filter(deleted_at__isnull=True) if hasattr(Contract, "deleted_at") else qs
+
+
+def _hits(user, rows, phrases) -> list[Hit]:
+    """Hits for index rows, in order, read through the visibility rule (an entry the index still
+    holds for an object the user may no longer see is dropped)."""
+    if not rows:
+        return []
+    entries = SearchEntry.objects.in_bulk([entry_id for entry_id, _kind, _object_id in rows])
+    ids = {kind: {object_id for _e, k, object_id in rows if k == kind} for kind in Kind.values}
+    documents = {}
+    if ids[Kind.DOCUMENT]:
+        documents = {d.pk: d for d in Document.objects.filter(pk__in=ids[Kind.DOCUMENT], deleted_at__isnull=True)
+                     .only("id", "title", "contract_id", "customer_id", "current_version_id", "deleted_at")}
+    contract_ids = ids[Kind.CONTRACT] | {d.contract_id for d in documents.values() if d.contract_id}
+    customer_ids = ids[Kind.CUSTOMER] | {d.customer_id for d in documents.values() if not d.contract_id}
+    contracts = customers = {}
+    if contract_ids:
+        contracts = visible(user, _live_contracts().filter(pk__in=contract_ids)).only("id", "number", "title").in_bulk()
+    if customer_ids:
+        customers = visible(user, Customer.objects.filter(pk__in=customer_ids)).only("id", "name").in_bulk()
+
+    hits = []
+    for entry_id, kind, object_id in rows:
+        entry = entries.get(entry_id)
+        if entry is None:
+            continue
+        snippet, offset = highlight(entry.text, phrases)
+        if kind == Kind.CONTRACT:
+            contract = contracts.get(object_id)
+            if contract is None:
+                continue
+            hits.append(Hit(kind, contract, f"{contract.number} {contract.title}",
+                            reverse("contracts:detail", args=[contract.pk]), snippet))
+        elif kind == Kind.CUSTOMER:
+            customer = customers.get(object_id)
+            if customer is None:
+                continue
+            hits.append(Hit(kind, customer, customer.name, reverse("customers:detail", args=[customer.pk]),
+                            snippet))
+        else:
+            document = documents.get(object_id)
+            if document is None or document.current_version_id != entry.version_id:
+                continue
+            if document.contract_id:
+                owner = contracts.get(document.contract_id)
+                url = reverse("contracts:detail", args=[document.contract_id]) if owner else ""
+                title = f"{owner.number} {owner.title}" if owner else ""
+            else:
+                owner = customers.get(document.customer_id)
+                url = reverse("customers:detail", args=[document.customer_id]) if owner else ""
+                title = owner.name if owner else ""
+            if owner is None:
+                continue
+            page = entry.page_at(offset) if offset is not None else entry.page
+            hits.append(Hit(kind, document, title, f"{url}#document-{document.pk}", snippet, page=page,
+                            file=document.title))
+    return hits
