@@ -13,10 +13,10 @@ class ContractFilter(django_filters.FilterSet):
     """One FilterSet for the HTML list, the API, exports and (later) search."""
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
-    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=Status.choices)
-    nature = django_filters.MultipleChoiceFilter(label=_("nature"), choices=Nature.choices)
-    subject_matter = django_filters.MultipleChoiceFilter(label=_("subject matter"), choices=SubjectMatter.choices)
-    signing_form = django_filters.MultipleChoiceFilter(label=_("signing form"), choices=SigningForm.choices)
+    status = django_filters.MultipleChoiceFilter(label=_("status"), choices=Status.choices, distinct=False)
+    nature = django_filters.MultipleChoiceFilter(label=_("nature"), choices=Nature.choices, distinct=False)
+    subject_matter = django_filters.MultipleChoiceFilter(label=_("subject matter"), choices=SubjectMatter.choices, distinct=False)
+    signing_form = django_filters.MultipleChoiceFilter(label=_("signing form"), choices=SigningForm.choices, distinct=False)
     customer = django_filters.ModelChoiceFilter(label=_("customer"), queryset=Customer.objects.all())
     owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.all())
     team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())

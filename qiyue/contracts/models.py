@@ -120,6 +120,21 @@ class Contract(VersionedModel):
             models.Index(fields=["status", "expiry_date"], name="contract_live_status_expiry",
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["customer", "-created_at"], name="contract_customer_created"),
+            # Newest-first lists filtered by status, alone or within a team or an owner's contracts.
+            models.Index(fields=["status", "-created_at"], name="contract_live_status_created",
+                         condition=models.Q(deleted_at__isnull=True)),
+            models.Index(fields=["team", "status", "-created_at"], name="contract_live_team_status",
+                         condition=models.Q(deleted_at__isnull=True)),
+            models.Index(fields=["owner", "status", "-created_at"], name="contract_live_owner_status",
+                         condition=models.Q(deleted_at__isnull=True)),
+            # Dashboard expiry buckets for team- and owner-scoped users, and the customer page's totals,
+            # answered from the index alone.
+            models.Index(fields=["team", "status", "expiry_date"], name="contract_live_team_expiry",
+                         condition=models.Q(deleted_at__isnull=True)),
+            models.Index(fields=["owner", "status", "expiry_date"], name="contract_live_owner_expiry",
+                         condition=models.Q(deleted_at__isnull=True)),
+            models.Index(fields=["customer", "currency", "status", "amount", "owner", "team"],
+                         name="contract_live_customer_totals", condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["owner", "-created_at"], name="contract_owner_created"),
             models.Index(fields=["team", "-created_at"], name="contract_team_created"),
             models.Index(fields=["expiry_date"], name="contract_expiry"),
@@ -180,3 +195,27 @@ class RetentionPolicy(models.Model):
 
     def __str__(self):
         return f"{self.get_nature_display()}: {self.retention_years}"
+
+
+class ContractStat(models.Model):
+    """Counts and amount sums of live (not deleted) contracts per team, owner, status and currency.
+
+    Kept by database triggers on the contract table (migration 0006), so every write path — services,
+    bulk loads, raw SQL — keeps it exact. The dashboard reads it instead of scanning a million rows.
+    `team_id` is 0 for contracts without a team (so the unique key has no NULLs); `owner_id` and
+    `team_id` are the same visibility keys `qiyue.core.permissions.visible` filters on.
+    """
+
+    team_id = models.BigIntegerField(default=0)
+    owner_id = models.BigIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    currency = models.CharField(max_length=3)
+    count = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team_id", "owner_id", "status", "currency"],
+                                               name="contract_stat_key")]
+
+    def __str__(self):
+        return f"{self.team_id}/{self.owner_id}/{self.status}/{self.currency}: {self.count}"

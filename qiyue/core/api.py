@@ -12,6 +12,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from .errors import ApplicationError, ErrorCode
+from .pagination import CappedPaginator
 from .permissions import visible
 from .text import split_tags
 
@@ -19,9 +20,23 @@ log = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
+    """Page-number pagination whose `count` stops at 10,000 (then `count_capped` is true)."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_capped"] = {
+            "type": "boolean", "description": "True when there are more than 10,000 results (count stops there)."}
+        return schema
 
 
 def _flatten(detail) -> tuple[dict, dict]:

@@ -4,7 +4,6 @@ turning service errors into form errors, and timeline rows for the audit partial
 from django import forms
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from qiyue.audit.labels import action_label
 
 from .errors import ApplicationError
+from .pagination import CappedPaginator
 
 PAGE_SIZE = 20
 
@@ -33,7 +33,7 @@ def render_page(request, template: str, partial: str, context: dict, status: int
 
 
 def paginate(request, queryset, per_page: int = PAGE_SIZE):
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def hx_redirect(url: str) -> HttpResponse:

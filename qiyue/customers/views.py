@@ -46,16 +46,32 @@ def customer_list(request):
     return render_page(request, "customers/list.html", "customers/_table.html", context)
 
 
+# The customer page lists the newest contracts and communications; the full list is one click away.
+PAGE_CONTRACTS = 20
+PAGE_COMMUNICATIONS = 50
+# A communication can be linked to one of the customer's newest contracts (a select of thousands helps nobody).
+LINKABLE_CONTRACTS = 200
+
+
+def linkable_contracts(user, customer):
+    contracts = customer_contracts(user=user, customer_id=customer.pk)
+    return contracts.filter(pk__in=contracts.values("pk")[:LINKABLE_CONTRACTS])
+
+
 def _panel_context(request, customer, *, contact_form=None, communication_form=None) -> dict:
-    contracts = customer_contracts(user=request.user, customer_id=customer.pk)
+    communications = list(selectors.communication_list(user=request.user).filter(customer=customer)
+                          [:PAGE_COMMUNICATIONS])
+    for record in communications:
+        record.contract_visible = record.contract_id is not None and permissions.can_see(request.user,
+                                                                                           record.contract)
     return {
         "customer": customer,
         "can_edit": permissions.can_edit(request.user, customer),
         "contacts": selectors.contact_list(user=request.user).filter(customer=customer),
-        "communications": (selectors.communication_list(user=request.user).filter(customer=customer)),
-        "visible_contract_ids": set(contracts.values_list("pk", flat=True)),
+        "communications": communications,
         "contact_form": contact_form or ContactForm(prefix="contact"),
-        "communication_form": communication_form or CommunicationForm(prefix="comm", contracts=contracts),
+        "communication_form": communication_form or CommunicationForm(
+            prefix="comm", contracts=linkable_contracts(request.user, customer)),
     }
 
 
@@ -63,17 +79,22 @@ def _panel_context(request, customer, *, contact_form=None, communication_form=N
 def customer_detail(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
     access_record(actor=request.user, target=customer, action="customer.viewed")
-    contracts = list(customer_contracts(user=request.user, customer_id=customer.pk))
+    contracts = list(customer_contracts(user=request.user, customer_id=customer.pk)[:PAGE_CONTRACTS])
+    totals = customer_contract_totals(user=request.user, customer_id=customer.pk)
     context = _panel_context(request, customer)
     context.update({
         "nav": "customers",
         "contracts": contracts,
-        "totals": customer_contract_totals(user=request.user, customer_id=customer.pk),
+        "contract_count": sum(row["count"] for row in totals),
+        "totals": totals,
         "can_create_contract": permissions.can_create(request.user),
     })
     # Events of contracts this user may not see (another team's contract of a shared customer) stay hidden.
-    visible_ids = context["visible_contract_ids"]
-    events = [e for e in timeline(customer_id=customer.pk) if e.contract_id is None or e.contract_id in visible_ids]
+    events = timeline(customer_id=customer.pk)
+    named = {e.contract_id for e in events if e.contract_id is not None}
+    visible_ids = set(customer_contracts(user=request.user, customer_id=customer.pk).filter(pk__in=named)
+                      .values_list("pk", flat=True))
+    events = [e for e in events if e.contract_id is None or e.contract_id in visible_ids]
     context["timeline"] = timeline_rows(events, request.user)
     return render(request, "customers/detail.html", context)
 
@@ -204,8 +225,7 @@ def contact_delete(request, pk, contact_pk):
 def communication_create(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
     _require_edit(request.user, customer)
-    contracts = customer_contracts(user=request.user, customer_id=customer.pk)
-    form = CommunicationForm(request.POST, prefix="comm", contracts=contracts)
+    form = CommunicationForm(request.POST, prefix="comm", contracts=linkable_contracts(request.user, customer))
     if form.is_valid():
         try:
             services.communication_create(actor=request.user, customer=customer, data=form.cleaned_data)

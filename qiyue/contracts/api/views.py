@@ -82,8 +82,7 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
     def get_queryset(self):
         user = self.request.user
         # Supplement ids, but only those this user may see.
-        visible_supplements = permissions.visible(user, live_contracts().only("id", "parent")).order_by(
-            "created_at", "id")
+        visible_supplements = permissions.visible(user, live_contracts().only("id", "parent")).order_by("id")
         supplements = Prefetch("supplements", queryset=visible_supplements)
         return contract_queryset(user=user).select_related("parent").prefetch_related(supplements)
 

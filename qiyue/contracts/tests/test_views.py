@@ -337,3 +337,18 @@ def test_typed_number_then_blank_number_in_the_form_is_not_a_500(client, users):
         "tax_rate": "0", "notice_period_days": "0", "nature": "sales", "subject_matter": "movable",
         "signing_form": "written", "owner": users["sales"].pk, "team": users["sales"].team_id})
     assert response.status_code == 302, response.content.decode()[:3000]
+
+
+def test_list_counts_are_capped_not_wrong(client, users, monkeypatch):
+    from qiyue.core import htmx
+    from qiyue.core.testing import factories as f
+
+    monkeypatch.setattr(htmx.CappedPaginator, "cap", 3)
+    customer = f.make_customer(users["sales"])
+    for _ in range(5):
+        f.make_contract(users["sales"], customer=customer)
+    client.force_login(users["sales"])
+    page = client.get("/contracts/").content.decode()
+    assert "3+ results" in page
+    f_page = client.get(f"/contracts/?customer={customer.pk}&status=in_review").content.decode()
+    assert "0 results" in f_page

@@ -97,7 +97,7 @@ def test_detail_totals_only_count_visible_contracts(client, users, three_custome
     client.force_login(users["sales"])
     response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert [row["total"] for row in response.context["totals"]] == [100]
-    assert "999" not in response.content.decode()
+    assert "999.00" not in response.content.decode()
 
 
 def test_list_filters_and_htmx_partial(client, users, three_customers):
