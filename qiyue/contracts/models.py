@@ -95,8 +95,10 @@ class Contract(VersionedModel):
                                       default=SubjectMatter.MOVABLE)
     signing_form = models.CharField(_("signing form"), max_length=20, choices=SigningForm.choices,
                                     default=SigningForm.WRITTEN)
+    # Indexed below only where set: most contracts have no framework agreement, and an index full of
+    # NULLs makes SQLite's planner think a lookup by parent matches every row.
     parent = models.ForeignKey("self", verbose_name=_("framework agreement"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="supplements",
+                               on_delete=models.PROTECT, related_name="supplements", db_index=False,
                                help_text=_("Set this when the contract is a supplement to a framework agreement."))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT,
                               editable=False)
@@ -120,6 +122,7 @@ class Contract(VersionedModel):
             models.Index(fields=["status", "expiry_date"], name="contract_live_status_expiry",
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["customer", "-created_at"], name="contract_customer_created"),
+            models.Index(fields=["parent"], name="contract_parent", condition=models.Q(parent__isnull=False)),
             # Newest-first lists filtered by status, alone or within a team or an owner's contracts.
             models.Index(fields=["status", "-created_at"], name="contract_live_status_created",
                          condition=models.Q(deleted_at__isnull=True)),
