@@ -445,22 +445,28 @@ def reindex_all(*, batch: int = 2000, progress=None) -> int:
     """Rebuild the whole index: customers, contracts and documents interleaved by creation time,
     so the newest objects get the highest ids. Returns the number of entries."""
     clear_index()
+    if connection.vendor == "postgresql":
+        # Building the GIN index once at the end is much faster than maintaining it row by row.
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX IF EXISTS search_tsv_gin")
     total = objects = reported = 0
     pending: list[IndexRow] = []
-    for _created, entries in _merged_by_created(_customers_stream(batch), _contracts_stream(batch),
-                                                _documents_stream(batch)):
-        pending.extend(entries)
-        objects += 1
-        if len(pending) >= batch:
-            insert_entries(pending)
-            total += len(pending)
-            pending.clear()
-            if progress and objects - reported >= 50_000:
-                reported = objects
-                progress(objects, total)
-    insert_entries(pending)
-    total += len(pending)
-    optimize()
+    try:
+        for _created, entries in _merged_by_created(_customers_stream(batch), _contracts_stream(batch),
+                                                    _documents_stream(batch)):
+            pending.extend(entries)
+            objects += 1
+            if len(pending) >= batch:
+                insert_entries(pending)
+                total += len(pending)
+                pending.clear()
+                if progress and objects - reported >= 50_000:
+                    reported = objects
+                    progress(objects, total)
+        insert_entries(pending)
+        total += len(pending)
+    finally:
+        optimize()
     if progress:
         progress(objects, total)
     return total
@@ -469,6 +475,8 @@ def reindex_all(*, batch: int = 2000, progress=None) -> int:
 def optimize() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("CREATE INDEX IF NOT EXISTS search_tsv_gin ON search_tsv USING gin (tsv) "
+                           "WITH (fastupdate = off)")
             cursor.execute(f"ANALYZE {ENTRY_TABLE}")
             cursor.execute("ANALYZE search_tsv")
         else:
