@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run worker test test-sqlite test-postgres sysdeps lint messages bench clean
+.PHONY: install run rundeps worker test test-sqlite test-postgres sysdeps lint messages bench clean
 
 install: $(VENV)/.installed
 
@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 # The task worker (text extraction, OCR) runs in the background beside the server and stops with it:
 # in its own session (setsid), so Ctrl+C reaches only the server and the worker gets one SIGTERM, on
 # which it finishes the task in hand before it exits.
-run: install
+run: install rundeps
 	$(BIN)/qiyue migrate --noinput
 	$(BIN)/qiyue demo --if-empty
 	$$(command -v setsid) $(BIN)/qiyue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
@@ -32,15 +32,25 @@ run: install
 worker: install
 	$(BIN)/qiyue worker
 
-# System packages: Tesseract with Chinese for OCR (the worker needs it), Debian's Chromium for the
-# browser tests, gettext for catalogues.
-SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim fonts-noto-cjk chromium gettext
+# System packages. The worker's OCR needs Tesseract with Chinese; the tests also need Debian's Chromium
+# (browser tests), a CJK font (OCR test images) and gettext (catalogues). Installed with apt-get when
+# missing and we are root; otherwise `make run` warns (OCR is then unavailable) and `make test` stops.
+RUN_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim
+TEST_PACKAGES := $(RUN_PACKAGES) fonts-noto-cjk chromium gettext
+APT_INSTALL = apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+can_apt = [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null
+
+rundeps:
+	@if ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim; then \
+	  if $(can_apt); then $(APT_INSTALL) $(RUN_PACKAGES) >/dev/null; \
+	  else echo "Warning: OCR needs: apt-get install $(RUN_PACKAGES)"; fi; \
+	fi
+
 sysdeps:
 	@if ! command -v chromium >/dev/null || ! command -v msgfmt >/dev/null \
-	    || ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
-	  else echo "Install the system packages: apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; \
+	    || ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if $(can_apt); then $(APT_INSTALL) $(TEST_PACKAGES) >/dev/null; \
+	  else echo "Install the system packages: apt-get install $(TEST_PACKAGES)"; exit 1; fi; \
 	fi
 
 lint: install
