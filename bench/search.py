@@ -165,7 +165,7 @@ def main():
     setup_test_environment()
     settings.ALLOWED_HOSTS = ["*"]
     test_db = None
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not os.environ.get("BENCH_REUSE"):
         test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     else:
         call_command("migrate", verbosity=0)

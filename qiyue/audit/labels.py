@@ -32,6 +32,7 @@ ACTION_LABELS = {
     "document.version_added": _("uploaded a new version"),
     "document.updated": _("updated a document"),
     "document.deleted": _("deleted a document"),
+    "document.viewed": _("viewed a document"),
     "document.downloaded": _("downloaded a document"),
     "document.previewed": _("previewed a document"),
     "document.integrity_failed": _("hit a document integrity failure"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from qiyue.audit.services import access_record
 from qiyue.contracts.selectors import contract_get
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError
@@ -163,6 +164,8 @@ def _versions_context(request, document, *, form=None, error=None, message="") -
 @require_GET
 def document_detail(request, pk):
     document = selectors.document_get(user=request.user, pk=pk)
+    # The page lists every version with its file name and who uploaded it: a view of the file.
+    access_record(actor=request.user, target=document, action="document.viewed")
     context = _versions_context(request, document)
     context["nav"] = "contracts" if document.contract_id else "customers"
     return render(request, "documents/detail.html", context)

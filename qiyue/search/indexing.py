@@ -246,8 +246,9 @@ def insert_entries(entries: list[IndexRow]) -> None:
         cursor.executemany(f"INSERT INTO {ENTRY_TABLE} ({columns}) VALUES ({marks})",
                            [_db_row(e, connection.vendor == "sqlite") for e in entries])
         if connection.vendor == "postgresql":
-            cursor.executemany("INSERT INTO search_tsv (entry_id, tsv) VALUES (%s, %s::tsvector)",
-                               [(e.pk, entry_tsvector(e)) for e in entries])
+            cursor.executemany("INSERT INTO search_tsv (entry_id, kind, object_id, tsv) "
+                               "VALUES (%s, %s, %s, %s::tsvector)",
+                               [(e.pk, e.kind, e.object_id, entry_tsvector(e)) for e in entries])
         else:
             cursor.executemany("INSERT INTO search_fts (rowid, body) VALUES (%s, %s)",
                                [(e.pk, entry_body(e)) for e in entries])

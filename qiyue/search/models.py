@@ -81,6 +81,9 @@ class EntryVector(models.Model):
     """PostgreSQL's full-text side table: the token stream of one entry as a tsvector (GIN index)."""
 
     entry_id = models.BigIntegerField(primary_key=True)
+    # Copies of the entry's kind and object, so counting and paging need not join the entries.
+    kind = models.CharField(max_length=10, default="")
+    object_id = models.BigIntegerField(default=0)
     tsv = TsVectorField()
 
     class Meta:

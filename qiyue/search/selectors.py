@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
@@ -144,13 +144,15 @@ def _fts5(phrases: list[Phrase], clauses: list[AnyOf]) -> str:
     return " AND ".join(parts)
 
 
-def _tsquery(phrases: list[Phrase], clauses: list[AnyOf]) -> str:
+def _tsquery(phrases: list[Phrase], clauses: list[AnyOf], *, loose: bool = False) -> str:
+    """The tsquery; `loose` ANDs a phrase's lexemes instead (answered by the GIN index alone,
+    without reading any tsvector: candidates for the exact query)."""
     parts = []
     for phrase in phrases:
         lexemes = [f"'{t}'" for t in phrase.tokens]
         if phrase.prefix:
             lexemes[-1] += ":*"
-        parts.append("(" + " <-> ".join(lexemes) + ")")
+        parts.append("(" + (" & " if loose else " <-> ").join(lexemes) + ")")
     for clause in clauses:
         parts.append("(" + " | ".join(f"'{t}'" for t in clause.tokens) + ")")
     return " & ".join(parts)
@@ -161,48 +163,101 @@ class _Query:
 
     def __init__(self, phrases: list[Phrase], clauses: list[AnyOf], ranges, exclude: tuple | None = None,
                  only: tuple | None = None):
-        if connection.vendor == "postgresql":
-            self.rowid = "f.entry_id"
-            self.sql_from = f"search_tsv f JOIN {ENTRY_TABLE} e ON e.id = f.entry_id"
+        self.postgres = connection.vendor == "postgresql"
+        if self.postgres:
+            # search_tsv carries kind and object id, so only range filters need the entry row.
+            self.rowid, obj = "f.entry_id", "f"
+            self.sql_from = "search_tsv f" + (f" JOIN {ENTRY_TABLE} e ON e.id = f.entry_id" if ranges else "")
             where = ["f.tsv @@ %s::tsquery"]
             self.expression = _tsquery(phrases, clauses)
+            self.loose = _tsquery(phrases, clauses, loose=True)
             self.rank = "ts_rank(f.tsv, %s::tsquery) DESC"
             self.rank_params = [self.expression]
         else:
-            self.rowid = "search_fts.rowid"
+            self.rowid, obj = "search_fts.rowid", "e"
             self.sql_from = f"search_fts JOIN {ENTRY_TABLE} e ON e.id = search_fts.rowid"
             where = ["search_fts MATCH %s"]
             self.expression = _fts5(phrases, clauses)
             self.rank = "search_fts.rank"
             self.rank_params = []
+        self.columns = f"{self.rowid}, {obj}.kind, {obj}.object_id"
         params: list = [self.expression]
         for column, operator, value in ranges:
             where.append(f"e.{column} {operator} %s")
             params.append(value)
         if exclude:
-            where.append("NOT (e.kind = %s AND e.object_id = %s)")
+            where.append(f"NOT ({obj}.kind = %s AND {obj}.object_id = %s)")
             params.extend(exclude)
         if only:
-            where.append("e.kind = %s AND e.object_id = %s")
+            where.append(f"{obj}.kind = %s AND {obj}.object_id = %s")
             params.extend(only)
         self.where = " AND ".join(where)
         self.params = params
 
-    def count(self, cap: int) -> int:
-        sql = (f"SELECT count(*) FROM (SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} "
-               f"WHERE {self.where} LIMIT %s) s")
+    def _fetch(self, sql: str, params: list) -> list[tuple]:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*self.params, cap])
-            return cursor.fetchone()[0]
-
-    def rows(self, *, ranked: bool, limit: int) -> list[tuple[int, str, int]]:
-        order = f"{self.rank}, {self.rowid} DESC" if ranked else f"{self.rowid} DESC"
-        sql = (f"SELECT e.id, e.kind, e.object_id FROM {self.sql_from} WHERE {self.where} "
-               f"ORDER BY {order} LIMIT %s")
-        params = [*self.params, *(self.rank_params if ranked else []), limit]
-        with connection.cursor() as cursor:
+            if self.postgres:
+                # Always answer from the GIN index (a bitmap scan costs what the term's postings
+                # cost): the planner's other choice, walking the primary key in id order and
+                # testing every row, is fast for dense terms and a table scan for sparse ones.
+                with transaction.atomic(savepoint=False):
+                    cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+                    try:
+                        cursor.execute(sql, params)
+                        return cursor.fetchall()
+                    finally:
+                        # An outer transaction (a test, ATOMIC_REQUESTS) keeps its own plans.
+                        cursor.execute("SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on")
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def count(self, cap: int) -> int:
+        """Distinct objects among the matches, counted up to `cap`."""
+        if not self.postgres:
+            sql = (f"SELECT count(*) FROM (SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} "
+                   f"WHERE {self.where} LIMIT %s) s")
+            return self._fetch(sql, [*self.params, cap])[0][0]
+        limit = cap + 50
+        while True:
+            rows = self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} LIMIT %s",
+                               [*self.params, limit])
+            distinct = len({(kind, object_id) for _id, kind, object_id in rows})
+            if distinct >= cap or len(rows) < limit:
+                return min(distinct, cap)
+            limit *= 4
+
+    def rows(self, *, ranked: bool, limit: int) -> list[tuple[int, str, int]]:
+        if ranked:
+            order, extra = f"{self.rank}, {self.rowid} DESC", self.rank_params
+            return self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} "
+                               f"ORDER BY {order} LIMIT %s", [*self.params, *extra, limit])
+        if not self.postgres:
+            return self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} "
+                               f"ORDER BY {self.rowid} DESC LIMIT %s", [*self.params, limit])
+        # PostgreSQL, newest first over many hits. Checking a phrase reads the row's tsvector, so
+        # candidates come first from the GIN index alone (the phrase's lexemes ANDed), newest
+        # first, a window of ids at a time; only those are checked against the exact query, in
+        # batches, until the page is full. Work stays proportional to the page, not to the hits.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT max(entry_id) FROM search_tsv")
+            high = (cursor.fetchone()[0] or 0) + 1
+        window, confirmed = 5_000, []
+        while high > 0 and len(confirmed) < limit:
+            low = max(0, high - window)
+            candidates = [row[0] for row in self._fetch(
+                "SELECT f.entry_id FROM search_tsv f WHERE f.tsv @@ %s::tsquery AND f.entry_id < %s "
+                "AND f.entry_id >= %s ORDER BY f.entry_id DESC LIMIT 1000", [self.loose, high, low])]
+            for start in range(0, len(candidates), 200):
+                confirmed += self._fetch(
+                    f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} AND f.entry_id = ANY(%s) "
+                    f"ORDER BY f.entry_id DESC", [*self.params, candidates[start:start + 200]])
+                if len(confirmed) >= limit:
+                    return confirmed[:limit]
+            if len(candidates) == 1000:
+                high = candidates[-1]
+            else:
+                high, window = low, window * 8
+        return confirmed
 
     def first_objects(self, *, ranked: bool, wanted: int) -> list[tuple[int, str, int]]:
         """The first `wanted` distinct objects as (entry id, kind, object id): a long document has
@@ -327,6 +382,8 @@ def _hits(user, rows, phrases) -> list[Hit]:
             if owner is None:
                 continue
             page = entry.page_at(offset) if offset is not None else entry.page
-            hits.append(Hit(kind, document, title, f"{url}#document-{document.pk}", snippet, page=page,
+            # A document hit opens the document's page (versions, download, compare).
+            url = reverse("documents:detail", args=[document.pk])
+            hits.append(Hit(kind, document, title, url, snippet, page=page,
                             file=document.title))
     return hits

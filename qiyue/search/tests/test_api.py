@@ -36,7 +36,7 @@ def test_results_shape_and_visibility(api, users, data):
     assert by_type["contract"]["url"] == f"/contracts/{data['a'].pk}/"
     document = by_type["document"]
     assert document == {"type": "document", "id": data["doc"].pk, "title": f"{data['a'].number} 北京厂房租赁合同",
-                        "url": f"/contracts/{data['a'].pk}/#document-{data['doc'].pk}",
+                        "url": f"/documents/{data['doc'].pk}/",
                         "snippet": "第一页\n<mark>租</mark>金每月结算", "page": 2, "file": "租赁合同.pdf"}
 
 

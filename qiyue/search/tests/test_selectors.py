@@ -153,7 +153,7 @@ def test_document_hits_carry_file_title_page_and_a_safe_snippet(users):
     hit = next(h for h in search(user=owner, q="押金条款").hits if h.kind == "document")
     assert hit.file == "租赁合同.pdf" and hit.page == 2
     assert "<mark>押金条款</mark>" in hit.snippet and "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
-    assert hit.url.startswith(f"/contracts/{contract.pk}/")
+    assert hit.url == f"/documents/{hit.object.pk}/"
     first = next(h for h in search(user=owner, q="内容").hits if h.kind == "document")
     assert first.page == 1 and "&lt;b&gt;<mark>内容</mark>&lt;/b&gt;" in first.snippet
 
