@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from docx import Document as DocxDocument
 
-from qiyue.core.tests.test_browser import browser_page  # noqa: F401 (the fixture)
 from qiyue.core.testing import factories
+from qiyue.core.tests.test_browser import browser_page  # noqa: F401 (the fixture)
 
 BODY = "甲方应在验收合格后三十日内支付澜沧云图专项服务费。"
 
