@@ -6,3 +6,17 @@ class ContractsConfig(AppConfig):
     name = "qiyue.contracts"
     label = "contracts"
     verbose_name = _("Contracts")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_reinstall_stat_triggers, sender=self)
+
+
+def _reinstall_stat_triggers(sender, using="default", plan=None, **kwargs):
+    # SQLite drops a table's triggers whenever a migration rebuilds the table: put them back after
+    # every migrate that touched anything, and rebuild the counts they keep.
+    if plan:
+        from .stat_triggers import install_stat_triggers
+
+        install_stat_triggers(using)
