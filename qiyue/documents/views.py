@@ -5,6 +5,8 @@ handler is installed before the CSRF check first reads the request body (Django'
 pattern for changing upload handlers per view).
 """
 
+import functools
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -119,29 +121,29 @@ def _upload(request, *, contract=None, customer=None):
                          form=form if error else None, error=error, message=message)
 
 
-@csrf_exempt
-@login_required
-@require_POST
+def size_limited_upload(view):
+    """An upload view: the streaming size limit is installed before Django reads the body, and only
+    then is CSRF checked (Django's documented way to change upload handlers for one view)."""
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @login_required
+    @require_POST
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        install_size_limit(request)
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+@size_limited_upload
 def contract_upload(request, pk):
-    install_size_limit(request)
-    return _contract_upload(request, pk)
-
-
-@csrf_protect
-def _contract_upload(request, pk):
     return _upload(request, contract=contract_get(user=request.user, pk=pk))
 
 
-@csrf_exempt
-@login_required
-@require_POST
+@size_limited_upload
 def customer_upload(request, pk):
-    install_size_limit(request)
-    return _customer_upload(request, pk)
-
-
-@csrf_protect
-def _customer_upload(request, pk):
     return _upload(request, customer=customer_get(user=request.user, pk=pk))
 
 
@@ -171,16 +173,8 @@ def document_detail(request, pk):
     return render(request, "documents/detail.html", context)
 
 
-@csrf_exempt
-@login_required
-@require_POST
+@size_limited_upload
 def document_add_version(request, pk):
-    install_size_limit(request)
-    return _document_add_version(request, pk)
-
-
-@csrf_protect
-def _document_add_version(request, pk):
     document = selectors.document_get(user=request.user, pk=pk)
     form = VersionForm(request.POST)
     error = None
