@@ -205,7 +205,11 @@ STORAGES = {
 }
 # Uploads: a hard limit enforced while the request streams in (see qiyue.documents.uploads).
 QIYUE_MAX_UPLOAD_MB = int(env("QIYUE_MAX_UPLOAD_MB", "50"))
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# An upload of one file up to the limit stays in memory until it is encrypted, so plaintext never
+# lands in a temporary file (several large files in one request may still spill to FILE_UPLOAD_TEMP_DIR).
+FILE_UPLOAD_MAX_MEMORY_SIZE = (QIYUE_MAX_UPLOAD_MB + 1) * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
+(DATA_DIR / "tmp").mkdir(mode=0o700, exist_ok=True)
 FILE_UPLOAD_PERMISSIONS = 0o600
 
 # Background tasks (text extraction, OCR, indexing): a database queue worked by `qiyue worker`.

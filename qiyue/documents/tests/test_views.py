@@ -226,3 +226,26 @@ def test_paper_originals_panel(client, users, contract):
     panel = client.get(reverse("documents:paper_panel", args=[contract.pk])).content.decode()
     assert "档案室B" in panel and "paper-form" not in panel
     assert client.post(reverse("documents:paper_create", args=[contract.pk]), {"paper-room": "X"}).status_code == 403
+
+
+def test_a_large_single_upload_never_touches_disk_in_plaintext(client, users, contract, storage, monkeypatch):
+    """Up to the size limit, the uploaded plaintext stays in memory until it is encrypted."""
+    import io
+    import os
+
+    from django.core.files import uploadedfile
+    from PIL import Image
+
+    def no_temp_file(*args, **kwargs):
+        raise AssertionError("the upload was written to a temporary file")
+
+    monkeypatch.setattr(uploadedfile.TemporaryUploadedFile, "__init__", no_temp_file)
+    noise = Image.frombytes("RGB", (1100, 1100), os.urandom(1100 * 1100 * 3))
+    buffer = io.BytesIO()
+    noise.save(buffer, format="PNG")
+    assert buffer.tell() > 3 * 1024 * 1024  # bigger than Django's default in-memory threshold
+    login(client, users["sales"])
+    response = client.post(reverse("documents:contract_upload", args=[contract.pk]),
+                           {"kind": "scan", "files": [f.upload("扫描件.png", buffer.getvalue())]})
+    assert response.status_code == 302
+    assert DocumentVersion.objects.get().size == buffer.tell()
