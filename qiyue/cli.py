@@ -1,7 +1,7 @@
 """The `qiyue` operator command.
 
     qiyue serve [--host H] [--port P]     serve the web app and API (waitress)
-    qiyue worker [--retry-failed]         run background tasks (text extraction, OCR, indexing)
+    qiyue worker [--retry-failed|--recover] run background tasks (text extraction, OCR, indexing)
     qiyue migrate                         create or upgrade the database
     qiyue demo                            load the demo company (once)
     qiyue createuser NAME --role R [--team T] [--password-stdin]

@@ -3,20 +3,33 @@
 `blob_write` encrypts a plaintext stream under a fresh data key and stores only ciphertext, named
 by a generated id. `blob_read` returns the plaintext only after every GCM tag and the SHA-256 of
 the whole file have been checked, so a caller never sees wrong bytes.
+
+Neither writes plaintext to the disk. `blob_write` spools only ciphertext. `blob_read` keeps a
+plaintext of up to MEMORY_BYTES in memory; a larger one goes, as it is decrypted and checked, into an
+anonymous `spool.EncryptedSpoolFile` in FILE_UPLOAD_TEMP_DIR (ciphertext under a key that exists only
+in that object), which the caller reads, seeks and streams like any file: about 128 KiB of memory
+per open file whatever its size, and nothing readable left behind when it is closed or the process dies.
 """
 
 import hashlib
+import io
 import tempfile
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 
 from . import crypto, keys
+from .spool import EncryptedSpoolFile
 
-SPOOL_BYTES = 8 << 20  # plaintext/ciphertext up to 8 MiB stays in memory, larger goes to a temp file
+SPOOL_BYTES = 8 << 20  # ciphertext being stored: up to 8 MiB in memory, larger in a temporary file
+# A verified plaintext up to this size is returned in memory, a larger one in an encrypted spool file.
+# One storage chunk (crypto.CHUNK): most office documents are never spooled, and a download held
+# open by a slow client costs at most this much memory.
+MEMORY_BYTES = crypto.CHUNK
 
 
 @dataclass(frozen=True)
@@ -56,18 +69,22 @@ def blob_write(chunks: Iterable[bytes]) -> StoredBlob:
                       wrapped_key=crypto.wrap_key(master, data_key))
 
 
-def blob_read(*, name: str, key_id: str, wrapped_key: bytes, sha256: str):
-    """The verified plaintext as a seekable temporary file (the caller closes it).
+def blob_read(*, name: str, key_id: str, wrapped_key: bytes, sha256: str) -> io.BytesIO | EncryptedSpoolFile:
+    """The verified plaintext as a seekable, readable binary file at position 0 (the caller closes
+    it): a BytesIO up to MEMORY_BYTES, else an EncryptedSpoolFile. It has no name and no fileno().
 
-    Raises crypto.IntegrityError when a tag, the layout or the hash does not match.
+    Raises crypto.IntegrityError when a tag, the layout or the hash does not match; nothing is
+    returned, and whatever was spooled is gone.
     """
     data_key = crypto.unwrap_key(keys.get_key(key_id), bytes(wrapped_key))
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    out: io.BytesIO | EncryptedSpoolFile = io.BytesIO()
     digest = hashlib.sha256()
     try:
         with default_storage.open(name, "rb") as source:
             for chunk in crypto.decrypt_stream(data_key, source):
                 digest.update(chunk)
+                if isinstance(out, io.BytesIO) and out.tell() + len(chunk) > MEMORY_BYTES:
+                    out = _to_spool(out)
                 out.write(chunk)
         if digest.hexdigest() != sha256:
             raise crypto.IntegrityError("SHA-256 of the decrypted file does not match the recorded hash")
@@ -76,6 +93,20 @@ def blob_read(*, name: str, key_id: str, wrapped_key: bytes, sha256: str):
         raise
     out.seek(0)
     return out
+
+
+def _to_spool(held: io.BytesIO) -> EncryptedSpoolFile:
+    """Move what `held` holds into a new anonymous encrypted spool file, and close `held`."""
+    spool = EncryptedSpoolFile(dir=settings.FILE_UPLOAD_TEMP_DIR, named=False, prefix="qiyue-read-")
+    try:
+        with held.getbuffer() as view:
+            spool.write(view)
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        held.close()
+    return spool
 
 
 def blob_delete(name: str) -> None:

@@ -8,21 +8,37 @@ or at once for a file that cannot be read (corrupt, encrypted, integrity failure
 Each version is extracted once even with several workers and duplicate deliveries: the worker
 claims it with an atomic compare-and-set of its status (queued → running), and a version that is
 running, done or failed is left alone.
+
+Time limit and lease. An extraction may take EXTRACTION_TIME_LIMIT seconds (environment variable
+QIYUE_EXTRACTION_TIME_LIMIT, default 30 min); past it, it fails for good with `time_limit` — the file
+itself is the problem. In the worker's main thread a SIGALRM timer interrupts pure-Python parsing
+(pypdf, python-docx, openpyxl); everywhere the deadline is also checked between pages and bounds each
+OCR call. The claim records `extraction_started_at`, a lease of the time limit plus LEASE_MARGIN: a
+worker that is killed (SIGKILL, out of memory, a restart) leaves its version running, and
+`extraction_recover_stale`, run by `qiyue worker` when it starts and every few minutes, finds it once
+the lease has passed and queues it again — counted as an attempt, so a file that kills the worker
+every time ends failed with `worker_lost`. A worker writes its result only while it still holds its
+lease.
 """
 
+import contextlib
 import datetime
 import logging
+import os
+import signal
+import threading
 import time
 
+from django.apps import apps
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import blobs, crypto, keys
 from .models import DocumentText, DocumentVersion, ExtractionStatus
 from .signals import text_extracted
-from .textformats import Extracted, ExtractionFailure, FailureCode, extract
+from .textformats import Extracted, ExtractionFailure, FailureCode, TimeLimitExceeded, extract
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +46,56 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = (datetime.timedelta(seconds=30), datetime.timedelta(minutes=2), datetime.timedelta(minutes=10))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 ERROR_LENGTH = 500
+# Wall-clock seconds one extraction (read, decrypt, parse, OCR) may take.
+EXTRACTION_TIME_LIMIT = max(1, int(os.environ.get("QIYUE_EXTRACTION_TIME_LIMIT", "1800")))
+# A running version whose claim is older than the time limit plus this lost its worker.
+LEASE_MARGIN = datetime.timedelta(minutes=5)
+WORKER_LOST_MESSAGE = "the worker stopped while extracting this file (killed, out of memory or restarted)"
+
+
+class WorkerLost(Exception):
+    """Recorded on a task result the recovery sweep found running past its lease (never raised)."""
+
+
+def extraction_lease() -> datetime.timedelta:
+    """How long a claimed version may stay running before it counts as abandoned."""
+    return datetime.timedelta(seconds=EXTRACTION_TIME_LIMIT) + LEASE_MARGIN
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float):
+    """Yield a time.monotonic() deadline `seconds` away; in the main thread, also raise
+    TimeLimitExceeded from a SIGALRM timer when it passes, so that a parser busy in Python code is
+    interrupted (a long call into C — pdfium, lxml — is interrupted when it returns). The previous
+    SIGALRM handler is put back afterwards. Elsewhere (another thread, or a timer already armed by
+    someone else) only the deadline applies."""
+    deadline = time.monotonic() + seconds
+    if (not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread()
+            or signal.getitimer(signal.ITIMER_REAL)[0] > 0):
+        yield deadline
+        return
+
+    def expire(signum, frame):
+        raise TimeLimitExceeded
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        yield deadline
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
 
 
 def run_extraction(version_id: int) -> str:
     """Extract the text of one version; returns the status it ends in ("skipped" when another
-    worker has it or it is already done)."""
+    worker has it or it is already done, or when this worker lost its claim meanwhile)."""
     now = timezone.now()
     claimed = DocumentVersion.objects.filter(pk=version_id, extraction_status=ExtractionStatus.QUEUED).update(
         extraction_status=ExtractionStatus.RUNNING, extraction_attempts=F("extraction_attempts") + 1,
-        updated_at=now)
+        extraction_started_at=now, updated_at=now)
     if not claimed:
         logger.info("extraction of version %s skipped: not queued (already done, running or failed)", version_id)
         return "skipped"
@@ -48,15 +105,21 @@ def run_extraction(version_id: int) -> str:
         result = _extract(version)
     except ExtractionFailure as failure:
         return _record_failure(version, failure, time.monotonic() - started)
-    _save_text(version, result, time.monotonic() - started)
+    if not _save_text(version, result, time.monotonic() - started):
+        return "skipped"
     return ExtractionStatus.DONE
 
 
 def _extract(version: DocumentVersion) -> Extracted:
+    limit = EXTRACTION_TIME_LIMIT
     try:
-        with blobs.blob_read(name=version.blob_name, key_id=version.key_id, wrapped_key=version.wrapped_key,
-                             sha256=version.sha256) as plaintext:
-            return extract(version.file_type, plaintext)
+        with time_limit(limit) as deadline, blobs.blob_read(
+                name=version.blob_name, key_id=version.key_id, wrapped_key=version.wrapped_key,
+                sha256=version.sha256) as plaintext:
+            return extract(version.file_type, plaintext, deadline=deadline)
+    except TimeLimitExceeded:
+        raise ExtractionFailure(FailureCode.TIME_LIMIT,
+                                f"reading the file took longer than the time limit of {limit} s") from None
     except ExtractionFailure:
         raise
     except crypto.IntegrityError as exc:
@@ -74,10 +137,18 @@ def _extract(version: DocumentVersion) -> Extracted:
         raise ExtractionFailure(FailureCode.UNEXPECTED, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _save_text(version: DocumentVersion, result: Extracted, seconds: float) -> None:
+def _held(version: DocumentVersion):
+    """The version while this worker still holds its claim (not deleted, not recovered by the sweep)."""
+    return DocumentVersion.objects.filter(pk=version.pk, extraction_status=ExtractionStatus.RUNNING,
+                                          extraction_started_at=version.extraction_started_at)
+
+
+def _save_text(version: DocumentVersion, result: Extracted, seconds: float) -> bool:
     with transaction.atomic():
-        if not DocumentVersion.objects.select_for_update().filter(pk=version.pk).exists():
-            return  # deleted while it was being read
+        if not _held(version).select_for_update().exists():
+            # deleted while it was being read, or running past its lease and recovered by the sweep
+            logger.warning("text of version %s not saved: the version is gone or no longer held", version.pk)
+            return False
         DocumentText.objects.update_or_create(version_id=version.pk,
                                               defaults={"text": result.text, "pages": result.page_starts})
         now = timezone.now()
@@ -87,6 +158,7 @@ def _save_text(version: DocumentVersion, result: Extracted, seconds: float) -> N
         transaction.on_commit(lambda: _announce(version.pk))
     logger.info("extracted version %s: %s pages, %s chars, %.2f s%s", version.pk, result.page_count,
                 len(result.text), seconds, " (OCR)" if result.ocr_used else "")
+    return True
 
 
 def _announce(version_id: int) -> None:
@@ -104,16 +176,18 @@ def _record_failure(version: DocumentVersion, failure: ExtractionFailure, second
     attempts = version.extraction_attempts  # counted when the version was claimed
     retry = failure.transient and attempts < MAX_ATTEMPTS
     status = ExtractionStatus.QUEUED if retry else ExtractionStatus.FAILED
-    reason = f"{failure.code}: {failure.message}"
-    if len(reason) > ERROR_LENGTH:
-        reason = reason[: ERROR_LENGTH - 1] + "…"
+    reason = _reason(failure.code, failure.message)
     with transaction.atomic():
-        updated = DocumentVersion.objects.filter(pk=version.pk, extraction_status=ExtractionStatus.RUNNING).update(
+        updated = _held(version).update(
             extraction_status=status, extraction_error=reason, extraction_seconds=round(seconds, 3),
             updated_at=timezone.now())
         if retry and updated:
             run_after = timezone.now() + RETRY_DELAYS[attempts - 1]
             transaction.on_commit(lambda: schedule_extraction(version.pk, run_after=run_after))
+    if not updated:
+        logger.warning("failure of version %s not recorded: the version is gone or no longer held (%s)",
+                       version.pk, reason)
+        return "skipped"
     log = logger.warning if retry else logger.error
     log("text extraction of version %s failed (attempt %s of %s, %s): %s", version.pk, attempts, MAX_ATTEMPTS,
         "will retry" if retry else "final", reason)
@@ -133,3 +207,62 @@ def extraction_requeue(*, version_id: int) -> bool:
         if updated:
             transaction.on_commit(lambda: schedule_extraction(version_id))
     return bool(updated)
+
+
+def _reason(code: FailureCode, message: str) -> str:
+    reason = f"{code}: {message}"
+    return reason[: ERROR_LENGTH - 1] + "…" if len(reason) > ERROR_LENGTH else reason
+
+
+def extraction_recover_stale(*, now: datetime.datetime | None = None) -> int:
+    """Recover the extractions whose worker was lost: versions running for longer than the lease
+    (or running without a start time, claimed before it was recorded). The lost run counts as an
+    attempt: with attempts left the version is queued again at once, else it is failed with
+    `worker_lost`. Each is recovered with a compare-and-set on its status and start time, so several
+    workers sweeping at once recover it once. Task results of the extraction task left running past
+    the lease are marked failed. Returns the number of versions recovered."""
+    from .tasks import schedule_extraction
+
+    now = now or timezone.now()
+    cutoff = now - extraction_lease()
+    stale = DocumentVersion.objects.filter(
+        Q(extraction_started_at__lt=cutoff) | Q(extraction_started_at__isnull=True),
+        extraction_status=ExtractionStatus.RUNNING,
+    ).values_list("pk", "extraction_attempts", "extraction_started_at").order_by("pk")
+    recovered = 0
+    for pk, attempts, started_at in list(stale):
+        retry = attempts < MAX_ATTEMPTS
+        status = ExtractionStatus.QUEUED if retry else ExtractionStatus.FAILED
+        with transaction.atomic():
+            updated = DocumentVersion.objects.filter(
+                pk=pk, extraction_status=ExtractionStatus.RUNNING, extraction_started_at=started_at,  # None: IS NULL
+            ).update(extraction_status=status, extraction_error=_reason(FailureCode.WORKER_LOST, WORKER_LOST_MESSAGE),
+                     updated_at=timezone.now())
+            if updated and retry:
+                transaction.on_commit(lambda pk=pk: schedule_extraction(pk))
+        if updated:
+            recovered += 1
+            log = logger.warning if retry else logger.error
+            log("text extraction of version %s was abandoned by its worker (running since %s; attempt %s of %s, %s)",
+                pk, started_at or "unknown", attempts, MAX_ATTEMPTS, "queued again" if retry else "final")
+    _fail_stale_task_results(cutoff, now)
+    return recovered
+
+
+def _fail_stale_task_results(cutoff: datetime.datetime, now: datetime.datetime) -> None:
+    """Mark the database backend's results of the extraction task still running since before `cutoff`
+    as failed: their worker is gone and the backend would show them running for ever."""
+    if not apps.is_installed("django_tasks_db"):
+        return
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from .tasks import extract_version
+
+    error = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
+    failed = DBTaskResult.objects.running().filter(task_path=extract_version.module_path,
+                                                   started_at__lt=cutoff).update(
+        status=TaskResultStatus.FAILED, finished_at=now, return_value=None, exception_class_path=error,
+        traceback=f"{error}: {WORKER_LOST_MESSAGE}; found running past its lease by the recovery sweep\n")
+    if failed:
+        logger.warning("marked %s extraction task result(s) abandoned by their worker as failed", failed)

@@ -77,6 +77,9 @@ class DocumentVersion(TimeStampedModel):
                                          default=ExtractionStatus.QUEUED)
     extraction_error = models.CharField(_("extraction error"), max_length=500, blank=True)
     extraction_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a worker claimed it (queued → running): its lease. A version running for longer than the
+    # time limit plus a margin lost its worker and is recovered (extraction.extraction_recover_stale).
+    extraction_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
     extraction_seconds = models.FloatField(_("extraction time (s)"), null=True, blank=True)
     ocr_used = models.BooleanField(_("OCR"), default=False)

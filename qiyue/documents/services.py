@@ -241,9 +241,13 @@ def document_delete(*, actor, document: Document) -> Document:
     return document
 
 
-def version_open(*, actor, version: DocumentVersion, action: str = "document.downloaded"):
-    """The verified plaintext of a version as an open temporary file (the caller closes it), after
-    recording the access. On any integrity failure: an audit event and integrity_failed, no bytes."""
+def version_open(*, actor, version: DocumentVersion, action: str | None = "document.downloaded"):
+    """The verified plaintext of a version as an open binary file (in memory, or an encrypted spool
+    file for a larger one: see blobs.blob_read; the caller closes it), after recording the access.
+    On any integrity failure: an audit event and integrity_failed, no bytes.
+
+    `action=None` records no access event: for the page images of a preview, whose page already
+    recorded one (document.previewed)."""
     document = version.document
     try:
         plain = blobs.blob_read(name=version.blob_name, key_id=version.key_id,
@@ -258,6 +262,8 @@ def version_open(*, actor, version: DocumentVersion, action: str = "document.dow
         raise document_error(DocumentErrorCode.KEY_UNAVAILABLE,
                              _("The key that protects this file is not available. Please tell an administrator."),
                              field=None) from exc
+    if action is None:
+        return plain
     try:
         audit_record(actor=actor, action=action, target=document, kind=AuditEvent.Kind.ACCESS,
                      changes={"version": [None, version.number]})

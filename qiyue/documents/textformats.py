@@ -9,10 +9,16 @@
 - JPEG/PNG/TIFF: OCR; a page per frame of a multi-frame TIFF.
 Text is normalised (see `normalize`) and capped at MAX_TEXT_CHARS. A file that cannot be read raises
 ExtractionFailure with a stable code.
+
+`extract(..., deadline=...)` takes a time.monotonic() deadline: it is checked between pages, rows
+and frames, and no OCR call is given more time than remains, so a long scan stops at the deadline with
+TimeLimitExceeded. (Parsing inside one page is interrupted by the caller's alarm, see
+`extraction.time_limit`.)
 """
 
 import datetime
 import re
+import time
 import unicodedata
 import zipfile
 from enum import StrEnum
@@ -40,12 +46,15 @@ class FailureCode(StrEnum):
     OCR_TIMEOUT = "ocr_timeout"
     OCR_FAILED = "ocr_failed"
     OCR_UNAVAILABLE = "ocr_unavailable"
+    TIME_LIMIT = "time_limit"          # reading the file took longer than the extraction time limit
+    WORKER_LOST = "worker_lost"        # the worker stopped (killed, out of memory) while extracting it
     UNEXPECTED = "unexpected"
 
 
 # Worth another attempt later: the same bytes may succeed when the machine or storage is less busy.
+# TIME_LIMIT is final: the same file would take as long again.
 TRANSIENT = {FailureCode.STORAGE, FailureCode.KEY_UNAVAILABLE, FailureCode.OCR_TIMEOUT, FailureCode.OCR_FAILED,
-             FailureCode.UNEXPECTED}
+             FailureCode.WORKER_LOST, FailureCode.UNEXPECTED}
 
 
 class ExtractionFailure(Exception):
@@ -57,6 +66,17 @@ class ExtractionFailure(Exception):
     @property
     def transient(self) -> bool:
         return self.code in TRANSIENT
+
+
+class TimeLimitExceeded(BaseException):
+    """The extraction ran past its deadline. A BaseException, like KeyboardInterrupt, so that the
+    broad `except Exception` of a parser (or of a page loop here) does not swallow it."""
+
+
+def check_deadline(deadline: float | None) -> None:
+    """Raise TimeLimitExceeded once time.monotonic() has reached `deadline` (None: no deadline)."""
+    if deadline is not None and time.monotonic() >= deadline:
+        raise TimeLimitExceeded
 
 
 class Extracted(NamedTuple):
@@ -125,10 +145,16 @@ class PageText:
 
 # --- formats -----------------------------------------------------------------------------------
 
-def _ocr(image, *, page: int, dpi: int | None = None) -> str:
+def _ocr(image, *, page: int, dpi: int | None = None, deadline: float | None = None) -> str:
+    timeout = None
+    if deadline is not None:  # Tesseract gets no more than the time left (and at most its own limit)
+        check_deadline(deadline)
+        timeout = min(ocr.TIMEOUT_SECONDS, max(deadline - time.monotonic(), 0.1))
     try:
-        return ocr.ocr_image(image, dpi=dpi)
+        return ocr.ocr_image(image, dpi=dpi, timeout=timeout)
     except ocr.OcrError as exc:
+        if exc.code == "ocr_timeout":
+            check_deadline(deadline)  # it timed out because the extraction's time is up
         where = f" (page {page})" if page else ""
         raise ExtractionFailure(FailureCode(exc.code), f"{exc}{where}") from exc
 
@@ -137,7 +163,7 @@ def _visible_chars(text: str) -> int:
     return sum(1 for ch in text if not ch.isspace())
 
 
-def extract_pdf(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
+def extract_pdf(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float | None = None) -> Extracted:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -162,6 +188,7 @@ def extract_pdf(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
         for index in range(page_count):
             if out.full:
                 break
+            check_deadline(deadline)
             try:
                 text = pages[index].extract_text() or ""
             except Exception:  # noqa: BLE001 - one broken content stream must not lose the other pages
@@ -169,7 +196,7 @@ def extract_pdf(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
             if _visible_chars(text) < MIN_TEXT_LAYER_CHARS:
                 if rendered is None:
                     rendered = _open_pdfium(file)
-                scanned = _ocr_pdf_page(rendered, index)
+                scanned = _ocr_pdf_page(rendered, index, deadline)
                 if scanned is not None:
                     ocr_used = True
                     if _visible_chars(scanned) >= _visible_chars(text):
@@ -191,7 +218,7 @@ def _open_pdfium(file: BinaryIO):
         raise ExtractionFailure(FailureCode.CORRUPT, f"the PDF cannot be rendered ({exc})") from exc
 
 
-def _ocr_pdf_page(document, index: int) -> str | None:
+def _ocr_pdf_page(document, index: int, deadline: float | None = None) -> str | None:
     """OCR of page `index` if it shows an image (a scan); None for a page with nothing to read."""
     import pypdfium2 as pdfium
     import pypdfium2.raw as pdfium_c
@@ -210,7 +237,7 @@ def _ocr_pdf_page(document, index: int) -> str | None:
             scale *= (ocr.MAX_PIXELS / pixels) ** 0.5
         # to_pil() shares the bitmap's buffer, so the bitmap is left to the garbage collector.
         image = page.render(scale=scale, grayscale=True).to_pil()
-        return _ocr(image, page=index + 1, dpi=round(scale * 72))
+        return _ocr(image, page=index + 1, dpi=round(scale * 72), deadline=deadline)
     finally:
         page.close()
 
@@ -267,7 +294,7 @@ def _docx_blocks(element, out: list[str]) -> None:
             _docx_blocks(child, out)
 
 
-def extract_docx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
+def extract_docx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float | None = None) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -287,6 +314,7 @@ def extract_docx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
                         continue
                     seen.add(id(part.part))
                     _docx_blocks(part._element, parts)
+        check_deadline(deadline)
         body: list[str] = []
         _docx_blocks(document.element.body, body)
         file.seek(0)
@@ -329,7 +357,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def extract_xlsx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
+def extract_xlsx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float | None = None) -> Extracted:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -346,6 +374,7 @@ def extract_xlsx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
             lines = [sheet.title]
             size = len(sheet.title)
             for row in sheet.iter_rows(values_only=True):
+                check_deadline(deadline)
                 cells = [_cell(value) for value in row]
                 while cells and not cells[-1].strip():
                     cells.pop()
@@ -363,7 +392,7 @@ def extract_xlsx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
         workbook.close()
 
 
-def extract_image(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
+def extract_image(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float | None = None) -> Extracted:
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
     try:
@@ -373,10 +402,11 @@ def extract_image(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
             if out.full:
                 break
+            check_deadline(deadline)
             picture = ImageOps.exif_transpose(frame) if number == 1 else frame.copy()
             dpi = frame.info.get("dpi")
             out.add(_ocr(picture, page=number if frames > 1 else 0,
-                         dpi=round(dpi[0]) if dpi and 150 <= dpi[0] <= 1200 else None))
+                         dpi=round(dpi[0]) if dpi and 150 <= dpi[0] <= 1200 else None, deadline=deadline))
     except Image.DecompressionBombError as exc:
         raise ExtractionFailure(FailureCode.TOO_LARGE, "the image has too many pixels") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
@@ -388,10 +418,13 @@ EXTRACTORS = {"pdf": extract_pdf, "docx": extract_docx, "xlsx": extract_xlsx,
               "jpeg": extract_image, "png": extract_image, "tiff": extract_image}
 
 
-def extract(file_type: str, file: BinaryIO, *, limit: int = MAX_TEXT_CHARS) -> Extracted:
+def extract(file_type: str, file: BinaryIO, *, limit: int = MAX_TEXT_CHARS,
+            deadline: float | None = None) -> Extracted:
+    """The text of `file`; raises ExtractionFailure, or TimeLimitExceeded once `deadline` (a
+    time.monotonic() value) has passed."""
     try:
         extractor = EXTRACTORS[file_type]
     except KeyError:
         raise ExtractionFailure(FailureCode.UNSUPPORTED, f"no text extraction for {file_type!r} files") from None
     file.seek(0)
-    return extractor(file, limit=limit)
+    return extractor(file, limit=limit, deadline=deadline)

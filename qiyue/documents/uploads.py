@@ -3,6 +3,8 @@ content (never from the name), zip checks for DOCX/XLSX before anything is extra
 checks, and cleaned display names.
 
 `inspect_upload` is the one gate every upload (UI, API, commands) passes before a blob is written.
+Until then an uploaded file waits in memory or in an encrypted temporary file (`uploadhandlers`),
+never as plaintext on disk.
 """
 
 import logging

@@ -6,12 +6,13 @@ pattern for changing upload handlers per view).
 """
 
 import functools
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,13 +26,15 @@ from qiyue.core.errors import ApplicationError
 from qiyue.core.htmx import apply_error, hx_redirect, is_partial
 from qiyue.customers.selectors import customer_get
 
-from . import selectors, services
+from . import previews, selectors, services
 from .forms import LendForm, PaperOriginalForm, ReturnForm, UploadForm, VersionForm
 from .models import FileType
 from .uploads import install_size_limit, too_large_error
 
 PREVIEW_TYPES = (FileType.PDF, FileType.PNG, FileType.JPEG)
-# A previewed file is shown by the browser, never run: no scripts, no plugins, no requests out.
+# Sent with preview images and the API's inline file: shown by the browser, never run. It does not
+# make a PDF safe: Chromium's and Firefox's own PDF viewers render a PDF served with it all the same,
+# so the web preview never sends a PDF, only its pages rendered to PNG (see previews.py).
 PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
@@ -223,37 +226,117 @@ def document_delete(request, pk):
 
 # --- Download and preview --------------------------------------------------------------------
 
-def _serve(request, pk, *, inline: bool):
-    version = selectors.version_get(user=request.user, pk=pk)
-    if inline and version.file_type not in PREVIEW_TYPES:
-        raise Http404
+def _integrity_page(request, version, exc: ApplicationError):
+    return render(request, "documents/integrity_failed.html",
+                  {"version": version, "document": version.document, "error": exc}, status=exc.status)
+
+
+def _open_verified(request, version, *, action: str | None):
+    """The verified plaintext, or an ApplicationError to render (404/403 are raised)."""
     try:
-        plain = services.version_open(actor=request.user, version=version,
-                                      action="document.previewed" if inline else "document.downloaded")
+        return services.version_open(actor=request.user, version=version, action=action), None
     except ApplicationError as exc:
         _raise_for_status(exc)
-        return render(request, "documents/integrity_failed.html",
-                      {"version": version, "document": version.document, "error": exc}, status=exc.status)
-    response = FileResponse(plain, as_attachment=not inline, filename=version.filename,
-                            content_type=version.content_type)
-    response["Content-Length"] = str(version.size)
+        return None, exc
+
+
+def _private(response):
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    if inline:
-        response["Content-Security-Policy"] = PREVIEW_CSP
     return response
 
 
 @login_required
 @require_GET
 def version_download(request, pk):
-    return _serve(request, pk, inline=False)
+    version = selectors.version_get(user=request.user, pk=pk)
+    plain, error = _open_verified(request, version, action="document.downloaded")
+    if error:
+        return _integrity_page(request, version, error)
+    response = FileResponse(plain, as_attachment=True, filename=version.filename, content_type=version.content_type)
+    response["Content-Length"] = str(version.size)
+    return _private(response)
 
 
 @login_required
 @require_GET
 def version_preview(request, pk):
-    return _serve(request, pk, inline=True)
+    """The preview page: one access event; a PDF's pages as server-rendered images, an image as itself.
+
+    The file is decrypted and verified here first, so a tampered file shows the integrity error
+    and no image at all."""
+    version = selectors.version_get(user=request.user, pk=pk)
+    if version.file_type not in PREVIEW_TYPES:
+        raise Http404
+    plain, error = _open_verified(request, version, action="document.previewed")
+    if error:
+        return _integrity_page(request, version, error)
+    token = previews.image_token(user=request.user, version=version)
+    layout, unavailable = None, False
+    with plain:
+        if version.file_type == FileType.PDF:
+            try:
+                layout = previews.pdf_layout(plain)
+            except previews.PreviewUnavailable:
+                unavailable = True
+    pages = []
+    if layout is not None:
+        for page in layout.pages:
+            url = reverse("documents:preview_page", args=[version.pk, page.number])
+            pages.append({"number": page.number, "width": page.width, "height": page.height,
+                          "url": f"{url}?{urlencode({'t': token})}"})
+    image_url = ""
+    if version.file_type != FileType.PDF:
+        image_url = f"{reverse('documents:preview_image', args=[version.pk])}?{urlencode({'t': token})}"
+    document = version.document
+    return _private(render(request, "documents/preview.html", {
+        "version": version, "document": document, "pages": pages, "image_url": image_url,
+        "page_count": layout.page_count if layout else None, "truncated": bool(layout and layout.truncated),
+        "unavailable": unavailable, "nav": "contracts" if document.contract_id else "customers"}))
+
+
+def _preview_part(request, pk, *, file_types):
+    """Visibility (404), file type (404) and the preview's image token (403), in that order."""
+    version = selectors.version_get(user=request.user, pk=pk)
+    if version.file_type not in file_types:
+        raise Http404
+    if not previews.image_token_valid(request.GET.get("t", ""), user=request.user, version=version):
+        raise PermissionDenied
+    return version
+
+
+@login_required
+@require_GET
+def version_preview_page(request, pk, number):
+    """One page of a previewed PDF as PNG. No access event of its own: the preview page recorded it."""
+    version = _preview_part(request, pk, file_types=(FileType.PDF,))
+    plain, error = _open_verified(request, version, action=None)
+    if error:
+        return _integrity_page(request, version, error)
+    try:
+        with plain:
+            png = previews.pdf_page_png(plain, number)
+    except previews.PreviewUnavailable as exc:
+        raise Http404 from exc
+    if png is None:
+        raise Http404
+    response = HttpResponse(png, content_type="image/png")
+    response["Content-Security-Policy"] = PREVIEW_CSP
+    return _private(response)
+
+
+@login_required
+@require_GET
+def version_preview_image(request, pk):
+    """A previewed JPEG or PNG, inline and sandboxed. No access event of its own, as above."""
+    version = _preview_part(request, pk, file_types=tuple(t for t in PREVIEW_TYPES if t != FileType.PDF))
+    plain, error = _open_verified(request, version, action=None)
+    if error:
+        return _integrity_page(request, version, error)
+    response = FileResponse(plain, filename=version.filename, content_type=version.content_type)
+    response["Content-Length"] = str(version.size)
+    response["Content-Security-Policy"] = PREVIEW_CSP
+    return _private(response)
 
 
 # --- Paper originals (contract page) ----------------------------------------------------------

@@ -179,7 +179,11 @@ class DocumentVersionViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewse
     def download(self, request, pk=None):
         return _serve(request, self.get_object(), inline=False)
 
-    @extend_schema(summary="Preview a PDF or image inline (sandboxed; records an access event)",
+    @extend_schema(summary="A PDF or image inline (verified; records an access event)",
+                   description="The file itself with `Content-Disposition: inline`, nosniff and a sandbox CSP, for "
+                               "clients that show it themselves. A browser's own PDF viewer ignores that sandbox, so "
+                               "the web preview (`/documents/versions/{id}/preview/`) never sends a PDF: it shows the "
+                               "pages rendered to PNG on the server. 404 for other file types.",
                    responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **DOWNLOAD_ERRORS})
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, FileRenderer])
     def preview(self, request, pk=None):

@@ -2,6 +2,7 @@
 fixture that gives each test its own storage directory and master key."""
 
 import io
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +25,19 @@ def storage_fixture(settings, tmp_path, monkeypatch) -> Path:
     keys.keyring.cache_clear()
     yield tmp_path / "files"
     keys.keyring.cache_clear()
+
+
+@pytest.fixture(name="upload_tmp")
+def upload_tmp_fixture(settings, storage, tmp_path, monkeypatch) -> Path:
+    """FILE_UPLOAD_TEMP_DIR and the system temp dir, both inside the test's data directory;
+    returns FILE_UPLOAD_TEMP_DIR (the system temp dir is its sibling `system-tmp`)."""
+    spool = tmp_path / "tmp"
+    spool.mkdir(mode=0o700)
+    system = tmp_path / "system-tmp"
+    system.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(spool)
+    monkeypatch.setattr(tempfile, "tempdir", str(system))
+    return spool
 
 
 def stored_blobs(root: Path) -> list[Path]:

@@ -1,11 +1,12 @@
 """Text out of real files of every stored type (built in the test), OCR included; no database."""
 
 import io
+import time
 
 import pytest
 
 from qiyue.documents import ocr
-from qiyue.documents.textformats import ExtractionFailure, FailureCode, extract, normalize
+from qiyue.documents.textformats import ExtractionFailure, FailureCode, TimeLimitExceeded, extract, normalize
 
 from . import files
 
@@ -187,3 +188,51 @@ def test_ocr_gaps_between_cjk_characters_are_removed(raw, expected):
 ])
 def test_normalize(raw, expected):
     assert normalize(raw) == expected
+
+
+# --- the deadline ----------------------------------------------------------------------------------
+
+def slow_ocr(monkeypatch, seconds: float) -> list:
+    """OCR that takes `seconds` a page; returns the timeouts it was given."""
+    timeouts = []
+
+    def fake(image, *, dpi=None, timeout=None):
+        timeouts.append(timeout)
+        time.sleep(seconds)
+        return "合同金额人民币"
+
+    monkeypatch.setattr(ocr, "ocr_image", fake)
+    return timeouts
+
+
+def test_scanned_pdf_stops_at_the_deadline_between_pages(monkeypatch):
+    timeouts = slow_ocr(monkeypatch, 0.4)
+    data = files.scanned_pdf([["合同"], ["金额"], ["签字"]])
+    with pytest.raises(TimeLimitExceeded):
+        run("pdf", data, deadline=time.monotonic() + 0.3)
+    assert len(timeouts) == 1 and 0 < timeouts[0] <= 0.3  # Tesseract was given only the time left
+
+
+def test_multi_frame_tiff_stops_at_the_deadline_between_frames(monkeypatch):
+    timeouts = slow_ocr(monkeypatch, 0.4)
+    with pytest.raises(TimeLimitExceeded):
+        run("tiff", files.tiff_scan([["合同"], ["金额"]]), deadline=time.monotonic() + 0.3)
+    assert len(timeouts) == 1
+
+
+def test_real_ocr_cut_short_by_the_deadline_is_a_time_limit_not_an_ocr_timeout():
+    with pytest.raises(TimeLimitExceeded):
+        run("png", files.png_scan(), deadline=time.monotonic() + 0.05)
+
+
+@pytest.mark.parametrize("file_type, build", [("pdf", files.text_pdf), ("docx", files.docx_file),
+                                              ("xlsx", files.xlsx_file)])
+def test_every_format_checks_the_deadline(file_type, build):
+    with pytest.raises(TimeLimitExceeded):
+        run(file_type, build(), deadline=time.monotonic() - 1)
+    assert run(file_type, build(), deadline=time.monotonic() + 60).text  # in time: read as usual
+
+
+def test_time_limit_is_a_final_failure_code():
+    assert not ExtractionFailure(FailureCode.TIME_LIMIT, "x").transient
+    assert ExtractionFailure(FailureCode.WORKER_LOST, "x").transient

@@ -1,5 +1,5 @@
 """Document pages: the panels on the contract and customer pages, multipart uploads with HTMX
-partial refresh, downloads and previews (headers, access events, integrity), paper originals."""
+partial refresh, downloads (headers, access events, integrity), paper originals. Previews: test_preview.py."""
 
 import datetime
 import hashlib
@@ -129,16 +129,6 @@ def test_download_headers_bytes_and_access_event(client, users, contract, docume
     assert disposition.startswith("attachment;") and "filename*=utf-8''%E9%87%87%E8%B4%AD" in disposition
     event = AuditEvent.objects.get(action="document.downloaded")
     assert (event.contract_id, event.actor_id, event.kind) == (contract.pk, users["legal"].pk, "access")
-
-
-def test_preview_is_inline_and_sandboxed(client, users, document):
-    login(client, users["sales"])
-    response = client.get(reverse("documents:preview", args=[document.current_version_id]))
-    assert response.status_code == 200
-    assert response["Content-Disposition"].startswith("inline;")
-    assert response["Content-Security-Policy"].startswith("sandbox")
-    b"".join(response.streaming_content)
-    assert AuditEvent.objects.filter(action="document.previewed").count() == 1
 
 
 def test_another_team_gets_404_everywhere(client, users, contract, document):

@@ -13,6 +13,10 @@ class Command(BaseCommand):
         from waitress import serve
 
         from config.wsgi import application
+        from qiyue.documents.uploadhandlers import encrypt_waitress_buffers
 
+        # Request bodies and pending responses that waitress spills out of memory go to encrypted
+        # temporary files; raises (and nothing is served) if this waitress cannot be made to.
+        encrypt_waitress_buffers()
         self.stdout.write(f"Qiyue is serving on http://{host}:{port}/  (Ctrl+C to stop)")
         serve(application, host=host, port=port, threads=threads, ident="qiyue")
