@@ -22,6 +22,8 @@ os.environ["QIYUE_DATA_DIR"] = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdt
 os.environ.pop("DATABASE_URL", None)
 if os.environ.get("BENCH_DATABASE_URL"):
     os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+# Timed as served in production: DEBUG off (no query log, no debug templates).
+os.environ.setdefault("QIYUE_DEBUG", "0")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
@@ -32,7 +34,6 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from bench.extraction import measure_text_pdf_throughput  # noqa: E402
 from bench.generate import generate  # noqa: E402
@@ -64,7 +65,8 @@ def existing_facts():
 
 
 def main():
-    setup_test_environment()
+    # No setup_test_environment(): it instruments every template render for the test client's
+    # assertions, which a served page does not pay for.
     settings.ALLOWED_HOSTS = ["*"]
     test_db = None
     if connection.vendor == "postgresql" and not os.environ.get("BENCH_REUSE"):

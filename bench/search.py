@@ -28,6 +28,7 @@ if __name__ == "__main__":
     os.environ.pop("DATABASE_URL", None)
     if os.environ.get("BENCH_DATABASE_URL"):
         os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    os.environ.setdefault("QIYUE_DEBUG", "0")  # timed as served: no query log
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -79,8 +80,14 @@ def _timed(function, repeat: int) -> tuple[float, float]:
 
 
 def raw_sql(user, q: str):
-    """The search's own SQL without Django's request, serializer and object loading: capped count
-    plus the first page of entry rows with their text."""
+    """The search's own SQL without Django's request, ORM, serializer and snippets: the capped count,
+    the exact contract-number lookup, the first page of entry rows with their text, and the rows of
+    the objects they name, read through the same visibility rule (what `search()` asks the
+    database for one API call)."""
+    from qiyue.contracts.models import Contract
+    from qiyue.core.roles import SEE_ALL_ROLES
+    from qiyue.customers.models import Customer
+    from qiyue.documents.models import Document
     from qiyue.search.selectors import COUNT_CAP, _Query, filter_clauses, visibility_clause
     from qiyue.search.tokenizer import parse_query
 
@@ -90,14 +97,37 @@ def raw_sql(user, q: str):
     if visibility is not None:
         clauses.insert(0, visibility)
     query = _Query(phrases, clauses, ranges)
+    tables = {name: model._meta.db_table for name, model in
+              (("contract", Contract), ("customer", Customer), ("document", Document))}
+    scope, scope_params = "", []
+    if user.role not in SEE_ALL_ROLES:
+        scope, scope_params = " AND (owner_id = %s OR team_id = %s)", [user.pk, user.team_id or 0]
+    looks_like_number = " " not in q and any(ch.isdigit() for ch in q)
 
     def run():
         count = query.count(COUNT_CAP + 1)
-        rows = query.rows(ranked=count <= COUNT_CAP, limit=20)
         with connection.cursor() as cursor:
+            if looks_like_number:
+                cursor.execute(f"SELECT id FROM {tables['contract']} WHERE number IN (%s, %s) "
+                               f"AND deleted_at IS NULL{scope} LIMIT 1", [q, q.upper(), *scope_params])
+                cursor.fetchall()
+            rows = query.first_objects(ranked=count <= COUNT_CAP, wanted=20)
             ids = [r[0] for r in rows] or [0]
             cursor.execute(f"SELECT id, text FROM search_searchentry WHERE id IN ({','.join(map(str, ids))})")
             cursor.fetchall()
+            wanted = {kind: {object_id for _e, k, object_id in rows if k == kind} for kind in tables}
+            if wanted["document"]:
+                cursor.execute(f"SELECT id, title, contract_id, customer_id, current_version_id FROM "
+                               f"{tables['document']} WHERE id IN ({','.join(map(str, wanted['document']))}) "
+                               f"AND deleted_at IS NULL")
+                for _id, _title, contract_id, customer_id, _version in cursor.fetchall():
+                    wanted["contract" if contract_id else "customer"].add(contract_id or customer_id)
+            for kind, columns in (("contract", "id, number, title"), ("customer", "id, name")):
+                if wanted[kind]:
+                    extra = " AND deleted_at IS NULL" if kind == "contract" else ""
+                    cursor.execute(f"SELECT {columns} FROM {tables[kind]} WHERE id IN "
+                                   f"({','.join(map(str, wanted[kind]))}){extra}{scope}", scope_params)
+                    cursor.fetchall()
         return count
     return run
 
@@ -155,14 +185,12 @@ def main():
     from django.conf import settings
     from django.core.management import call_command
     from django.test import Client
-    from django.test.utils import setup_test_environment
 
     from bench.generate import generate
 
     contracts = int(os.environ.get("BENCH_CONTRACTS", "20000"))
     documents = int(os.environ.get("BENCH_DOCUMENTS", str(contracts // 5)))
     repeat = int(os.environ.get("BENCH_REPEAT", "30"))
-    setup_test_environment()
     settings.ALLOWED_HOSTS = ["*"]
     test_db = None
     if connection.vendor == "postgresql" and not os.environ.get("BENCH_REUSE"):

@@ -1,8 +1,8 @@
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from qiyue.core.roles import Role
+from qiyue.core.roles import SEE_ALL_ROLES, Role
 
-from .models import User
+from .models import Team, User
 
 
 def user_list(*, user) -> QuerySet:
@@ -20,3 +20,20 @@ def assignable_owners(*, user) -> QuerySet:
     if user.team_id:
         return qs.filter(team_id=user.team_id)
     return qs.filter(pk=user.pk)
+
+
+def filter_owners(*, user) -> QuerySet:
+    """The owners offered by a list's owner filter: people who can own records, within what `user`
+    sees (everyone for roles that see everything, else their own team and themselves). Former
+    colleagues stay: their records are still theirs until reassigned."""
+    qs = User.objects.filter(role__in=[Role.ADMIN, Role.MANAGER, Role.SALES])
+    if user.role not in SEE_ALL_ROLES:
+        qs = qs.filter(Q(team_id=user.team_id) | Q(pk=user.pk)) if user.team_id else qs.filter(pk=user.pk)
+    return qs.only("id", "username", "first_name", "last_name", "display_name").order_by("-is_active", "username")
+
+
+def filter_teams(*, user) -> QuerySet:
+    """The teams offered by a list's team filter: all of them, or the user's own."""
+    if user.role in SEE_ALL_ROLES:
+        return Team.objects.order_by("name")
+    return Team.objects.filter(pk=user.team_id).order_by("name")

@@ -3,6 +3,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
+from qiyue.accounts.selectors import filter_owners, filter_teams
+from qiyue.core.permissions import visible
+from qiyue.core.validators import MAX_ID
 from qiyue.customers.filters import tag_q
 from qiyue.customers.models import Customer
 
@@ -66,3 +69,26 @@ class ContractFilter(django_filters.FilterSet):
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tag_q("tags", value.strip())) if value.strip() else queryset
+
+
+# A filter form offers this many customers (the selected one, or the first by name): a select of a
+# hundred thousand customers helps nobody, and the search box finds any customer by name.
+CUSTOMER_CHOICES = 50
+
+
+def narrow_filter_choices(form, *, user, data) -> None:
+    """Offer in a list's filter form only what `user` may see, and not all of it: customers (the
+    selected one or the first CUSTOMER_CHOICES by name), owners and teams in the user's scope.
+    Used by the contracts list and the search page, whose forms render these as selects."""
+    if "customer" in form.fields:
+        customers = visible(user, Customer.objects.all())
+        selected = data.get("customer", "")
+        if selected.isdigit() and int(selected) <= MAX_ID:
+            customers = customers.filter(pk=int(selected))
+        else:
+            customers = customers.filter(pk__in=customers.order_by("name").values("pk")[:CUSTOMER_CHOICES])
+        form.fields["customer"].queryset = customers.only("id", "name").order_by("name")
+    if "owner" in form.fields:
+        form.fields["owner"].queryset = filter_owners(user=user)
+    if "team" in form.fields:
+        form.fields["team"].queryset = filter_teams(user=user)

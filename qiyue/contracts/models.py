@@ -118,8 +118,12 @@ class Contract(VersionedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             # Every read but the archive's "deleted" view asks for deleted_at IS NULL: a partial index
-            # keeps the dashboard's status counts and expiry buckets index-only scans.
-            models.Index(fields=["status", "expiry_date"], name="contract_live_status_expiry",
+            # keeps the dashboard's expiry buckets index-only scans (owner and team are in it, so the
+            # "mine" bucket and a team-scoped user's buckets need no table row either).
+            models.Index(fields=["status", "expiry_date", "owner", "team"], name="contract_live_status_expiry",
+                         condition=models.Q(deleted_at__isnull=True)),
+            # The approvers' queue: contracts in review, longest waiting first.
+            models.Index(fields=["status", "status_changed_at"], name="contract_live_status_changed",
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["customer", "-created_at"], name="contract_customer_created"),
             models.Index(fields=["parent"], name="contract_parent", condition=models.Q(parent__isnull=False)),
@@ -138,6 +142,8 @@ class Contract(VersionedModel):
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["customer", "currency", "status", "amount", "owner", "team"],
                          name="contract_live_customer_totals", condition=models.Q(deleted_at__isnull=True)),
+            # A team member's own contracts outside the team (see permissions.visible_parts).
+            models.Index(fields=["owner", "team"], name="contract_owner_team"),
             models.Index(fields=["owner", "-created_at"], name="contract_owner_created"),
             models.Index(fields=["team", "-created_at"], name="contract_team_created"),
             models.Index(fields=["expiry_date"], name="contract_expiry"),

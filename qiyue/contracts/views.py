@@ -16,11 +16,10 @@ from qiyue.audit.services import access_record, audit_record
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, service_errors
 from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form, timeline_rows
-from qiyue.core.validators import MAX_ID
 from qiyue.customers.models import Customer
 
 from . import exports, selectors, services
-from .filters import ContractFilter
+from .filters import ContractFilter, narrow_filter_choices
 from .forms import ContractForm, TransitionForm
 from .models import Contract
 from .transitions import TRANSITIONS
@@ -28,7 +27,6 @@ from .transitions import TRANSITIONS
 # Query parameters that are not filters.
 NON_FILTER_PARAMS = ("page", "format")
 CHECKBOX_FILTERS = ("status", "nature", "subject_matter", "signing_form")
-CUSTOMER_CHOICES = 50
 
 
 def _filter_params(request):
@@ -40,16 +38,7 @@ def _filter_params(request):
 
 def _filter_form(request):
     form = ContractFilter(request.GET or None, queryset=Contract.objects.none()).form
-    # Offer only customers the user may see, and not a hundred thousand of them: the selected one, or the
-    # first CUSTOMER_CHOICES by name (the search box finds any customer by name). The framework filter
-    # stays a URL parameter.
-    customers = permissions.visible(request.user, Customer.objects.all())
-    selected = request.GET.get("customer", "")
-    if selected.isdigit() and int(selected) <= MAX_ID:
-        customers = customers.filter(pk=int(selected))
-    else:
-        customers = customers.filter(pk__in=customers.order_by("name").values("pk")[:CUSTOMER_CHOICES])
-    form.fields["customer"].queryset = customers.order_by("name")
+    narrow_filter_choices(form, user=request.user, data=request.GET)
     form.fields.pop("parent", None)
     for name in CHECKBOX_FILTERS:
         form.fields[name].widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})

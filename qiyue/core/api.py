@@ -1,5 +1,6 @@
 """API plumbing shared by every app: one error shape, pagination, version checks."""
 
+import functools
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,29 +14,39 @@ from rest_framework.response import Response
 
 from .errors import ApplicationError, ErrorCode
 from .pagination import CappedPaginator
-from .permissions import visible
+from .permissions import visible, visible_parts
 from .text import split_tags
 
 log = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
-    """Page-number pagination whose `count` stops at 10,000 (then `count_capped` is true)."""
+    """Page-number pagination whose `count` stops at the cap, 1,000 (then `count_capped` is true and
+    `next` goes on past it)."""
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 200
     django_paginator_class = CappedPaginator
 
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF builds the paginator from django_paginator_class(queryset, page_size): hand it the
+        # user's visibility parts (see CappedPaginator) through a bound class.
+        parts = visible_parts(request.user, queryset) if hasattr(queryset, "query") else None
+        self.django_paginator_class = functools.partial(CappedPaginator, parts=parts)
+        return super().paginate_queryset(queryset, request, view)
+
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
+        response.data["count"] = self.page.paginator.shown_count
         response.data["count_capped"] = self.page.paginator.capped
         return response
 
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count_capped"] = {
-            "type": "boolean", "description": "True when there are more than 10,000 results (count stops there)."}
+            "type": "boolean", "description": f"True when there are more than {CappedPaginator.cap:,} results: `count` stops "
+                           f"there and `next` pages on (up to {CappedPaginator.max_offset:,} rows deep)."}
         return schema
 
 

@@ -14,6 +14,7 @@ from qiyue.audit.labels import action_label
 
 from .errors import ApplicationError
 from .pagination import CappedPaginator
+from .permissions import visible_parts
 
 PAGE_SIZE = 20
 
@@ -33,7 +34,8 @@ def render_page(request, template: str, partial: str, context: dict, status: int
 
 
 def paginate(request, queryset, per_page: int = PAGE_SIZE):
-    return CappedPaginator(queryset, per_page).get_page(request.GET.get("page"))
+    parts = visible_parts(request.user, queryset)
+    return CappedPaginator(queryset, per_page, parts=parts).get_page(request.GET.get("page"))
 
 
 def hx_redirect(url: str) -> HttpResponse:

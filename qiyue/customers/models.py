@@ -52,6 +52,8 @@ class Customer(VersionedModel):
         verbose_name_plural = _("customers")
         ordering = ["name"]
         indexes = [
+            # Lists and pickers sorted by name, for users who see every customer.
+            models.Index(fields=["name"], name="customer_name"),
             models.Index(fields=["owner", "name"], name="customer_owner_name"),
             models.Index(fields=["team", "name"], name="customer_team_name"),
         ]

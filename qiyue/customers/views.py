@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from qiyue.accounts.selectors import filter_owners, filter_teams
 from qiyue.audit.selectors import timeline
 from qiyue.audit.services import access_record
 from qiyue.contracts.selectors import customer_contract_totals, customer_contracts
@@ -35,6 +36,8 @@ def customer_list(request):
     except ApplicationError as exc:
         customers, filter_errors = Customer.objects.none(), exc.fields
     filter_form = CustomerFilter(request.GET or None).form
+    filter_form.fields["owner"].queryset = filter_owners(user=request.user)
+    filter_form.fields["team"].queryset = filter_teams(user=request.user)
     style_form(filter_form)
     context = {
         "nav": "customers",

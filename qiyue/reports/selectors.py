@@ -5,7 +5,7 @@
 
 import datetime
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from qiyue.contracts.models import Status
@@ -29,6 +29,21 @@ def _expiring_q(today: datetime.date, days: int) -> Q:
              expiry_date__lte=today + datetime.timedelta(days=days))
 
 
+def _soonest_expiring(rows, today: datetime.date, days: int) -> list:
+    """The first LIST_LIMIT live contracts of `rows` expiring within `days`, soonest first. One
+    query per live status: with one status the (status, expiry_date) index yields rows in expiry
+    order and the LIMIT stops early; with `status IN (...)` SQLite reads and sorts the whole window
+    (27,000 contracts at a million) to find the first eight."""
+    found = []
+    for status in LIVE_STATUSES:
+        found += rows.filter(status=status, expiry_date__gte=today,
+                             expiry_date__lte=today + datetime.timedelta(days=days)).order_by(
+            "expiry_date", "id")[:LIST_LIMIT]
+    found = sorted(found, key=lambda contract: (contract.expiry_date, contract.pk))[:LIST_LIMIT]
+    prefetch_related_objects(found, "owner")
+    return found
+
+
 def may_approve(user) -> bool:
     """Legal, managers and admins approve contracts in review (managers only their team's,
     which `visible` already enforces)."""
@@ -38,8 +53,11 @@ def may_approve(user) -> bool:
 def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     base = visible(user, live_contracts())
-    # The dashboard's short lists name the owner but never the team: join the owner, skip the team.
-    rows = contract_queryset(user=user).prefetch_related(None).select_related("owner")
+    # The dashboard's short lists name the owner but never the team. The owner is prefetched, not
+    # joined: a join lets SQLite's planner start from the users table and sort every live contract
+    # of every user (100 ms at a million contracts) instead of walking the expiry index.
+    rows = contract_queryset(user=user).prefetch_related(None).prefetch_related("owner")
+    unprefetched = rows.prefetch_related(None)
 
     status_counts = contract_status_counts(user=user)
     by_status = [{"status": value, "label": label, "count": status_counts.get(value, 0)}
@@ -56,14 +74,12 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
     if approver:
         counts["to_review"] = status_counts.get(Status.IN_REVIEW, 0)
 
-    expiring_soon = list(rows.filter(_expiring_q(today, max(EXPIRY_WINDOWS)))
-                         .order_by("expiry_date", "id")[:LIST_LIMIT])
+    expiring_soon = _soonest_expiring(unprefetched, today, max(EXPIRY_WINDOWS))
     for contract in expiring_soon:
         contract.days_left = (contract.expiry_date - today).days
 
     my_drafts = list(rows.filter(owner_id=user.pk, status=Status.DRAFT).order_by("-updated_at", "-id")[:LIST_LIMIT])
-    my_expiring = list(rows.filter(Q(owner_id=user.pk) & _expiring_q(today, 30))
-                       .order_by("expiry_date", "id")[:LIST_LIMIT])
+    my_expiring = _soonest_expiring(unprefetched.filter(owner_id=user.pk), today, 30)
     to_review = (list(rows.filter(status=Status.IN_REVIEW).order_by("status_changed_at", "id")[:LIST_LIMIT])
                  if approver else [])
 

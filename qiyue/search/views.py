@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.views.decorators.http import require_GET
 
+from qiyue.contracts.filters import narrow_filter_choices
 from qiyue.core.htmx import render_page, style_form
 
 from .filters import search_filters
@@ -24,6 +25,7 @@ def page_number(value) -> int:
 @require_GET
 def search_results(request):
     q, filters, form = search_filters(request.user, request.GET, form_needed=True)
+    narrow_filter_choices(form, user=request.user, data=request.GET)
     for name in CHECKBOX_FILTERS:
         form.fields[name].widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
         form.fields[name].widget.choices = form.fields[name].choices

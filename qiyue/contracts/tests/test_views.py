@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -352,3 +353,20 @@ def test_list_counts_are_capped_not_wrong(client, users, monkeypatch):
     assert "3+ results" in page
     f_page = client.get(f"/contracts/?customer={customer.pk}&status=in_review").content.decode()
     assert "0 results" in f_page
+
+
+@pytest.mark.parametrize("path", ["/contracts/", "/customers/", "/search/?q=x"])
+def test_owner_and_team_filters_offer_only_the_users_scope(client, users, path):
+    def options(field, page):
+        select = re.search(rf'<select name="{field}"[^>]*>(.*?)</select>', page, re.S).group(1)
+        return set(re.findall(r'<option value="(\d+)"', select))
+
+    client.force_login(users["sales_b"])
+    page = client.get(path).content.decode()
+    assert options("owner", page) == {str(users["sales_b"].pk), str(users["manager_b"].pk)}
+    assert options("team", page) == {str(users["sales_b"].team_id)}
+    client.force_login(users["legal"])
+    page = client.get(path).content.decode()
+    sellers = {str(users[name].pk) for name in ("admin", "manager", "sales", "sales2", "sales_b", "manager_b")}
+    assert options("owner", page) == sellers  # people who can own records, nobody else
+    assert options("team", page) == {str(users["sales"].team_id), str(users["sales_b"].team_id)}

@@ -1,0 +1,77 @@
+"""Capped counts: lists count up to the cap, say "N+" above it, and page on past it with Next."""
+
+import pytest
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from rest_framework.test import APIClient
+
+from qiyue.contracts.models import Contract
+from qiyue.core.pagination import CappedPaginator
+from qiyue.core.testing import factories
+
+
+@pytest.fixture
+def seven(users):
+    customer = factories.make_customer(users["sales"])
+    return [factories.make_contract(users["sales"], customer=customer, title=f"合同{i}") for i in range(7)]
+
+
+def test_uncapped_lists_page_as_usual(seven):
+    paginator = CappedPaginator(Contract.objects.order_by("pk"), 3, cap=10)
+    assert paginator.count == 7 and not paginator.capped and paginator.shown_count == 7
+    assert paginator.num_pages == 3
+    assert [c.pk for c in paginator.page(3)] == [seven[6].pk]
+    with pytest.raises(EmptyPage):
+        paginator.page(4)
+
+
+def test_capped_lists_page_on_past_the_cap(seven):
+    paginator = CappedPaginator(Contract.objects.order_by("pk"), 2, cap=3)
+    assert paginator.count == 4 and paginator.capped and paginator.shown_count == 3
+    pages = [paginator.page(n) for n in (1, 2, 3, 4)]
+    assert [[c.pk for c in p] for p in pages] == [[c.pk for c in seven[i:i + 2]] for i in (0, 2, 4, 6)]
+    assert [p.has_next() for p in pages] == [True, True, True, False]
+    assert pages[3].start_index() == 7 and pages[3].end_index() == 7
+    with pytest.raises(EmptyPage):
+        paginator.page(5)
+    with pytest.raises(PageNotAnInteger):
+        paginator.page("x")
+    with pytest.raises(EmptyPage):
+        paginator.page(0)
+    # A page past the end falls back to the last counted page in the HTML lists.
+    assert paginator.get_page(9).number == paginator.num_pages == 2
+
+
+def test_paging_stops_at_max_offset(seven):
+    paginator = CappedPaginator(Contract.objects.order_by("pk"), 2, cap=3)
+    paginator.max_offset = 4
+    assert paginator.page(2).number == 2
+    with pytest.raises(EmptyPage):
+        paginator.page(3)
+
+
+def test_html_list_says_capped_and_pages_on_with_next(client, users, seven, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    for i in range(18):  # 25 contracts: two pages of 20
+        factories.make_contract(users["sales"], customer=seven[0].customer, title=f"更多{i}")
+    client.force_login(users["sales"])
+    first = client.get("/contracts/?ordering=created_at").content.decode()
+    assert "3+ results" in first and "Page 1<" in first and "Last" not in first
+    assert 'data-testid="next-page"' in first and first.count('data-testid="contract-row"') == 20
+    second = client.get("/contracts/?ordering=created_at&page=2").content.decode()
+    assert "Page 2<" in second and 'data-testid="next-page"' not in second
+    assert second.count('data-testid="contract-row"') == 5 and "更多17" in second
+
+
+def test_api_count_stops_at_the_cap_and_next_goes_on(users, seven, monkeypatch):
+    monkeypatch.setattr(CappedPaginator, "cap", 3)
+    api = APIClient()
+    api.force_authenticate(users["sales"])
+    body = api.get("/api/v1/contracts/?page_size=2&ordering=created_at").json()
+    assert body["count"] == 3 and body["count_capped"] is True
+    numbers, url = [], "/api/v1/contracts/?page_size=2&ordering=created_at"
+    while url:
+        body = api.get(url).json()
+        numbers += [row["number"] for row in body["results"]]
+        url = body["next"]
+    assert numbers == [c.number for c in seven]
+    assert api.get("/api/v1/contracts/?page_size=2&page=5").status_code == 404
