@@ -75,3 +75,44 @@ def test_api_count_stops_at_the_cap_and_next_goes_on(users, seven, monkeypatch):
         url = body["next"]
     assert numbers == [c.number for c in seven]
     assert api.get("/api/v1/contracts/?page_size=2&page=5").status_code == 404
+
+
+def test_team_lists_page_by_visibility_part_without_gaps_or_repeats(users):
+    """A sales user sees the team's contracts and their own in another team: counted and paged as two
+    parts, the pages hold exactly what one OR query would, in the same order."""
+    from django.db.models import Q
+
+    from qiyue.contracts.selectors import contract_list
+    from qiyue.core.permissions import visible_parts
+
+    sales, admin = users["sales"], users["admin"]
+    customer_a = factories.make_customer(sales)
+    customer_b = factories.make_customer(users["sales_b"])
+    made = []
+    for i in range(9):  # the team's, owned by a colleague or by the user
+        owner = users["sales2"] if i % 3 else sales
+        made.append(factories.make_contract(owner, customer=customer_a, title=f"团队{i}"))
+        if i % 4 == 0:  # the user's own contract filed under the other team, by an admin
+            made.append(factories.make_contract(sales, customer=customer_b, title=f"别队{i}", actor=admin,
+                                                team=users["sales_b"].team))
+    factories.make_contract(users["sales_b"], customer=customer_b, title="看不见")
+    qs = contract_list(user=sales, filters={})
+    parts = visible_parts(sales, qs)
+    assert len(parts) == 2 and {c.title for c in parts[1]} == {"别队0", "别队4", "别队8"}
+    expected = list(Contract.objects.filter(Q(owner=sales) | Q(team=sales.team)).order_by("-created_at", "-pk"))
+    assert {c.pk for c in expected} == {c.pk for c in made}
+    for cap in (3, 100):  # capped (pages past the cap) and counted
+        paginator = CappedPaginator(qs, 4, cap=cap, parts=parts)
+        assert paginator.count == min(len(expected), cap + 1)
+        shown, number = [], 1
+        while True:
+            page = paginator.page(number)
+            shown += list(page)
+            if not page.has_next():
+                break
+            number += 1
+        assert [c.pk for c in shown] == [c.pk for c in expected]
+    # Past parts_depth the page comes from the one OR query: same rows.
+    deep = CappedPaginator(qs, 4, cap=3, parts=parts)
+    deep.parts_depth = 0
+    assert [c.pk for c in deep.page(2)] == [c.pk for c in expected[4:8]]
