@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "document.downloaded": _("downloaded a document"),
     "document.previewed": _("previewed a document"),
     "document.integrity_failed": _("hit a document integrity failure"),
+    "document.read_failed": _("could not read a document from storage"),
     "paper_original.recorded": _("recorded a paper original"),
     "paper_original.updated": _("updated a paper original"),
     "paper_original.lent": _("lent a paper original"),

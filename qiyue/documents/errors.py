@@ -19,6 +19,7 @@ class DocumentErrorCode(StrEnum):
     PDF_CORRUPT = "pdf_corrupt"
     INTEGRITY_FAILED = "integrity_failed"
     KEY_UNAVAILABLE = "key_unavailable"
+    STORAGE_UNAVAILABLE = "storage_unavailable"
     ALREADY_LENT = "already_lent"
     NOT_LENT = "not_lent"
 
@@ -28,6 +29,8 @@ STATUS = {
     # The request was fine; the stored file is not what was written: a conflict, never a 500.
     DocumentErrorCode.INTEGRITY_FAILED: 409,
     DocumentErrorCode.KEY_UNAVAILABLE: 409,
+    # The store (or the temporary directory a large file is verified through) failed: try again.
+    DocumentErrorCode.STORAGE_UNAVAILABLE: 503,
     DocumentErrorCode.ALREADY_LENT: 409,
     DocumentErrorCode.NOT_LENT: 409,
 }

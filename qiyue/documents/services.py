@@ -244,7 +244,8 @@ def document_delete(*, actor, document: Document) -> Document:
 def version_open(*, actor, version: DocumentVersion, action: str | None = "document.downloaded"):
     """The verified plaintext of a version as an open binary file (in memory, or an encrypted spool
     file for a larger one: see blobs.blob_read; the caller closes it), after recording the access.
-    On any integrity failure: an audit event and integrity_failed, no bytes.
+    On any integrity failure: an audit event and integrity_failed, no bytes; when storage cannot
+    be read: an audit event and storage_unavailable (503).
 
     `action=None` records no access event: for the page images of a preview, whose page already
     recorded one (document.previewed)."""
@@ -252,10 +253,19 @@ def version_open(*, actor, version: DocumentVersion, action: str | None = "docum
     try:
         plain = blobs.blob_read(name=version.blob_name, key_id=version.key_id,
                                 wrapped_key=version.wrapped_key, sha256=version.sha256)
-    except (crypto.IntegrityError, FileNotFoundError, OSError) as exc:
+    except (crypto.IntegrityError, FileNotFoundError) as exc:
         audit_record(actor=actor, action="document.integrity_failed", target=document,
                      changes={"version": [None, version.number], "error": [None, str(exc)[:200]]})
         raise integrity_error() from exc
+    except OSError as exc:
+        # A full disk, a lost mount, a missing temporary directory: the file may be intact, so this
+        # is not reported as tampering; it is still recorded, and the user may try again.
+        log.exception("reading version %s of document %s failed", version.pk, document.pk)
+        audit_record(actor=actor, action="document.read_failed", target=document,
+                     changes={"version": [None, version.number], "error": [None, str(exc)[:200]]})
+        raise document_error(DocumentErrorCode.STORAGE_UNAVAILABLE,
+                             _("The file could not be read from storage just now. Please try again later; "
+                               "if it keeps failing, tell an administrator."), field=None) from exc
     except keys.MasterKeyError as exc:
         audit_record(actor=actor, action="document.integrity_failed", target=document,
                      changes={"version": [None, version.number], "error": [None, str(exc)[:200]]})

@@ -40,7 +40,9 @@ ERRORS = {400: OpenApiResponse(description="Invalid input: {code, message, field
 UPLOAD_ERRORS = {**ERRORS, 413: OpenApiResponse(description="file_too_large"),
                  409: OpenApiResponse(description="stale_version")}
 DOWNLOAD_ERRORS = {**ERRORS, 409: OpenApiResponse(description="integrity_failed: the stored file is not what was "
-                                                             "uploaded; no bytes are sent")}
+                                                             "uploaded; no bytes are sent (or key_unavailable)"),
+                   503: OpenApiResponse(description="storage_unavailable: the store could not be read just now; "
+                                                    "try again")}
 FILE_CODES = ("file_required, file_empty, file_too_large, file_type_not_allowed, file_type_mismatch, zip_bomb, "
               "zip_unsafe_path, pdf_encrypted, pdf_corrupt")
 

@@ -169,3 +169,25 @@ def test_paper_originals_and_loans(users, contract):
     assert moved.status_code == 200 and moved.json()["location"] == "档案室A / 3 / 13"
     assert len(moved.json()["loans"]) == 1
     assert AuditEvent.objects.filter(contract_id=contract.pk, action="paper_original.updated").exists()
+
+
+def test_storage_failure_is_503_not_an_integrity_alarm(users, contract, storage, monkeypatch):
+    from django.test import Client
+
+    from qiyue.documents import blobs
+
+    client = client_for(users["sales"])
+    version_id = post_file(client, contract, "合同.pdf", f.make_pdf()).json()["current_version"]["id"]
+
+    def full_disk(**kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(blobs, "blob_read", full_disk)
+    response = client.get(f"/api/v1/document-versions/{version_id}/download/")
+    assert response.status_code == 503 and response.json()["code"] == "storage_unavailable"
+    assert AuditEvent.objects.filter(action="document.read_failed").count() == 1
+    assert not AuditEvent.objects.filter(action__in=["document.integrity_failed", "document.downloaded"]).exists()
+    client_ui = Client()
+    client_ui.force_login(users["sales"])
+    page = client_ui.get(f"/documents/versions/{version_id}/download/")
+    assert page.status_code == 503 and "could not be opened" in page.content.decode()
