@@ -18,6 +18,7 @@ BEFORE = 50
 
 # Full-width ASCII (Ａ-ｚ, ０-９ …) folds to ASCII one character for one, like NFKC does.
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_HAS_FULL_WIDTH = re.compile("[\uff01-\uff5e]")
 
 
 def _normalized_with_map(text: str) -> tuple[str, list[int] | None]:
@@ -25,7 +26,9 @@ def _normalized_with_map(text: str) -> tuple[str, list[int] | None]:
     Fast path: full-width folding and lower case keep every character in place."""
     if text.isascii():
         return text.lower(), None
-    norm = text.translate(_FULL_WIDTH).lower()
+    # str.translate looks every character up in the table (0.1 ms for a page of text); most
+    # text has no full-width character at all, and a regex finds that out in microseconds.
+    norm = (text.translate(_FULL_WIDTH) if _HAS_FULL_WIDTH.search(text) else text).lower()
     if len(norm) == len(text):
         return norm, None
     pieces, where = [], []
