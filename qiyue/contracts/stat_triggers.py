@@ -73,6 +73,8 @@ def install_stat_triggers(using: str = "default") -> None:
 
 
 def drop_stat_triggers(using: str = "default") -> None:
+    """Remove the triggers (migrations and bulk loads; install_stat_triggers puts them back and
+    recounts)."""
     connection = connections[using]
     with connection.cursor() as cursor:
         for sql in POSTGRES_DROP if connection.vendor == "postgresql" else SQLITE_DROP:
