@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 # which it finishes the task in hand before it exits.
 run: install rundeps
 	$(BIN)/qiyue migrate --noinput
-	$(BIN)/qiyue demo --if-empty
+	$(BIN)/qiyue demo --if-empty --url http://$(HOST):$(PORT)/
 	$$(command -v setsid) $(BIN)/qiyue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	  $(BIN)/qiyue serve --host $(HOST) --port $(PORT)
 

@@ -90,11 +90,11 @@ def test_logins_are_printed_and_stored_privately_and_a_second_run_adds_nothing(l
         assert role == User.objects.get(username=username).role
 
     counts = (User.objects.count(), Customer.objects.count(), Contract.objects.count(), AuditEvent.objects.count())
-    call_command("demo", "--if-empty")
+    call_command("demo", "--if-empty", "--url", "http://127.0.0.1:8123/")
     out = capsys.readouterr().out
     assert (User.objects.count(), Customer.objects.count(), Contract.objects.count(),
             AuditEvent.objects.count()) == counts
-    assert "Log in at http://127.0.0.1:8000/ with:" in out
+    assert "Log in at http://127.0.0.1:8123/ with:" in out  # make run passes its HOST and PORT
     for _username, password, _role in demo.read_logins():
         assert password in out
     # Without --if-empty it refuses to load twice as well.

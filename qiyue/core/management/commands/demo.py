@@ -14,8 +14,11 @@ class Command(BaseCommand):
         parser.add_argument("--if-empty", action="store_true",
                             help="Load nothing if the database already has users; just print the demo logins.")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed for the generated data.")
+        parser.add_argument("--url", default="http://127.0.0.1:8000/",
+                            help="The address to print for logging in (make run passes its HOST and PORT).")
 
-    def handle(self, *args, if_empty: bool, seed: int, **options):
+    def handle(self, *args, if_empty: bool, seed: int, url: str, **options):
+        self.url = url
         if demo.demo_loaded() or (if_empty and User.objects.exists()):
             if not if_empty:
                 self.stderr.write("The demo data is already loaded (the demo users exist); nothing was added.")
@@ -33,7 +36,7 @@ class Command(BaseCommand):
             self.stdout.write(f"No demo logins are stored in {demo.logins_path()}; "
                               "create a user with `qiyue createuser NAME --role admin`.")
             return
-        self.stdout.write("Log in at http://127.0.0.1:8000/ with:")
+        self.stdout.write(f"Log in at {self.url} with:")
         width = max(len(username) for username, _, _ in logins)
         for username, password, role in logins:
             self.stdout.write(f"  {username.ljust(width)}  {password}  ({role})")
