@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
 from qiyue.accounts.selectors import filter_owners, filter_teams
-from qiyue.core.permissions import visible
+from qiyue.core.permissions import visible, visible_parts
 from qiyue.core.validators import MAX_ID
 from qiyue.customers.filters import tag_q
 from qiyue.customers.models import Customer
@@ -86,7 +86,13 @@ def narrow_filter_choices(form, *, user, data) -> None:
         if selected.isdigit() and int(selected) <= MAX_ID:
             customers = customers.filter(pk=int(selected))
         else:
-            customers = customers.filter(pk__in=customers.order_by("name").values("pk")[:CUSTOMER_CHOICES])
+            # The first by name of each visibility part (an index walk each, see visible_parts),
+            # then the first of those: an OR of owner and team sorts every customer of the team.
+            first = set()
+            for part in visible_parts(user, customers):
+                first.update(part.order_by("name").values_list("pk", flat=True)[:CUSTOMER_CHOICES])
+            customers = customers.filter(pk__in=customers.filter(pk__in=first).order_by("name").values("pk")[
+                :CUSTOMER_CHOICES])
         form.fields["customer"].queryset = customers.only("id", "name").order_by("name")
     if "owner" in form.fields:
         form.fields["owner"].queryset = filter_owners(user=user)
