@@ -370,3 +370,20 @@ def test_owner_and_team_filters_offer_only_the_users_scope(client, users, path):
     sellers = {str(users[name].pk) for name in ("admin", "manager", "sales", "sales2", "sales_b", "manager_b")}
     assert options("owner", page) == sellers  # people who can own records, nobody else
     assert options("team", page) == {str(users["sales"].team_id), str(users["sales_b"].team_id)}
+
+
+def test_customer_filter_offers_the_first_visible_customers_by_name(client, users, monkeypatch):
+    from qiyue.contracts import filters
+
+    monkeypatch.setattr(filters, "CUSTOMER_CHOICES", 3)
+    sales = users["sales"]
+    names = ["Delta Co", "Alpha Co", "Charlie Co", "Bravo Co"]  # ASCII: one order in every collation
+    made = {name: factories.make_customer(users["sales2"], name=name) for name in names}  # the team's
+    elsewhere = factories.make_customer(sales, name="Bravo Two Co", actor=users["admin"], team=users["sales_b"].team)
+    factories.make_customer(users["sales_b"], name="Aardvark Co")  # another team's: never offered
+    client.force_login(sales)
+    page = client.get("/contracts/").content.decode()
+    select = re.search(r'<select name="customer"[^>]*>(.*?)</select>', page, re.S).group(1)
+    offered = re.findall(r'<option value="(\d+)"', select)
+    pks = {**{n: str(c.pk) for n, c in made.items()}, "Bravo Two Co": str(elsewhere.pk)}
+    assert offered == [pks[name] for name in ("Alpha Co", "Bravo Co", "Bravo Two Co")]
