@@ -99,7 +99,11 @@ def main():
             ("customer 360, biggest customer (legal)", legal, f"/customers/{customer.pk}/"),
             ("dashboard (manager)", manager, "/"),
             ("dashboard (legal)", legal, "/"),
+            ("contracts list, no filter (manager)", manager, "/contracts/"),
+            ("search page, 合同 (manager)", manager, "/search/?q=%E5%90%88%E5%90%8C"),
             ("API contracts list, 2 filters (legal)", legal, "/api/v1/contracts/?status=active&nature=service"),
+            # The fixed cost of any API request (session, user, middleware, one tiny query).
+            ("API floor: one user record (legal)", legal, "/api/v1/users/?page_size=1"),
         ]
         print(f"{'page':45} {'median':>8} {'p95':>8}")
         for label, client, url in cases:
