@@ -194,20 +194,23 @@ class _Query:
         self.where = " AND ".join(where)
         self.params = params
 
-    def _fetch(self, sql: str, params: list) -> list[tuple]:
+    def _fetch(self, sql: str, params: list, *, by_id: bool = False) -> list[tuple]:
         with connection.cursor() as cursor:
             if self.postgres:
                 # Always answer from the GIN index (a bitmap scan costs what the term's postings
                 # cost): the planner's other choice, walking the primary key in id order and
                 # testing every row, is fast for dense terms and a table scan for sparse ones.
+                # `by_id`: a query for a short list of entry ids is the opposite case: look each
+                # row up by its key and test it, never traverse the postings again.
+                off = "enable_bitmapscan" if by_id else "enable_indexscan"
                 with transaction.atomic(savepoint=False):
-                    cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+                    cursor.execute(f"SET LOCAL enable_seqscan = off; SET LOCAL {off} = off")
                     try:
                         cursor.execute(sql, params)
                         return cursor.fetchall()
                     finally:
                         # An outer transaction (a test, ATOMIC_REQUESTS) keeps its own plans.
-                        cursor.execute("SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on")
+                        cursor.execute(f"SET LOCAL enable_seqscan = on; SET LOCAL {off} = on")
             cursor.execute(sql, params)
             return cursor.fetchall()
 
@@ -250,7 +253,7 @@ class _Query:
             for start in range(0, len(candidates), 200):
                 confirmed += self._fetch(
                     f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} AND f.entry_id = ANY(%s) "
-                    f"ORDER BY f.entry_id DESC", [*self.params, candidates[start:start + 200]])
+                    f"ORDER BY f.entry_id DESC", [*self.params, candidates[start:start + 200]], by_id=True)
                 if len(confirmed) >= limit:
                     return confirmed[:limit]
             if len(candidates) == 1000:
