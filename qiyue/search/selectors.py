@@ -244,9 +244,13 @@ class _Query:
         with connection.cursor() as cursor:
             cursor.execute("SELECT max(entry_id) FROM search_tsv")
             high = (cursor.fetchone()[0] or 0) + 1
+        # The first window is the newest 5,000 ids: a frequent term fills the page from it, read
+        # through the primary key. Past it, one query takes the newest candidates below: the GIN
+        # bitmap costs the same whatever the window (PostgreSQL filters ids after reading the
+        # rows), so growing windows would pay it again and again for a term of older documents.
         window, confirmed = 5_000, []
         while high > 0 and len(confirmed) < limit:
-            low = max(0, high - window)
+            low = max(0, high - window) if window else 0
             candidates = [row[0] for row in self._fetch(
                 "SELECT f.entry_id FROM search_tsv f WHERE f.tsv @@ %s::tsquery AND f.entry_id < %s "
                 "AND f.entry_id >= %s ORDER BY f.entry_id DESC LIMIT 1000", [self.loose, high, low])]
@@ -259,7 +263,7 @@ class _Query:
             if len(candidates) == 1000:
                 high = candidates[-1]
             else:
-                high, window = low, window * 8
+                high, window = low, None
         return confirmed
 
     def first_objects(self, *, ranked: bool, wanted: int) -> list[tuple[int, str, int]]:
