@@ -76,6 +76,7 @@ def generate(*, contracts: int, customers: int | None = None, seed: int = 7) -> 
                     "nature": rng.choice(Nature.values), "subject_matter": rng.choice(SubjectMatter.values),
                     "signing_form": rng.choice(SigningForm.values),
                     "status": rng.choices(statuses, weights)[0], "created_at": created, "updated_at": created,
+                    "status_changed_at": created + datetime.timedelta(days=rng.randint(0, 60)),
                 }
 
         # ContractStat's triggers would upsert a row per contract (a third of the load time on

@@ -123,7 +123,7 @@ class Contract(VersionedModel):
             models.Index(fields=["status", "expiry_date", "owner", "team"], name="contract_live_status_expiry",
                          condition=models.Q(deleted_at__isnull=True)),
             # The approvers' queue: contracts in review, longest waiting first.
-            models.Index(fields=["status", "status_changed_at"], name="contract_live_status_changed",
+            models.Index(fields=["status", "status_changed_at", "id"], name="contract_live_status_changed",
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["customer", "-created_at"], name="contract_customer_created"),
             models.Index(fields=["parent"], name="contract_parent", condition=models.Q(parent__isnull=False)),

@@ -17,6 +17,8 @@ class CappedPaginator(Paginator):
         """`parts`: disjoint querysets whose union is `object_list`, each answerable from one index
         (see permissions.visible_parts). Counts add up the parts; a page takes the first rows of
         each part and orders just those."""
+        if parts and len(parts) == 1:
+            object_list = parts[0]  # the same rows, in the form an index answers best
         super().__init__(object_list, per_page, **kwargs)
         if cap is not None:
             self.cap = cap

@@ -35,6 +35,10 @@ def visible(user, queryset: QuerySet, *, via: str = "") -> QuerySet:
     return queryset.none()
 
 
+# More of a user's own rows in other teams than this are found by subquery, not by a list of ids.
+ELSEWHERE_IDS = 1_000
+
+
 def visible_parts(user, queryset: QuerySet) -> list[QuerySet]:
     """`queryset` (already narrowed by `visible`) as disjoint parts that one index each answers: for
     manager and sales, the team's rows and their own rows outside the team. Lists count and page
@@ -44,11 +48,16 @@ def visible_parts(user, queryset: QuerySet) -> list[QuerySet]:
     if user.role not in (Role.MANAGER, Role.SALES) or not user.team_id or not {"owner", "team"} <= fields:
         return [queryset]
     team = user.team_id
-    # The user's rows in other teams are few: their ids come first, from an (owner, team) index that
-    # answers this alone; a plain "owner = me AND NOT team = T" next to an ORDER BY makes the planner
-    # walk every row the user owns, newest first, to find none.
+    # The user's rows in other teams are few (usually none): their ids come first, from an
+    # (owner, team) index, as a list. A subquery instead, next to an ORDER BY, lets a planner walk
+    # the whole table newest first testing each row against it (1.3 s on PostgreSQL at a million).
     elsewhere = queryset.model._base_manager.filter(owner_id=user.pk).exclude(team_id=team)
-    return [queryset.filter(team_id=team), queryset.filter(pk__in=elsewhere.values("pk"))]
+    ids = list(elsewhere.order_by().values_list("pk", flat=True)[:ELSEWHERE_IDS + 1])
+    if not ids:
+        return [queryset.filter(team_id=team)]
+    if len(ids) > ELSEWHERE_IDS:
+        return [queryset.filter(team_id=team), queryset.filter(pk__in=elsewhere.values("pk"))]
+    return [queryset.filter(team_id=team), queryset.filter(pk__in=ids)]
 
 
 def can_see(user, obj) -> bool:

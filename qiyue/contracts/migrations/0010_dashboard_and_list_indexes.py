@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='contract',
-            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['status', 'status_changed_at'], name='contract_live_status_changed'),
+            index=models.Index(condition=models.Q(('deleted_at__isnull', True)), fields=['status', 'status_changed_at', 'id'], name='contract_live_status_changed'),
         ),
         migrations.AddIndex(
             model_name='contract',

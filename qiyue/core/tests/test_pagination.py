@@ -116,3 +116,11 @@ def test_team_lists_page_by_visibility_part_without_gaps_or_repeats(users):
     deep = CappedPaginator(qs, 4, cap=3, parts=parts)
     deep.parts_depth = 0
     assert [c.pk for c in deep.page(2)] == [c.pk for c in expected[4:8]]
+    # A colleague with nothing in other teams: one part, the team's rows, the same list as the OR.
+    colleague = users["sales2"]
+    qs2 = contract_list(user=colleague, filters={})
+    parts2 = visible_parts(colleague, qs2)
+    assert len(parts2) == 1
+    expected2 = list(Contract.objects.filter(Q(owner=colleague) | Q(team=colleague.team)).order_by("-created_at", "-pk"))
+    paginator = CappedPaginator(qs2, 50, parts=parts2)
+    assert paginator.count == len(expected2) and [c.pk for c in paginator.page(1)] == [c.pk for c in expected2]
