@@ -10,6 +10,7 @@ so a user who may not see an object gets a 404 and never its data, its count or 
 """
 
 from django.db.models import Q, QuerySet
+from django.db.models.sql.where import AND, OR
 from django.utils.translation import gettext as _
 
 from .errors import ApplicationError, ErrorCode
@@ -48,16 +49,38 @@ def visible_parts(user, queryset: QuerySet) -> list[QuerySet]:
     if user.role not in (Role.MANAGER, Role.SALES) or not user.team_id or not {"owner", "team"} <= fields:
         return [queryset]
     team = user.team_id
+    # Each part restates the rule on its own, so the OR comes out of its query: PostgreSQL
+    # multiplies "owner = me OR team = T" with the part's "team = T" into a tiny estimate and then
+    # sorts a bitmap instead of walking the team's index.
+    queryset = _without_scope(queryset, user)
     # The user's rows in other teams are few (usually none): their ids come first, from an
     # (owner, team) index, as a list. A subquery instead, next to an ORDER BY, lets a planner walk
     # the whole table newest first testing each row against it (1.3 s on PostgreSQL at a million).
-    elsewhere = queryset.model._base_manager.filter(owner_id=user.pk).exclude(team_id=team)
+    # "Not my team" as three ranges the index can seek (NOT team = T makes PostgreSQL read the rows).
+    elsewhere = queryset.model._base_manager.filter(
+        Q(team_id__lt=team) | Q(team_id__gt=team) | Q(team_id__isnull=True), owner_id=user.pk)
     ids = list(elsewhere.order_by().values_list("pk", flat=True)[:ELSEWHERE_IDS + 1])
     if not ids:
         return [queryset.filter(team_id=team)]
     if len(ids) > ELSEWHERE_IDS:
         return [queryset.filter(team_id=team), queryset.filter(pk__in=elsewhere.values("pk"))]
     return [queryset.filter(team_id=team), queryset.filter(pk__in=ids)]
+
+
+def _without_scope(queryset: QuerySet, user) -> QuerySet:
+    """`queryset` without the owner-or-team condition `visible` added (only when it is found exactly
+    as `visible` writes it); callers narrow each part to rows the rule lets the user see."""
+    clone = queryset.all()
+    where = clone.query.where
+    for child in where.children:
+        terms = getattr(child, "children", None)
+        if where.connector != AND or getattr(child, "connector", None) != OR or not terms or child.negated:
+            continue
+        found = {(getattr(getattr(t.lhs, "target", None), "attname", None), t.rhs, t.lookup_name) for t in terms}
+        if found == {("owner_id", user.pk, "exact"), ("team_id", user.team_id, "exact")}:
+            where.children.remove(child)
+            return clone
+    return queryset
 
 
 def can_see(user, obj) -> bool:

@@ -99,6 +99,7 @@ def test_team_lists_page_by_visibility_part_without_gaps_or_repeats(users):
     qs = contract_list(user=sales, filters={})
     parts = visible_parts(sales, qs)
     assert len(parts) == 2 and {c.title for c in parts[1]} == {"别队0", "别队4", "别队8"}
+    assert all(" OR " not in str(part.query) for part in parts)  # each part states the rule alone
     expected = list(Contract.objects.filter(Q(owner=sales) | Q(team=sales.team)).order_by("-created_at", "-pk"))
     assert {c.pk for c in expected} == {c.pk for c in made}
     for cap in (3, 100):  # capped (pages past the cap) and counted
