@@ -1,8 +1,11 @@
 """Real files for the documents tests, made in memory with the libraries that write them, plus a
 fixture that gives each test its own storage directory and master key."""
 
+import contextlib
 import io
 import tempfile
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -140,3 +143,39 @@ FORMATS = {
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+@contextlib.contextmanager
+def running_waitress(app, threads: int = 2):
+    """A real waitress server on a free port, in a thread; yields the port. The loop runs a poll at a
+    time until told to stop and the connections are gone, so the listening socket is closed only
+    after the loop has let go of it (closing it under a running select() fails that thread with
+    EBADF)."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="qiyue-test")
+    stop = threading.Event()
+
+    def serve():
+        # After stop, run on until the clients' connections are closed (they release their request
+        # and response buffers then), for at most a second; what is left is closed below.
+        deadline = None
+        while True:
+            if stop.is_set():
+                deadline = deadline or time.monotonic() + 1
+                if len(server._map) <= 1 or time.monotonic() > deadline:  # the listening socket alone
+                    return
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(server.effective_port)
+    finally:
+        stop.set()
+        thread.join(5)
+        server.task_dispatcher.shutdown()
+        for channel in list(server._map.values()):
+            if channel is not server:
+                channel.handle_close()
+        server.close()

@@ -13,7 +13,6 @@ import hashlib
 import io
 import os
 import socket
-import threading
 import time
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from qiyue.documents.textformats import extract
 
 from . import factories as f
 from . import files
-from .factories import storage_fixture, upload_tmp_fixture  # noqa: F401  (the two fixtures)
+from .factories import running_waitress, storage_fixture, upload_tmp_fixture  # noqa: F401  (the two fixtures)
 from .test_upload_handlers import MARKER, MB, _filler, marked_docx, marked_pdf, open_files_under
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),
@@ -259,21 +258,6 @@ def test_text_extraction_reads_the_spool_like_a_file(storage, upload_tmp, monkey
 
 
 # --- waitress: a real server on a free port -------------------------------------------------------
-
-@contextlib.contextmanager
-def running_waitress(app):
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="qiyue-test")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield int(server.effective_port)
-    finally:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(5)
-
 
 @pytest.fixture
 def encrypted_waitress(upload_tmp, monkeypatch):

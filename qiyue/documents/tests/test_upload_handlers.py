@@ -476,9 +476,6 @@ def post_through_waitress(body: bytes) -> tuple[bytes, dict[str, bytes]]:
     """POST `body` to a real waitress server; its app looks at every open temporary file before it
     reads the body (waitress has already received all of it by then)."""
     import http.client
-    import threading
-
-    from waitress.server import create_server
 
     seen: dict[str, bytes] = {}
 
@@ -494,18 +491,11 @@ def post_through_waitress(body: bytes) -> tuple[bytes, dict[str, bytes]]:
         environ["QIYUE_SPOOL_DIR"] = settings.FILE_UPLOAD_TEMP_DIR
         return app(environ, start_response)
 
-    server = create_server(with_spool_dir, host="127.0.0.1", port=0, threads=1)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+    with f.running_waitress(with_spool_dir, threads=1) as port:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         connection.request("POST", "/", body=body, headers={"Content-Type": "application/octet-stream"})
         echoed = connection.getresponse().read()
         connection.close()
-    finally:
-        server.task_dispatcher.shutdown()  # let the worker finish before the server closes
-        server.close()
-        thread.join(5)
     return echoed, seen
 
 
