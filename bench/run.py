@@ -30,14 +30,12 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.dataset import bench_database, reuse_or_build  # noqa: E402
 from bench.extraction import measure_text_pdf_throughput  # noqa: E402
-from bench.generate import generate  # noqa: E402
-from bench.search import bench_search, build_search_data  # noqa: E402
+from bench.search import bench_search  # noqa: E402
 
 CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "20000"))
 DOCUMENTS = int(os.environ.get("BENCH_DOCUMENTS", str(CONTRACTS // 5)))
@@ -58,42 +56,15 @@ def timed(client, url):
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
-def existing_facts():
-    from qiyue.accounts.models import User
-    from qiyue.customers.models import Customer
-
-    return {"manager": User.objects.filter(role="manager").order_by("pk").first(),
-            "legal": User.objects.get(username="bench_legal"),
-            "biggest_customer": Customer.objects.order_by("pk").first()}
-
-
 def main():
     # No setup_test_environment(): it instruments every template render for the test client's
     # assertions, which a served page does not pay for.
-    settings.ALLOWED_HOSTS = ["*"]
-    test_db = None
-    if connection.vendor == "postgresql" and not os.environ.get("BENCH_REUSE"):
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    else:
-        call_command("migrate", verbosity=0)
-    try:
-        from qiyue.contracts.models import Contract
-
-        documents = DOCUMENTS
-        if os.environ.get("BENCH_REUSE") and Contract.objects.exists():
-            from qiyue.documents.models import DocumentText
-
-            facts, built, timings = existing_facts(), 0.0, {"documents_s": 0.0, "reindex_s": 0.0}
-            documents = DocumentText.objects.count()
-        else:
-            start = time.perf_counter()
-            facts = generate(contracts=CONTRACTS, seed=7)
-            built = time.perf_counter() - start
-            timings = build_search_data(documents=DOCUMENTS)
-        contracts = Contract.objects.count()
-        print(f"Qiyue bench on {connection.vendor}: {contracts:,} contracts; contracts built in {built:.0f} s, "
-              f"{documents:,} document texts in {timings['documents_s']:.0f} s, reindex {timings['reindex_s']:.0f} s; "
-              f"{REPEAT} runs each, milliseconds")
+    with bench_database():
+        data = reuse_or_build(contracts=CONTRACTS, documents=DOCUMENTS)
+        facts = data.facts
+        print(f"Qiyue bench on {connection.vendor}: {data.contracts:,} contracts; contracts built in "
+              f"{data.contracts_s:.0f} s, {data.documents:,} document texts in {data.documents_s:.0f} s, "
+              f"reindex {data.reindex_s:.0f} s; {REPEAT} runs each, milliseconds")
         manager, legal = Client(), Client()
         manager.force_login(facts["manager"])
         legal.force_login(facts["legal"])
@@ -120,9 +91,6 @@ def main():
         bench_search(Client(), users={"legal": facts["legal"], "mgr": facts["manager"]}, repeat=REPEAT)
         print()
         print(f"text PDF extraction: {measure_text_pdf_throughput():.0f} pages/s")
-    finally:
-        if test_db:
-            connection.creation.destroy_test_db(test_db, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -185,43 +185,19 @@ def bench_search(client, *, users: dict, repeat: int = 30, out=print) -> list[di
 
 
 def main():
-    from django.conf import settings
-    from django.core.management import call_command
     from django.test import Client
 
-    from bench.generate import generate
+    from bench.dataset import bench_database, reuse_or_build
 
     contracts = int(os.environ.get("BENCH_CONTRACTS", "20000"))
     documents = int(os.environ.get("BENCH_DOCUMENTS", str(contracts // 5)))
     repeat = int(os.environ.get("BENCH_REPEAT", "30"))
-    settings.ALLOWED_HOSTS = ["*"]
-    test_db = None
-    if connection.vendor == "postgresql" and not os.environ.get("BENCH_REUSE"):
-        test_db = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    else:
-        call_command("migrate", verbosity=0)
-    try:
-        from qiyue.accounts.models import User
-        from qiyue.contracts.models import Contract
-
-        start = time.perf_counter()
-        if os.environ.get("BENCH_REUSE") and Contract.objects.exists():
-            # BENCH_REUSE=1 BENCH_DATA_DIR=…: time an existing data set again (no build, no reindex).
-            contracts, documents = Contract.objects.count(), int(os.environ.get("BENCH_DOCUMENTS", "0"))
-            facts = {"legal": User.objects.get(username="bench_legal"),
-                     "manager": User.objects.filter(role="manager").first()}
-            built, timings = 0.0, {"documents_s": 0.0, "reindex_s": 0.0}
-        else:
-            facts = generate(contracts=contracts, seed=7)
-            built = time.perf_counter() - start
-            timings = build_search_data(documents=documents)
-        print(f"Qiyue search bench: {contracts:,} contracts, {documents:,} documents on {connection.vendor}; "
-              f"contracts built in {built:.0f} s, documents in {timings['documents_s']:.0f} s, "
-              f"reindex {timings['reindex_s']:.0f} s; {repeat} runs each (ms)")
-        bench_search(Client(), users={"legal": facts["legal"], "mgr": facts["manager"]}, repeat=repeat)
-    finally:
-        if test_db:
-            connection.creation.destroy_test_db(test_db, verbosity=0)
+    with bench_database():
+        data = reuse_or_build(contracts=contracts, documents=documents)
+        print(f"Qiyue search bench: {data.contracts:,} contracts, {data.documents:,} documents on "
+              f"{connection.vendor}; contracts built in {data.contracts_s:.0f} s, documents in "
+              f"{data.documents_s:.0f} s, reindex {data.reindex_s:.0f} s; {repeat} runs each (ms)")
+        bench_search(Client(), users={"legal": data.facts["legal"], "mgr": data.facts["manager"]}, repeat=repeat)
 
 
 if __name__ == "__main__":

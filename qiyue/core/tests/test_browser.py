@@ -39,6 +39,17 @@ def browser_page(monkeypatch):
             browser.close()
 
 
+def log_in(page, base: str, username: str) -> None:
+    """Log `username` in through the login page (factories.PASSWORD) and wait for the header."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", factories.PASSWORD)
+    page.press("#id_password", "Enter")
+    expect(page.get_by_test_id("current-user")).to_be_visible()
+
+
 @pytest.mark.browser
 def test_customer_to_contract_review_in_the_browser(live_server, transactional_db, settings, browser_page):
     from playwright.sync_api import expect

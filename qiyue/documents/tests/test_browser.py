@@ -9,7 +9,7 @@ from django.core.management import call_command
 from docx import Document as DocxDocument
 
 from qiyue.core.testing import factories
-from qiyue.core.tests.test_browser import browser_page  # noqa: F401 (the fixture)
+from qiyue.core.tests.test_browser import browser_page, log_in  # noqa: F401 (the fixture)
 
 BODY = "甲方应在验收合格后三十日内支付澜沧云图专项服务费。"
 
@@ -36,11 +36,7 @@ def test_upload_extract_search_open(live_server, transactional_db, settings, bro
     contract = factories.make_contract(user, title="云图服务合同")
     page = browser_page
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "doc_sales")
-    page.fill("#id_password", factories.PASSWORD)
-    page.press("#id_password", "Enter")
-    expect(page.get_by_test_id("current-user")).to_be_visible()
+    log_in(page, base, "doc_sales")
 
     # Upload through the documents panel (XHR with a progress bar, then the panel refreshes).
     page.goto(f"{base}/contracts/{contract.pk}/")

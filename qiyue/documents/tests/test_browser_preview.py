@@ -8,7 +8,7 @@ import pytest
 
 from qiyue.audit.models import AuditEvent
 from qiyue.core.testing import factories
-from qiyue.core.tests.test_browser import browser_page  # noqa: F401 (the fixture)
+from qiyue.core.tests.test_browser import browser_page, log_in  # noqa: F401 (the fixture)
 from qiyue.documents import previews, services
 
 from . import factories as f
@@ -35,11 +35,7 @@ def test_pdf_preview_shows_rendered_pages(live_server, transactional_db, setting
                              files=[f.upload("preview.pdf", f.make_pdf(MARK, pages=2))])
     page = browser_page
     base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "preview_sales")
-    page.fill("#id_password", factories.PASSWORD)
-    page.press("#id_password", "Enter")
-    expect(page.get_by_test_id("current-user")).to_be_visible()
+    log_in(page, base, "preview_sales")
 
     page.goto(f"{base}/contracts/{contract.pk}/")
     preview_link = page.get_by_test_id("documents").get_by_test_id("preview")
