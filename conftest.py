@@ -1,6 +1,6 @@
 import pytest
 
-from qiyue.core.testing import factories
+from qiyue.accounts.tests.factories import make_team, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -16,18 +16,18 @@ def _fast_hashing(settings):
 
 @pytest.fixture
 def team_a(db):
-    return factories.make_team("East")
+    return make_team("East")
 
 
 @pytest.fixture
 def team_b(db):
-    return factories.make_team("West")
+    return make_team("West")
 
 
 @pytest.fixture
 def users(db, team_a, team_b):
     """One user per role; sales and managers in team A, plus a sales user in team B."""
-    make = factories.make_user
+    make = make_user
     return {
         "admin": make("admin", username="admin1"),
         "manager": make("manager", team_a, username="manager_a"),

@@ -52,7 +52,7 @@ def reuse_or_build(*, contracts: int, documents: int) -> DataSet:
     """The data set: the one already there (BENCH_REUSE=1, no build, no reindex), or a new one of
     `contracts` contracts and `documents` document texts, with the time each step took."""
     from bench.generate import generate
-    from bench.search import build_search_data
+    from bench.search_data import build_search_data
     from qiyue.contracts.models import Contract
     from qiyue.documents.models import DocumentText
 

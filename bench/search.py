@@ -9,7 +9,8 @@ Standalone (builds its own data set in a throwaway database, like bench/run.py):
 
 From bench/run.py, after `generate(...)`:
 
-    from bench.search import bench_search, build_search_data
+    from bench.search import bench_search
+    from bench.search_data import build_search_data
     build_search_data(documents=N)          # document texts + `reindex`
     bench_search(client, users={"legal": legal, "sales": manager}, repeat=REPEAT)
 """
@@ -38,23 +39,6 @@ from django.db import connection  # noqa: E402
 from django.db.models import Q  # noqa: E402
 
 ICONTAINS_REPEAT = int(os.environ.get("BENCH_ICONTAINS_REPEAT", "3"))
-
-
-def build_search_data(*, documents: int, chars: int = 1500) -> dict:
-    """Bulk-insert document texts, then rebuild the index (`qiyue reindex`); returns timings."""
-    from django.core.management import call_command
-
-    from bench.fastload import analyze
-    from bench.search_data import generate_documents
-
-    start = time.perf_counter()
-    generate_documents(documents=documents, chars=chars)
-    made = time.perf_counter() - start
-    start = time.perf_counter()
-    call_command("reindex", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    took = time.perf_counter() - start
-    analyze()  # the state autovacuum would reach: timed runs start from it
-    return {"documents_s": made, "reindex_s": took}
 
 
 def query_classes() -> list[tuple[str, str]]:

@@ -4,7 +4,9 @@ extracted text) of generated Chinese and English contract clauses on existing co
 Rows only (no stored files): the search reads DocumentText, never the blobs.
 """
 
+import os
 import random
+import time
 import uuid
 
 from django.db import connection, transaction
@@ -88,3 +90,19 @@ def generate_documents(*, documents: int, chars: int = 1500, seed: int = 11, bat
                                f"AND id >= %s", [docs[0].pk])
         made += n
     return made
+
+
+def build_search_data(*, documents: int, chars: int = 1500) -> dict:
+    """Bulk-insert document texts, then rebuild the index (`qiyue reindex`); returns timings."""
+    from django.core.management import call_command
+
+    from bench.fastload import analyze
+
+    start = time.perf_counter()
+    generate_documents(documents=documents, chars=chars)
+    made = time.perf_counter() - start
+    start = time.perf_counter()
+    call_command("reindex", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    took = time.perf_counter() - start
+    analyze()  # the state autovacuum would reach: timed runs start from it
+    return {"documents_s": made, "reindex_s": took}

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "qiyue.documents",
     "qiyue.search",
     "qiyue.archive",
+    "qiyue.ops",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 
-from qiyue.audit.services import audit_record
 from qiyue.core.services import audit_value
 
+from . import events
 from .models import Team, User
 
 
@@ -22,13 +22,11 @@ class AuditedAdmin(admin.ModelAdmin):
                        for name in form.changed_data if name not in ("password", "password1", "password2")}
             if {"password", "password1", "password2"} & set(form.changed_data):
                 changes["password"] = ["***", "***"]
-            label = obj._meta.model_name
-            audit_record(actor=request.user, action=f"{label}.{'updated' if change else 'created'}", target=obj,
-                         changes=changes)
+            events.account_saved_event(actor=request.user, obj=obj, created=not change, changes=changes)
 
     def delete_model(self, request, obj):
         with transaction.atomic():
-            audit_record(actor=request.user, action=f"{obj._meta.model_name}.deleted", target=obj)
+            events.account_deleted_event(actor=request.user, obj=obj)
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
@@ -52,7 +50,7 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         with transaction.atomic():
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
-                audit_record(actor=request.user, action="user.password_set", target=User.objects.get(pk=id))
+                events.user_password_set_event(actor=request.user, user=User.objects.get(pk=id))
         return response
 
 

@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "qiyue.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from . import events  # noqa: F401  (declares this app's audit actions)

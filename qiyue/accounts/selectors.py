@@ -1,8 +1,7 @@
 from django.db.models import Q, QuerySet
 
-from qiyue.core.roles import SEE_ALL_ROLES, Role
-
 from .models import Team, User
+from .policies import OWNER_ROLES, can_assign_anyone, sees_every_team
 
 
 def user_list(*, user) -> QuerySet:
@@ -14,8 +13,8 @@ def user_list(*, user) -> QuerySet:
 
 def assignable_owners(*, user) -> QuerySet:
     """Users `user` may make owner of a customer or contract."""
-    qs = User.objects.filter(is_active=True, role__in=[Role.ADMIN, Role.MANAGER, Role.SALES]).select_related("team")
-    if user.role == Role.ADMIN:
+    qs = User.objects.filter(is_active=True, role__in=OWNER_ROLES).select_related("team")
+    if can_assign_anyone(user):
         return qs
     if user.team_id:
         return qs.filter(team_id=user.team_id)
@@ -26,14 +25,14 @@ def filter_owners(*, user) -> QuerySet:
     """The owners offered by a list's owner filter: people who can own records, within what `user`
     sees (everyone for roles that see everything, else their own team and themselves). Former
     colleagues stay: their records are still theirs until reassigned."""
-    qs = User.objects.filter(role__in=[Role.ADMIN, Role.MANAGER, Role.SALES])
-    if user.role not in SEE_ALL_ROLES:
+    qs = User.objects.filter(role__in=OWNER_ROLES)
+    if not sees_every_team(user):
         qs = qs.filter(Q(team_id=user.team_id) | Q(pk=user.pk)) if user.team_id else qs.filter(pk=user.pk)
     return qs.only("id", "username", "first_name", "last_name", "display_name").order_by("-is_active", "username")
 
 
 def filter_teams(*, user) -> QuerySet:
     """The teams offered by a list's team filter: all of them, or the user's own."""
-    if user.role in SEE_ALL_ROLES:
+    if sees_every_team(user):
         return Team.objects.order_by("name")
     return Team.objects.filter(pk=user.team_id).order_by("name")

@@ -2,9 +2,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from qiyue.audit.services import audit_record
 from qiyue.core.services import snapshot
 
+from . import events
 from .models import Team, User
 
 USER_FIELDS = ("username", "display_name", "email", "role", "team", "is_active")
@@ -17,7 +17,7 @@ def team_get_or_create(*, actor, name: str) -> Team:
         team = Team(name=name)
         team.full_clean()
         team.save()
-        audit_record(actor=actor, action="team.created", target=team, changes=snapshot(team, ("name",)))
+        events.team_created_event(actor=actor, team=team, changes=snapshot(team, ("name",)))
     return team
 
 
@@ -33,7 +33,7 @@ def user_create(*, actor, username: str, role: str, team: Team | None = None, pa
         user.set_unusable_password()
     user.full_clean()
     user.save()
-    audit_record(actor=actor, action="user.created", target=user, changes=snapshot(user, USER_FIELDS))
+    events.user_created_event(actor=actor, user=user, changes=snapshot(user, USER_FIELDS))
     return user
 
 
@@ -42,7 +42,7 @@ def user_set_password(*, actor, user: User, password: str) -> User:
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(actor=actor, action="user.password_set", target=user)
+    events.user_password_set_event(actor=actor, user=user)
     return user
 
 
@@ -51,5 +51,5 @@ def token_issue(*, actor, user: User) -> Token:
     """The user's API token, created on first request (the key itself is never logged)."""
     token, created = Token.objects.get_or_create(user=user)
     if created:
-        audit_record(actor=actor, action="user.token_issued", target=user)
+        events.user_token_issued_event(actor=actor, user=user)
     return token

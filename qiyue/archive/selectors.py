@@ -20,8 +20,9 @@ from qiyue.contracts.filters import ContractFilter
 from qiyue.contracts.models import Contract, Nature, RetentionPolicy, SigningForm, Status, SubjectMatter
 from qiyue.contracts.retention import Retention, retention
 from qiyue.contracts.selectors import contract_queryset
-from qiyue.core.roles import Role
 from qiyue.customers.models import Customer
+
+from . import policies
 
 NO_YEAR = "none"
 CUSTOMER_FACET_LIMIT = 20
@@ -46,16 +47,11 @@ class ArchiveFilter(ContractFilter):
         return queryset.filter(signing_date__year=int(value))
 
 
-def may_see_deleted(user) -> bool:
-    """Admins and auditors look into deleted contracts (read-only): deletion stays reviewable."""
-    return user.is_authenticated and user.is_active and user.role in (Role.ADMIN, Role.AUDITOR)
-
-
 def archive_queryset(*, user, deleted: bool = False) -> QuerySet:
     """What `user` may browse: live contracts they see, or for admins and auditors the deleted ones."""
     if not deleted:
         return contract_queryset(user=user)
-    if not may_see_deleted(user):
+    if not policies.may_see_deleted(user):
         return Contract.objects.none()
     return Contract.objects.filter(deleted_at__isnull=False).select_related("customer", "owner", "team")
 

@@ -12,18 +12,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qiyue.audit.models import AuditEvent
-from qiyue.audit.services import audit_record
+from qiyue.contracts import policies as contract_policies
 from qiyue.contracts import selectors as contract_selectors
 from qiyue.contracts import services as contract_services
 from qiyue.contracts.models import RetentionPolicy
 from qiyue.core.errors import ApplicationError
 from qiyue.core.htmx import paginate, render_page
-from qiyue.core.roles import Role
 from qiyue.documents.compare import compare_texts
+from qiyue.documents.events import document_event
 from qiyue.documents.models import Document, DocumentText
 
-from . import selectors
+from . import policies, selectors
 from .forms import CompareForm, ReasonForm, RetentionPolicyForm
 
 NON_FILTER_PARAMS = ("page", "deleted")
@@ -49,7 +48,7 @@ def _link(params, **changes) -> str:
 @login_required
 @require_GET
 def archive_index(request):
-    deleted = request.GET.get("deleted") == "1" and selectors.may_see_deleted(request.user)
+    deleted = request.GET.get("deleted") == "1" and policies.may_see_deleted(request.user)
     params = _params(request)
     if deleted:
         params["deleted"] = "1"
@@ -70,10 +69,10 @@ def archive_index(request):
         "page": page,
         "facets": facets,
         "deleted": deleted,
-        "may_see_deleted": selectors.may_see_deleted(request.user),
+        "may_see_deleted": policies.may_see_deleted(request.user),
         "filter_errors": filterset.errors if filterset.is_bound else {},
         "has_filters": bool(filter_params),
-        "is_admin": request.user.role == Role.ADMIN,
+        "is_admin": contract_policies.can_manage_retention(request.user),
     }
     return render_page(request, "archive/index.html", "archive/_browse.html", context)
 
@@ -91,7 +90,7 @@ def _service_error(request, exc: ApplicationError, pk: int):
 @require_POST
 def legal_hold(request, pk):
     contract = contract_selectors.contract_get(user=request.user, pk=pk)
-    if not contract_services.can_set_legal_hold(request.user):
+    if not contract_policies.can_set_legal_hold(request.user):
         raise PermissionDenied
     hold = request.POST.get("hold") == "1"
     form = ReasonForm(request.POST)
@@ -111,7 +110,7 @@ def legal_hold(request, pk):
 @require_POST
 def contract_delete(request, pk):
     contract = contract_selectors.contract_get(user=request.user, pk=pk)
-    if not contract_services.can_delete(request.user, contract):
+    if not contract_policies.can_delete_contract(request.user, contract):
         raise PermissionDenied
     form = ReasonForm(request.POST)
     if not form.is_valid():
@@ -126,7 +125,7 @@ def contract_delete(request, pk):
 
 
 def _require_admin(user) -> None:
-    if user.role != Role.ADMIN:
+    if not contract_policies.can_manage_retention(user):
         raise PermissionDenied
 
 
@@ -189,6 +188,6 @@ def document_compare(request, doc_id):
         context["missing"] = [v for v in (older, newer) if v.pk not in texts]
         if not context["missing"]:
             context["comparison"] = compare_texts(texts[older.pk], texts[newer.pk])
-            audit_record(actor=request.user, action="document.compared", target=document,
-                         kind=AuditEvent.Kind.ACCESS, changes={"versions": [older.number, newer.number]})
+            document_event(actor=request.user, action="document.compared", document=document, access=True,
+                           changes={"versions": [older.number, newer.number]})
     return render(request, "documents/compare.html", context)

@@ -6,3 +6,6 @@ class AuditConfig(AppConfig):
     name = "qiyue.audit"
     label = "audit"
     verbose_name = _("Audit")
+
+    def ready(self):
+        from . import events  # noqa: F401  (declares this app's audit actions)

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .labels import action_label
+from .registry import action_label
 
 BOM = "\ufeff"
 # Cells starting with these are formulas to a spreadsheet; prefix them so they stay text.

@@ -1,6 +1,10 @@
+from django.apps import apps
 from django.db.models import QuerySet
 
+from qiyue.core.permissions import visible_ids
+
 from .models import AuditEvent
+from .services import ROLLUP_COLUMNS
 
 
 def timeline(*, contract_id: int | None = None, customer_id: int | None = None,
@@ -13,3 +17,13 @@ def timeline(*, contract_id: int | None = None, customer_id: int | None = None,
     if not include_access:
         qs = qs.filter(kind=AuditEvent.Kind.CHANGE)
     return list(qs.order_by("-seq")[:limit])
+
+
+def customer_timeline(*, user, customer_id: int, limit: int = 200) -> list[AuditEvent]:
+    """The customer's timeline without the events of its contracts `user` may not see (another team's
+    contract of a shared customer)."""
+    events = timeline(customer_id=customer_id, limit=limit)
+    contract_model = apps.get_model(next(label for label, column in ROLLUP_COLUMNS.items() if column == "contract_id"))
+    named = {e.contract_id for e in events if e.contract_id is not None}
+    seen = visible_ids(user, contract_model, named)
+    return [e for e in events if e.contract_id is None or e.contract_id in seen]

@@ -1,9 +1,11 @@
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from qiyue.core import context
+from qiyue.core.actors import SYSTEM_NAME
 
 from .chain import compute_mac
 from .models import AuditEvent
@@ -19,11 +21,22 @@ def _lock_chain() -> None:
     # SQLite runs write transactions one at a time (BEGIN IMMEDIATE), which is the lock.
 
 
-def _related_ids(target) -> tuple[int | None, int | None]:
-    label = target._meta.label
-    contract_id = target.pk if label == "contracts.Contract" else getattr(target, "contract_id", None)
-    customer_id = target.pk if label == "customers.Customer" else getattr(target, "customer_id", None)
-    return contract_id, customer_id
+# The objects whose timelines an event rolls up to, and the column that keys each timeline.
+ROLLUP_COLUMNS = {"contracts.contract": "contract_id", "customers.customer": "customer_id"}
+
+
+def _rollup(objects) -> dict[str, int]:
+    """{"contract_id": …, "customer_id": …} of the first contract and customer among `objects`
+    (model instances, or (model class, pk) pairs when only the id is at hand)."""
+    columns: dict[str, int] = {}
+    for obj in objects:
+        if obj is None:
+            continue
+        model, pk = obj if isinstance(obj, tuple) else (type(obj), obj.pk)
+        column = ROLLUP_COLUMNS.get(model._meta.label_lower)
+        if column is not None and pk is not None:
+            columns.setdefault(column, pk)
+    return columns
 
 
 def audit_record(
@@ -33,18 +46,21 @@ def audit_record(
     target,
     changes: dict[str, Any] | None = None,
     kind: str = AuditEvent.Kind.CHANGE,
+    related: Iterable = (),
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction (so it commits or rolls
     back with the change it describes). `target` is a model instance, or for an event about
-    many rows (an export) a `(model, label)` pair."""
+    many rows (an export) a `(model, label)` pair. `related` names the objects the event rolls up
+    to besides the target (a document's contract and customer; a payment's contract): the event
+    shows on their timelines. `actor` None (or the system actor) records the system."""
     ctx = context.current.get()
     if isinstance(target, tuple):
         model, label = target
         target_type, target_id, target_label = model._meta.label_lower, "*", label
-        contract_id = customer_id = None
+        rollup = _rollup(related)
     else:
         target_type, target_id, target_label = target._meta.label_lower, str(target.pk), str(target)
-        contract_id, customer_id = _related_ids(target)
+        rollup = _rollup((target, *related))
     with transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "mac").first()
@@ -55,13 +71,13 @@ def audit_record(
             kind=kind,
             action=action,
             actor_id=getattr(actor, "pk", None),
-            actor_name=(str(actor) if actor is not None else "system")[:150],
+            actor_name=(str(actor) if actor is not None else SYSTEM_NAME)[:150],
             actor_role=getattr(actor, "role", "") or "",
             target_type=target_type,
             target_id=target_id,
             target_label=target_label[:300],
-            contract_id=contract_id,
-            customer_id=customer_id,
+            contract_id=rollup.get("contract_id"),
+            customer_id=rollup.get("customer_id"),
             changes=changes or {},
             ip=ctx.ip,
             request_id=ctx.request_id,
@@ -71,6 +87,6 @@ def audit_record(
     return event
 
 
-def access_record(*, actor, target, action: str) -> AuditEvent:
+def access_record(*, actor, target, action: str, related: Iterable = ()) -> AuditEvent:
     """Record that `actor` viewed, downloaded or exported `target` (R9.2)."""
-    return audit_record(actor=actor, action=action, target=target, kind=AuditEvent.Kind.ACCESS)
+    return audit_record(actor=actor, action=action, target=target, kind=AuditEvent.Kind.ACCESS, related=related)

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.apps import apps
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
@@ -14,18 +14,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from qiyue.core.htmx import render_page
-from qiyue.core.permissions import can_read_audit_log
-from qiyue.core.roles import Role
 
+from .events import audit_exported_event
 from .exports import csv_lines
 from .filters import AuditEventFilter
-from .labels import ACTION_LABELS, action_label
 from .models import AuditEvent
-from .services import access_record
+from .policies import can_read_audit_log
+from .registry import action_codes, action_label
+from .rendering import decorate_for_log
 
 PAGE_SIZE = 50
-MAX_CHANGE_LINES = 6
-MAX_VALUE_CHARS = 80
 
 
 def _require_reader(user) -> None:
@@ -40,68 +38,11 @@ def _object_types() -> dict[str, str]:
 
 
 def _action_choices() -> list[tuple[str, str]]:
-    prefixes = sorted({code.split(".", 1)[0] for code in ACTION_LABELS})
+    codes = action_codes()
+    prefixes = sorted({code.split(".", 1)[0] for code in codes})
     choices = [(f"{p}.", _("all “%(prefix)s” actions") % {"prefix": p}) for p in prefixes]
-    choices += sorted(((code, f"{action_label(code)} ({code})") for code in ACTION_LABELS), key=lambda c: c[0])
+    choices += [(code, f"{action_label(code)} ({code})") for code in codes]
     return choices
-
-
-def _plain(value) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, dict) and "label" in value:
-        value = value["label"]
-    elif isinstance(value, list):
-        value = ", ".join(_plain(v) for v in value)
-    elif isinstance(value, bool):
-        value = _("yes") if value else _("no")
-    text = str(value)
-    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
-
-
-def _field(model, name: str):
-    if model is None:
-        return None
-    try:
-        return model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-
-
-def _shown(value, choices: dict) -> str:
-    if isinstance(value, str) and value in choices:
-        return str(choices[value])
-    return _plain(value)
-
-
-def change_lines(event, model=None) -> list[dict]:
-    """The event's before/after pairs as short display lines (choice values shown by their label)."""
-    lines = []
-    for name, pair in (event.changes or {}).items():
-        if isinstance(pair, list | tuple) and len(pair) == 2:
-            before, after = pair
-        else:
-            before, after = None, pair
-        field = _field(model, name)
-        label = str(capfirst(field.verbose_name)) if field is not None and hasattr(field, "verbose_name") else name
-        choices = dict(field.flatchoices) if field is not None and getattr(field, "choices", None) else {}
-        lines.append({"field": label, "before": _shown(before, choices), "after": _shown(after, choices)})
-    return lines
-
-
-def _decorate(events, object_types: dict[str, str]) -> None:
-    roles = dict(Role.choices)
-    for event in events:
-        try:
-            model = apps.get_model(event.target_type)
-        except (LookupError, ValueError):
-            model = None
-        lines = change_lines(event, model)
-        event.change_lines = lines[:MAX_CHANGE_LINES]
-        event.more_changes = len(lines) - len(event.change_lines)
-        event.label = action_label(event.action)
-        event.role_label = roles.get(event.actor_role, event.actor_role)
-        event.type_label = object_types.get(event.target_type, event.target_type)
 
 
 def _filter(request) -> AuditEventFilter:
@@ -117,7 +58,7 @@ def audit_list(request):
     qs = filterset.qs if valid else AuditEvent.objects.none()
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     object_types = _object_types()
-    _decorate(page.object_list, object_types)
+    decorate_for_log(page.object_list, object_types)
     context = {
         "nav": "audit",
         "filter": filterset,
@@ -147,8 +88,7 @@ def audit_export(request):
             "; ".join(f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()),
             content_type="text/plain; charset=utf-8")
     with transaction.atomic():
-        access_record(actor=request.user, target=(AuditEvent, _filter_label(request, filterset)),
-                      action="audit.exported")
+        audit_exported_event(actor=request.user, filters=_filter_label(request, filterset))
     events = filterset.qs.order_by("seq")
     response = StreamingHttpResponse(csv_lines(events), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")

@@ -10,6 +10,13 @@ class ContractsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from qiyue.customers.extensions import register_customer_section, register_linkable_contracts
+
+        from . import customer_page, events  # noqa: F401  (events declares this app's audit actions)
+
+        register_customer_section(customer_page.contracts_section)
+        register_linkable_contracts(customer_page.linkable_contracts)
+
         post_migrate.connect(_reinstall_stat_triggers, sender=self)
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.core.models import VersionedModel
+from qiyue.core.permissions import LiveQuerySet
 from qiyue.core.validators import validate_currency
 
 
@@ -67,6 +68,8 @@ class NumberSequence(models.Model):
 
 
 class Contract(VersionedModel):
+    objects = LiveQuerySet.as_manager()
+
     number = models.CharField(_("contract number"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=200)
     customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,

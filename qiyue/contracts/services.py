@@ -8,16 +8,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qiyue.audit.services import audit_record
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
-from qiyue.core.roles import Role
 from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import split_tags
 
+from . import events, policies
 from .models import Contract, RetentionPolicy, SigningMethod, Status
 from .numbering import next_contract_number
-from .retention import IN_WORKFLOW, NEVER_SIGNED, Retention, retention
+from .retention import IN_WORKFLOW, Retention, retention
 from .transitions import TRANSITIONS, Transition
 
 CONTRACT_FIELDS = (
@@ -53,7 +52,7 @@ def _clean_contract_data(actor, data: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
-    if not permissions.can_create(actor):
+    if not policies.can_create_contract(actor):
         raise permission_denied()
     data = _clean_contract_data(actor, data)
     if data.get("customer") is None:
@@ -61,7 +60,7 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
                                fields={"customer": [_("This field is required.")]})
     data.setdefault("owner", actor)
     data.setdefault("team", actor.team if data["owner"] == actor else data["owner"].team)
-    permissions.check_assignment(actor, data["owner"], data.get("team"))
+    policies.check_assignment(actor, data["owner"], data.get("team"))
     contract = Contract(**{k: v for k, v in data.items() if k in CONTRACT_FIELDS})
     if not contract.number:
         # Skip numbers someone typed by hand, so the sequence never collides with them.
@@ -70,8 +69,8 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
             contract.number = next_contract_number()
     contract.full_clean()
     contract.save()
-    audit_record(actor=actor, action="contract.created", target=contract,
-                 changes=snapshot(contract, CONTRACT_FIELDS))
+    events.contract_created_event(actor=actor, contract=contract,
+                                  changes=snapshot(contract, CONTRACT_FIELDS))
     return contract
 
 
@@ -87,7 +86,7 @@ def _lock(contract: Contract) -> Contract:
 @transaction.atomic
 def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expected_version: int | None) -> Contract:
     contract = _lock(contract)
-    if not permissions.can_edit(actor, contract):
+    if not policies.can_edit_contract(actor, contract):
         raise permission_denied()
     if expected_version is not None and expected_version != contract.version:
         raise stale_version_error()
@@ -105,26 +104,16 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
     if not changes:
         return contract
     if "owner" in changes or "team" in changes:
-        permissions.check_assignment(actor, contract.owner, contract.team)
+        policies.check_assignment(actor, contract.owner, contract.team)
     contract.full_clean()
     contract.version += 1
     contract.save()
-    audit_record(actor=actor, action="contract.updated", target=contract, changes=changes)
+    events.contract_updated_event(actor=actor, contract=contract, changes=changes)
     return contract
 
 
-def can_take(actor, contract: Contract, transition: Transition) -> bool:
-    """Role and ownership check for one transition (status is checked separately)."""
-    if actor.role not in transition.roles or not actor.is_active:
-        return False
-    if actor.role in (Role.ADMIN, Role.LEGAL):
-        return True
-    # Managers and sales act only on contracts they own or that belong to their team.
-    return contract.owner_id == actor.pk or (actor.team_id is not None and contract.team_id == actor.team_id)
-
-
 def available_transitions(actor, contract: Contract) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if contract.status in t.sources and can_take(actor, contract, t)]
+    return [t for t in TRANSITIONS.values() if contract.status in t.sources and policies.can_take(actor, contract, t)]
 
 
 @transaction.atomic
@@ -143,7 +132,7 @@ def contract_transition(
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("Unknown action “%(name)s”.") % {"name": name},
                                status=400)
     contract = _lock(contract)
-    if not can_take(actor, contract, transition):
+    if not policies.can_take(actor, contract, transition):
         raise permission_denied()
     if expected_version is not None and expected_version != contract.version:
         raise stale_version_error()
@@ -185,7 +174,7 @@ def contract_transition(
                                fields=exc.message_dict) from exc
     contract.version += 1
     contract.save()
-    audit_record(actor=actor, action=transition.action, target=contract, changes=changes)
+    events.contract_transitioned_event(actor=actor, contract=contract, transition=transition, changes=changes)
     return contract
 
 
@@ -208,22 +197,6 @@ def _reason(reason: str, *, required: bool = True) -> str:
     return reason
 
 
-def can_set_legal_hold(user) -> bool:
-    """A hold is a legal decision (litigation, investigation, audit): legal and admins place and
-    release it. Managers and sales may not, so nobody can lift a hold on their own contract."""
-    return user.is_authenticated and user.is_active and user.role in (Role.ADMIN, Role.LEGAL)
-
-
-def can_delete(user, contract: Contract) -> bool:
-    """Who may (softly) delete `contract`, leaving aside hold, status and retention.
-
-    A contract that was never signed (draft, cancelled) is a working paper: its editors may delete it.
-    A signed contract is a business record: only an admin disposes of it, and only after retention."""
-    if contract.status in NEVER_SIGNED:
-        return permissions.can_edit(user, contract)
-    return user.is_authenticated and user.is_active and user.role == Role.ADMIN
-
-
 def retention_years(nature: str) -> int | None:
     return RetentionPolicy.objects.filter(nature=nature).values_list("retention_years", flat=True).first()
 
@@ -237,7 +210,7 @@ def contract_set_legal_hold(*, actor, contract: Contract, hold: bool, reason: st
     """Place (hold=True) or release a legal hold. Both need a reason, which the contract keeps
     (the reason of the last decision) and the audit event records."""
     contract = _lock(contract)
-    if not can_set_legal_hold(actor):
+    if not policies.can_set_legal_hold(actor):
         raise permission_denied()
     reason = _reason(reason)
     if not hold and not contract.legal_hold:
@@ -249,8 +222,7 @@ def contract_set_legal_hold(*, actor, contract: Contract, hold: bool, reason: st
     contract.full_clean()
     contract.version += 1
     contract.save()
-    audit_record(actor=actor, action="contract.legal_hold_set" if hold else "contract.legal_hold_released",
-                 target=contract, changes=changes)
+    events.contract_legal_hold_event(actor=actor, contract=contract, hold=bool(hold), changes=changes)
     return contract
 
 
@@ -260,7 +232,7 @@ def contract_delete(*, actor, contract: Contract, reason: str, today: datetime.d
     row, files and audit trail stay. Refused under legal hold, within retention, while in review
     or approved (return or cancel it first), and while it has supplements that are not deleted."""
     contract = _lock(contract)
-    if not can_delete(actor, contract):
+    if not policies.can_delete_contract(actor, contract):
         raise permission_denied()
     reason = _reason(reason)
     if contract.legal_hold:
@@ -286,7 +258,7 @@ def contract_delete(*, actor, contract: Contract, reason: str, today: datetime.d
     contract.full_clean()
     contract.version += 1
     contract.save()
-    audit_record(actor=actor, action="contract.deleted", target=contract, changes=changes)
+    events.contract_deleted_event(actor=actor, contract=contract, changes=changes)
     return contract
 
 
@@ -295,7 +267,7 @@ RETENTION_POLICY_FIELDS = ("retention_years", "description")
 
 @transaction.atomic
 def retention_policy_update(*, actor, policy: RetentionPolicy, data: Mapping[str, Any]) -> RetentionPolicy:
-    if not (actor.is_authenticated and actor.is_active and actor.role == Role.ADMIN):
+    if not policies.can_manage_retention(actor):
         raise permission_denied()
     policy = RetentionPolicy.objects.select_for_update().get(pk=policy.pk)
     changes = model_update(instance=policy, fields=RETENTION_POLICY_FIELDS, data=data)
@@ -307,5 +279,5 @@ def retention_policy_update(*, actor, policy: RetentionPolicy, data: Mapping[str
         raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
                                fields=exc.message_dict) from exc
     policy.save()
-    audit_record(actor=actor, action="retention_policy.updated", target=policy, changes=changes)
+    events.retention_policy_updated_event(actor=actor, policy=policy, changes=changes)
     return policy

@@ -25,6 +25,8 @@ class Transition:
     roles: frozenset
     reason_required: bool = False
     needs_signing: bool = False
+    # The system actor may take it (a scheduled job: activation on the effective date, expiry).
+    system: bool = False
     style: str = "primary"
 
     @property
@@ -45,11 +47,11 @@ TRANSITIONS: dict[str, Transition] = {
                    style="success"),
         Transition("sign", _("Record signing"), frozenset({Status.APPROVED}), Status.SIGNED, _WRITERS,
                    needs_signing=True, style="success"),
-        Transition("activate", _("Activate"), frozenset({Status.SIGNED}), Status.ACTIVE, _WRITERS),
+        Transition("activate", _("Activate"), frozenset({Status.SIGNED}), Status.ACTIVE, _WRITERS, system=True),
         Transition("complete", _("Mark completed"), frozenset({Status.ACTIVE}), Status.COMPLETED, _WRITERS,
                    style="secondary"),
         Transition("expire", _("Mark expired"), frozenset({Status.ACTIVE}), Status.EXPIRED, _WRITERS,
-                   style="secondary"),
+                   style="secondary", system=True),
         Transition("terminate", _("Terminate"), frozenset({Status.SIGNED, Status.ACTIVE}), Status.TERMINATED,
                    _REVIEWERS, reason_required=True, style="danger"),
         Transition("cancel", pgettext_lazy("contract transition", "Cancel"), frozenset({Status.DRAFT}), Status.CANCELLED, _WRITERS,

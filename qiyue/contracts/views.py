@@ -11,14 +11,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from qiyue.audit.rendering import timeline_rows
 from qiyue.audit.selectors import timeline
-from qiyue.audit.services import access_record, audit_record
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, service_errors
-from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form, timeline_rows
+from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form
 from qiyue.customers.models import Customer
 
-from . import exports, selectors, services
+from . import events, exports, policies, selectors, services
 from .filters import ContractFilter, narrow_filter_choices
 from .forms import ContractForm, TransitionForm
 from .models import Contract
@@ -60,7 +60,7 @@ def contract_list(request):
         "page": paginate(request, contracts),
         "filter_form": _filter_form(request),
         "checkbox_filters": CHECKBOX_FILTERS,
-        "can_create": permissions.can_create(request.user),
+        "can_create": policies.can_create_contract(request.user),
     }
     return render_page(request, "contracts/list.html", "contracts/_table.html", context)
 
@@ -77,8 +77,7 @@ def contract_export(request):
     except ApplicationError as exc:
         return HttpResponseBadRequest(exc.message + " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items()))
     count = contracts.count()
-    audit_record(actor=request.user, action="contract.exported", kind="access",
-                 target=(Contract, f"{count} contracts: {params.urlencode()}"))
+    events.contracts_exported_event(actor=request.user, count=count, filters=params.urlencode())
     return (exports.xlsx_response(contracts, request.user) if kind == "xlsx"
             else exports.csv_response(contracts, request.user))
 
@@ -103,15 +102,15 @@ def _status_context(request, contract, *, errors_for: str = "", error_form=None,
 @login_required
 def contract_detail(request, pk):
     contract = selectors.contract_get(user=request.user, pk=pk)
-    access_record(actor=request.user, target=contract, action="contract.viewed")
+    events.contract_viewed_event(actor=request.user, contract=contract)
     context = _status_context(request, contract)
     context.update({
         "nav": "contracts",
         "supplements": selectors.contract_supplements(user=request.user, contract=contract),
         "parent_visible": contract.parent_id is not None
         and selectors.contract_queryset(user=request.user).filter(pk=contract.parent_id).exists(),
-        "can_edit": permissions.can_edit(request.user, contract),
-        "can_create": permissions.can_create(request.user),
+        "can_edit": policies.can_edit_contract(request.user, contract),
+        "can_create": policies.can_create_contract(request.user),
         "timeline": timeline_rows(timeline(contract_id=contract.pk), request.user),
     })
     return render(request, "contracts/detail.html", context)
@@ -124,7 +123,7 @@ def contract_transition(request, pk, name):
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise Http404
-    if not services.can_take(request.user, contract, transition):
+    if not policies.can_take(request.user, contract, transition):
         raise PermissionDenied
     form = TransitionForm(request.POST, prefix=name)
     error = ""
@@ -175,7 +174,7 @@ def _initial_from_query(request) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def contract_create(request):
-    if not permissions.can_create(request.user):
+    if not policies.can_create_contract(request.user):
         raise PermissionDenied
     form = ContractForm(request.POST or None, user=request.user,
                         initial=_initial_from_query(request) if request.method == "GET" else None)
@@ -199,11 +198,11 @@ def contract_create(request):
 @require_http_methods(["GET", "POST"])
 def contract_update(request, pk):
     contract = selectors.contract_get(user=request.user, pk=pk)
-    if not permissions.can_edit(request.user, contract):
+    if not policies.can_edit_contract(request.user, contract):
         raise PermissionDenied
     if request.method == "GET":
         # The edit form shows every fact of the contract: that is a view too.
-        access_record(actor=request.user, target=contract, action="contract.viewed")
+        events.contract_viewed_event(actor=request.user, contract=contract)
     # The form writes into its instance while validating; keep the loaded one for the page.
     form = ContractForm(request.POST or None, instance=copy.copy(contract), user=request.user)
     status = 200

@@ -1,16 +1,12 @@
-"""Small helpers shared by the server-rendered pages: HTMX partials, Bootstrap-styled forms,
-turning service errors into form errors, and timeline rows for the audit partial."""
+"""Small helpers shared by the server-rendered pages: HTMX partials, Bootstrap-styled forms and
+turning service errors into form errors."""
 
 from django import forms
-from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-
-from qiyue.audit.labels import action_label
 
 from .errors import ApplicationError
 from .pagination import CappedPaginator
@@ -107,85 +103,3 @@ def apply_error(form, exc: Exception) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
-
-
-def _field(model, name: str):
-    if model is None:
-        return None
-    try:
-        return model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-
-
-def _display(value, field=None) -> str:
-    if field is not None and getattr(field, "choices", None) and isinstance(value, str):
-        return str(dict(field.flatchoices).get(value, value)) if value else "—"
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, dict):
-        return str(value.get("label", value.get("id", "")))
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, list):
-        return ", ".join(_display(v) for v in value)
-    return str(value)
-
-
-def _hidden_references(events, user) -> set[tuple[str, int]]:
-    """(model label, id) of contracts and customers named in these events' diffs that `user` may not see."""
-    from qiyue.core.permissions import visible
-
-    wanted: dict[str, set[int]] = {}
-    for event in events:
-        model = _model_of(event)
-        for name, pair in (event.changes or {}).items():
-            field = _field(model, name)
-            if field is None or not field.is_relation or field.related_model is None:
-                continue
-            label = field.related_model._meta.label
-            if label not in ("contracts.Contract", "customers.Customer"):
-                continue
-            for value in pair if isinstance(pair, list) else [pair]:
-                if isinstance(value, dict) and isinstance(value.get("id"), int):
-                    wanted.setdefault(label, set()).add(value["id"])
-    hidden = set()
-    for label, ids in wanted.items():
-        model = apps.get_model(label)
-        seen = set(visible(user, model.objects.filter(pk__in=ids)).values_list("pk", flat=True))
-        hidden |= {(label, pk) for pk in ids - seen}
-    return hidden
-
-
-def _model_of(event):
-    app_label, _dot, model_name = event.target_type.partition(".")
-    try:
-        return apps.get_model(app_label, model_name)
-    except (LookupError, ValueError):
-        return None
-
-
-def timeline_rows(events, user) -> list[dict]:
-    """Audit events as rows for partials/timeline.html: who, what, when and each before → after.
-    A contract or customer named in a diff that `user` may not see is shown without its label."""
-    events = list(events)
-    hidden = _hidden_references(events, user)
-
-    def shown(value, field):
-        if (isinstance(value, dict) and field is not None and field.is_relation
-                and (field.related_model._meta.label, value.get("id")) in hidden):
-            return _("(not visible to you)")
-        return _display(value, field)
-
-    rows = []
-    for event in events:
-        model = _model_of(event)
-        changes = []
-        for name, pair in (event.changes or {}).items():
-            before, after = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
-            field = _field(model, name)
-            changes.append({"field": str(field.verbose_name) if field is not None else name,
-                            "before": shown(before, field), "after": shown(after, field),
-                            "created": before is None})
-        rows.append({"event": event, "label": action_label(event.action), "changes": changes})
-    return rows

@@ -3,16 +3,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
+from qiyue.accounts.policies import can_assign_anyone
 from qiyue.accounts.selectors import assignable_owners
 from qiyue.core.htmx import BootstrapFormMixin
-from qiyue.core.roles import Role
 from qiyue.core.validators import normalize_credit_code
 
 from .models import Communication, Contact, Customer
 
 
 def team_choices(user):
-    if user.role == Role.ADMIN:
+    if can_assign_anyone(user):
         return Team.objects.all()
     return Team.objects.filter(pk=user.team_id)
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from qiyue.core.models import TimeStampedModel, VersionedModel
+from qiyue.core.permissions import ScopedQuerySet
 from qiyue.core.validators import validate_credit_code
 
 
@@ -30,6 +31,8 @@ class CustomerLevel(models.TextChoices):
 
 
 class Customer(VersionedModel):
+    objects = ScopedQuerySet.as_manager()
+
     name = models.CharField(_("name"), max_length=200)
     name_normalized = models.CharField(_("normalised name"), max_length=200, db_index=True, editable=False)
     credit_code = models.CharField(

@@ -4,13 +4,13 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from qiyue.audit.services import audit_record
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
 from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import normalize_company_name, split_tags
 from qiyue.core.validators import normalize_credit_code
 
+from . import events, policies
 from .models import Communication, Contact, Customer
 from .selectors import customer_duplicates
 
@@ -38,7 +38,7 @@ def _check_duplicates(actor, customer: Customer, confirm_duplicate: bool) -> Non
     dupes = customer_duplicates(name=customer.name, exclude_pk=customer.pk)
     if not dupes:
         return
-    names = "、".join(c.name for c in dupes[:3] if permissions.can_see(actor, c))
+    names = "、".join(c.name for c in dupes[:3] if policies.can_see_customer(actor, c))
     if names:
         message = _("A customer with a very similar name already exists: %(names)s. Confirm to save anyway.") % {
             "names": names}
@@ -51,18 +51,18 @@ def _check_duplicates(actor, customer: Customer, confirm_duplicate: bool) -> Non
 
 @transaction.atomic
 def customer_create(*, actor, data: Mapping[str, Any], confirm_duplicate: bool = False) -> Customer:
-    if not permissions.can_create(actor):
+    if not policies.can_create_customer(actor):
         raise permission_denied()
     data = _clean_customer_data(data)
     data.setdefault("owner", actor)
     data.setdefault("team", actor.team if data["owner"] == actor else data["owner"].team)
-    permissions.check_assignment(actor, data["owner"], data.get("team"))
+    policies.check_assignment(actor, data["owner"], data.get("team"))
     customer = Customer(**{k: v for k, v in data.items() if k in CUSTOMER_FIELDS})
     customer.name_normalized = normalize_company_name(customer.name)
     customer.full_clean()
     _check_duplicates(actor, customer, confirm_duplicate)
     customer.save()
-    audit_record(actor=actor, action="customer.created", target=customer, changes=snapshot(customer, CUSTOMER_FIELDS))
+    events.customer_created_event(actor=actor, customer=customer, changes=snapshot(customer, CUSTOMER_FIELDS))
     return customer
 
 
@@ -70,7 +70,7 @@ def customer_create(*, actor, data: Mapping[str, Any], confirm_duplicate: bool =
 def customer_update(*, actor, customer: Customer, data: Mapping[str, Any], expected_version: int | None,
                     confirm_duplicate: bool = False) -> Customer:
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    if not permissions.can_edit(actor, customer):
+    if not policies.can_edit_customer(actor, customer):
         raise permission_denied()
     if expected_version is not None and expected_version != customer.version:
         raise stale_version_error()
@@ -80,19 +80,19 @@ def customer_update(*, actor, customer: Customer, data: Mapping[str, Any], expec
     if not changes:
         return customer
     if "owner" in changes or "team" in changes:
-        permissions.check_assignment(actor, customer.owner, customer.team)
+        policies.check_assignment(actor, customer.owner, customer.team)
     customer.name_normalized = normalize_company_name(customer.name)
     customer.full_clean()
     if customer.name != old_name:
         _check_duplicates(actor, customer, confirm_duplicate)
     customer.version += 1
     customer.save()
-    audit_record(actor=actor, action="customer.updated", target=customer, changes=changes)
+    events.customer_updated_event(actor=actor, customer=customer, changes=changes)
     return customer
 
 
 def _require_edit(actor, customer: Customer) -> None:
-    if not permissions.can_edit(actor, customer):
+    if not policies.can_edit_customer(actor, customer):
         raise permission_denied()
 
 
@@ -102,7 +102,7 @@ def contact_create(*, actor, customer: Customer, data: Mapping[str, Any]) -> Con
     contact = Contact(customer=customer, **{k: v for k, v in data.items() if k in CONTACT_FIELDS})
     contact.full_clean()
     contact.save()
-    audit_record(actor=actor, action="contact.created", target=contact, changes=snapshot(contact, CONTACT_FIELDS))
+    events.contact_created_event(actor=actor, contact=contact, changes=snapshot(contact, CONTACT_FIELDS))
     return contact
 
 
@@ -114,7 +114,7 @@ def contact_update(*, actor, contact: Contact, data: Mapping[str, Any]) -> Conta
     if changes:
         contact.full_clean()
         contact.save()
-        audit_record(actor=actor, action="contact.updated", target=contact, changes=changes)
+        events.contact_updated_event(actor=actor, contact=contact, changes=changes)
     return contact
 
 
@@ -122,7 +122,7 @@ def contact_update(*, actor, contact: Contact, data: Mapping[str, Any]) -> Conta
 def contact_delete(*, actor, contact: Contact) -> None:
     _require_edit(actor, contact.customer)
     changes = {k: [v[1], None] for k, v in snapshot(contact, CONTACT_FIELDS).items()}
-    audit_record(actor=actor, action="contact.deleted", target=contact, changes=changes)
+    events.contact_deleted_event(actor=actor, contact=contact, changes=changes)
     contact.delete()
 
 
@@ -137,6 +137,6 @@ def communication_create(*, actor, customer: Customer, data: Mapping[str, Any]) 
         raise ApplicationError(ErrorCode.INVALID, _("The contract belongs to another customer."),
                                fields={"contract": [_("Choose a contract of this customer.")]})
     record.save()
-    audit_record(actor=actor, action="communication.created", target=record,
-                 changes=snapshot(record, COMMUNICATION_FIELDS))
+    events.communication_created_event(actor=actor, communication=record,
+                                       changes=snapshot(record, COMMUNICATION_FIELDS))
     return record

@@ -10,21 +10,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from qiyue.accounts.selectors import filter_owners, filter_teams
-from qiyue.audit.selectors import timeline
-from qiyue.audit.services import access_record
-from qiyue.contracts.selectors import customer_contract_totals, customer_contracts
+from qiyue.audit.rendering import timeline_rows
+from qiyue.audit.selectors import customer_timeline
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, ErrorCode, service_errors
-from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form, timeline_rows
+from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form
 
-from . import selectors, services
+from . import events, policies, selectors, services
+from .extensions import customer_sections, linkable_contracts
 from .filters import CustomerFilter
 from .forms import CommunicationForm, ContactForm, CustomerForm
 from .models import Customer
 
 
 def _require_edit(user, customer) -> None:
-    if not permissions.can_edit(user, customer):
+    if not policies.can_edit_customer(user, customer):
         raise PermissionDenied
 
 
@@ -44,21 +44,13 @@ def customer_list(request):
         "filter_errors": filter_errors,
         "page": paginate(request, customers),
         "filter_form": filter_form,
-        "can_create": permissions.can_create(request.user),
+        "can_create": policies.can_create_customer(request.user),
     }
     return render_page(request, "customers/list.html", "customers/_table.html", context)
 
 
-# The customer page lists the newest contracts and communications; the full list is one click away.
-PAGE_CONTRACTS = 20
+# The customer page lists the newest communications; the full list is one click away.
 PAGE_COMMUNICATIONS = 50
-# A communication can be linked to one of the customer's newest contracts (a select of thousands helps nobody).
-LINKABLE_CONTRACTS = 200
-
-
-def linkable_contracts(user, customer):
-    contracts = customer_contracts(user=user, customer_id=customer.pk)
-    return contracts.filter(pk__in=contracts.values("pk")[:LINKABLE_CONTRACTS])
 
 
 def _panel_context(request, customer, *, contact_form=None, communication_form=None) -> dict:
@@ -69,43 +61,32 @@ def _panel_context(request, customer, *, contact_form=None, communication_form=N
                                                                                            record.contract)
     return {
         "customer": customer,
-        "can_edit": permissions.can_edit(request.user, customer),
+        "can_edit": policies.can_edit_customer(request.user, customer),
         "contacts": selectors.contact_list(user=request.user).filter(customer=customer),
         "communications": communications,
         "contact_form": contact_form or ContactForm(prefix="contact"),
         "communication_form": communication_form or CommunicationForm(
-            prefix="comm", contracts=linkable_contracts(request.user, customer)),
+            prefix="comm", contracts=linkable_contracts(user=request.user, customer=customer)),
     }
 
 
 @login_required
 def customer_detail(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
-    access_record(actor=request.user, target=customer, action="customer.viewed")
-    contracts = list(customer_contracts(user=request.user, customer_id=customer.pk)[:PAGE_CONTRACTS])
-    totals = customer_contract_totals(user=request.user, customer_id=customer.pk)
+    events.customer_viewed_event(actor=request.user, customer=customer)
     context = _panel_context(request, customer)
-    context.update({
-        "nav": "customers",
-        "contracts": contracts,
-        "contract_count": sum(row["count"] for row in totals),
-        "totals": totals,
-        "can_create_contract": permissions.can_create(request.user),
-    })
-    # Events of contracts this user may not see (another team's contract of a shared customer) stay hidden.
-    events = timeline(customer_id=customer.pk)
-    named = {e.contract_id for e in events if e.contract_id is not None}
-    visible_ids = set(customer_contracts(user=request.user, customer_id=customer.pk).filter(pk__in=named)
-                      .values_list("pk", flat=True))
-    events = [e for e in events if e.contract_id is None or e.contract_id in visible_ids]
-    context["timeline"] = timeline_rows(events, request.user)
+    context["nav"] = "customers"
+    # The contracts section and whatever else apps above customers add (see extensions.py).
+    context.update(customer_sections(user=request.user, customer=customer))
+    context["timeline"] = timeline_rows(customer_timeline(user=request.user, customer_id=customer.pk),
+                                        request.user)
     return render(request, "customers/detail.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_create(request):
-    if not permissions.can_create(request.user):
+    if not policies.can_create_customer(request.user):
         raise PermissionDenied
     form = CustomerForm(request.POST or None, user=request.user)
     status, duplicate = 200, False
@@ -134,7 +115,7 @@ def customer_update(request, pk):
     _require_edit(request.user, customer)
     if request.method == "GET":
         # The edit form shows every fact of the customer: that is a view too.
-        access_record(actor=request.user, target=customer, action="customer.viewed")
+        events.customer_viewed_event(actor=request.user, customer=customer)
     # The form writes into its instance while validating; keep the loaded one for the page.
     form = CustomerForm(request.POST or None, instance=copy.copy(customer), user=request.user)
     status, duplicate = 200, False
@@ -228,7 +209,7 @@ def contact_delete(request, pk, contact_pk):
 def communication_create(request, pk):
     customer = selectors.customer_get(user=request.user, pk=pk)
     _require_edit(request.user, customer)
-    form = CommunicationForm(request.POST, prefix="comm", contracts=linkable_contracts(request.user, customer))
+    form = CommunicationForm(request.POST, prefix="comm", contracts=linkable_contracts(user=request.user, customer=customer))
     if form.is_valid():
         try:
             services.communication_create(actor=request.user, customer=customer, data=form.cleaned_data)

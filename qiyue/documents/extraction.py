@@ -34,6 +34,7 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django_tasks import task
 
 from . import blobs, crypto, keys
 from .models import DocumentText, DocumentVersion, ExtractionStatus
@@ -171,8 +172,6 @@ def _announce(version_id: int) -> None:
 
 
 def _record_failure(version: DocumentVersion, failure: ExtractionFailure, seconds: float) -> str:
-    from .tasks import schedule_extraction
-
     attempts = version.extraction_attempts  # counted when the version was claimed
     retry = failure.transient and attempts < MAX_ATTEMPTS
     status = ExtractionStatus.QUEUED if retry else ExtractionStatus.FAILED
@@ -197,8 +196,6 @@ def _record_failure(version: DocumentVersion, failure: ExtractionFailure, second
 def extraction_requeue(*, version_id: int) -> bool:
     """Queue a failed (or stuck) version for a fresh round of attempts, e.g. after Tesseract was
     installed or a master key restored. Returns False when the version is queued or done already."""
-    from .tasks import schedule_extraction
-
     with transaction.atomic():
         updated = DocumentVersion.objects.filter(
             pk=version_id, extraction_status__in=[ExtractionStatus.FAILED, ExtractionStatus.RUNNING]).update(
@@ -221,8 +218,6 @@ def extraction_recover_stale(*, now: datetime.datetime | None = None) -> int:
     `worker_lost`. Each is recovered with a compare-and-set on its status and start time, so several
     workers sweeping at once recover it once. Task results of the extraction task left running past
     the lease are marked failed. Returns the number of versions recovered."""
-    from .tasks import schedule_extraction
-
     now = now or timezone.now()
     cutoff = now - extraction_lease()
     stale = DocumentVersion.objects.filter(
@@ -257,8 +252,6 @@ def _fail_stale_task_results(cutoff: datetime.datetime, now: datetime.datetime) 
     from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
-    from .tasks import extract_version
-
     error = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
     failed = DBTaskResult.objects.running().filter(task_path=extract_version.module_path,
                                                    started_at__lt=cutoff).update(
@@ -266,3 +259,20 @@ def _fail_stale_task_results(cutoff: datetime.datetime, now: datetime.datetime) 
         traceback=f"{error}: {WORKER_LOST_MESSAGE}; found running past its lease by the recovery sweep\n")
     if failed:
         logger.warning("marked %s extraction task result(s) abandoned by their worker as failed", failed)
+
+
+# --- the worker's task ------------------------------------------------------------------------------
+# Defined here, beside the code that reschedules it, so the two need no import of each other;
+# tasks.py names it for the worker (and for tasks queued under that path).
+
+@task()
+def extract_version(version_id: int) -> str:
+    return run_extraction(version_id)
+
+
+def schedule_extraction(version_id: int, *, run_after: datetime.datetime | None = None) -> None:
+    """Queue text extraction for a version (not before `run_after`); call it from transaction.on_commit."""
+    if run_after is not None and extract_version.get_backend().supports_defer:
+        extract_version.using(run_after=run_after).enqueue(version_id)
+    else:  # a backend that cannot defer (the immediate one, in development) retries at once
+        extract_version.enqueue(version_id)

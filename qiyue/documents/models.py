@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.core.models import TimeStampedModel, VersionedModel
+from qiyue.core.permissions import LiveQuerySet
 
 
 class DocumentKind(models.TextChoices):
@@ -33,6 +34,8 @@ class ExtractionStatus(models.TextChoices):
 class Document(VersionedModel):
     """A file on a contract (or on a customer), with its versions. Visibility follows the contract,
     or the customer when there is no contract."""
+
+    objects = LiveQuerySet.as_manager()
 
     contract = models.ForeignKey("contracts.Contract", verbose_name=_("contract"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="documents")

@@ -19,6 +19,15 @@ from typing import BinaryIO
 
 from django.core import signing
 
+from .models import FileType
+
+# File types shown in the browser as a preview.
+PREVIEW_TYPES = (FileType.PDF, FileType.PNG, FileType.JPEG)
+# Sent with preview images and the API's inline file: shown by the browser, never run. It does not
+# make a PDF safe: Chromium's and Firefox's own PDF viewers render a PDF served with it all the same,
+# so the web preview never sends a PDF, only its pages rendered to PNG (below).
+PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 RENDER_WIDTH = 1200  # px: sharp on a laptop screen, ~100–300 KB of PNG for a page of text
 MAX_RENDER_PIXELS = 1200 * 1200 * 4  # ~5.8 Mpx, ~23 MB of bitmap for the largest page
 MAX_RENDER_SIDE = 8000  # px, for very long or very wide pages

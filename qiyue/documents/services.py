@@ -18,15 +18,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from qiyue.audit.models import AuditEvent
-from qiyue.audit.services import audit_record
 from qiyue.contracts.models import Contract
-from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
 from qiyue.core.services import audit_value, model_update, snapshot
 from qiyue.customers.models import Customer
 
-from . import blobs, crypto, keys
+from . import blobs, crypto, events, keys, policies
 from .errors import DocumentErrorCode, document_error, integrity_error
 from .models import Document, DocumentKind, DocumentVersion, PaperLoan, PaperOriginal
 from .signals import document_changed
@@ -39,24 +36,13 @@ def _invalid(field: str, message) -> ApplicationError:
     return ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."), fields={field: [str(message)]})
 
 
-def _owner_of(document_or_target) -> Contract | Customer:
-    """The object whose owner/team decide who may change a document: its contract, else its customer."""
-    if isinstance(document_or_target, Document):
-        return document_or_target.contract if document_or_target.contract_id else document_or_target.customer
-    return document_or_target
-
-
-def can_change_document(user, document: Document) -> bool:
-    return permissions.can_edit(user, _owner_of(document))
-
-
 def _check_target(actor, *, contract: Contract | None, customer: Customer | None) -> tuple[Contract | None, Customer]:
     if contract is None and customer is None:
         raise _invalid("contract", _("Choose a contract or a customer."))
     target = contract if contract is not None else customer
-    if not permissions.can_see(actor, target):
+    if not policies.can_see_owner(actor, target):
         raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found."), status=404)
-    if not permissions.can_edit(actor, target):
+    if not policies.can_upload_to(actor, target):
         raise permission_denied()
     if contract is not None:
         if customer is not None and customer.pk != contract.customer_id:
@@ -156,7 +142,7 @@ def document_upload(
                 version = _new_version(document, item, actor=actor, number=1, comment=comment or "")
                 document.current_version = version
                 document.save(update_fields=["current_version"])
-                audit_record(actor=actor, action="document.uploaded", target=document, changes={
+                events.document_event(actor=actor, action="document.uploaded", document=document, changes={
                     **snapshot(document, ("title", "kind")),
                     "filename": [None, version.filename], "size": [None, version.size],
                     "sha256": [None, version.sha256], "version": [None, 1]})
@@ -176,7 +162,7 @@ def _lock_document(document: Document) -> Document:
 def document_add_version(*, actor, document: Document, file: BinaryIO, comment: str = "",
                          expected_version: int | None = None) -> DocumentVersion:
     """A new current version of a document, with a comment."""
-    if not can_change_document(actor, document):
+    if not policies.can_change_document(actor, document):
         raise permission_denied()
     if len(comment or "") > 500:
         raise _invalid("comment", _("At most 500 characters."))
@@ -191,7 +177,7 @@ def document_add_version(*, actor, document: Document, file: BinaryIO, comment: 
             document.current_version = version
             document.version += 1
             document.save(update_fields=["current_version", "version", "updated_at"])
-            audit_record(actor=actor, action="document.version_added", target=document, changes={
+            events.document_event(actor=actor, action="document.version_added", document=document, changes={
                 "version": [number - 1, number], "filename": [None, version.filename],
                 "size": [None, version.size], "sha256": [None, version.sha256],
                 **({"comment": [None, version.comment]} if version.comment else {})})
@@ -208,7 +194,7 @@ DOCUMENT_FIELDS = ("title", "kind")
 @transaction.atomic
 def document_update(*, actor, document: Document, data: dict[str, Any], expected_version: int | None) -> Document:
     document = _lock_document(document)
-    if not can_change_document(actor, document):
+    if not policies.can_change_document(actor, document):
         raise permission_denied()
     if expected_version is not None and expected_version != document.version:
         raise stale_version_error()
@@ -221,7 +207,7 @@ def document_update(*, actor, document: Document, data: dict[str, Any], expected
     document.full_clean(exclude=["current_version", "created_by", "contract", "customer"])
     document.version += 1
     document.save()
-    audit_record(actor=actor, action="document.updated", target=document, changes=changes)
+    events.document_event(actor=actor, action="document.updated", document=document, changes=changes)
     _after_commit(document.pk, None)
     return document
 
@@ -230,12 +216,12 @@ def document_update(*, actor, document: Document, data: dict[str, Any], expected
 def document_delete(*, actor, document: Document) -> Document:
     """Soft delete: the document disappears from lists and search; its blobs stay for the record."""
     document = _lock_document(document)
-    if not can_change_document(actor, document):
+    if not policies.can_change_document(actor, document):
         raise permission_denied()
     document.deleted_at = timezone.now()
     document.version += 1
     document.save(update_fields=["deleted_at", "version", "updated_at"])
-    audit_record(actor=actor, action="document.deleted", target=document,
+    events.document_event(actor=actor, action="document.deleted", document=document,
                  changes={"deleted_at": [None, audit_value(document.deleted_at)]})
     _after_commit(document.pk, None)
     return document
@@ -254,20 +240,20 @@ def version_open(*, actor, version: DocumentVersion, action: str | None = "docum
         plain = blobs.blob_read(name=version.blob_name, key_id=version.key_id,
                                 wrapped_key=version.wrapped_key, sha256=version.sha256)
     except (crypto.IntegrityError, FileNotFoundError) as exc:
-        audit_record(actor=actor, action="document.integrity_failed", target=document,
+        events.document_event(actor=actor, action="document.integrity_failed", document=document,
                      changes={"version": [None, version.number], "error": [None, str(exc)[:200]]})
         raise integrity_error() from exc
     except OSError as exc:
         # A full disk, a lost mount, a missing temporary directory: the file may be intact, so this
         # is not reported as tampering; it is still recorded, and the user may try again.
         log.exception("reading version %s of document %s failed", version.pk, document.pk)
-        audit_record(actor=actor, action="document.read_failed", target=document,
+        events.document_event(actor=actor, action="document.read_failed", document=document,
                      changes={"version": [None, version.number], "error": [None, str(exc)[:200]]})
         raise document_error(DocumentErrorCode.STORAGE_UNAVAILABLE,
                              _("The file could not be read from storage just now. Please try again later; "
                                "if it keeps failing, tell an administrator."), field=None) from exc
     except keys.MasterKeyError as exc:
-        audit_record(actor=actor, action="document.integrity_failed", target=document,
+        events.document_event(actor=actor, action="document.integrity_failed", document=document,
                      changes={"version": [None, version.number], "error": [None, str(exc)[:200]]})
         raise document_error(DocumentErrorCode.KEY_UNAVAILABLE,
                              _("The key that protects this file is not available. Please tell an administrator."),
@@ -275,7 +261,7 @@ def version_open(*, actor, version: DocumentVersion, action: str | None = "docum
     if action is None:
         return plain
     try:
-        audit_record(actor=actor, action=action, target=document, kind=AuditEvent.Kind.ACCESS,
+        events.document_event(actor=actor, action=action, document=document, access=True,
                      changes={"version": [None, version.number]})
     except BaseException:
         plain.close()
@@ -289,7 +275,7 @@ PAPER_FIELDS = ("description", "copies", "room", "cabinet", "box", "notes")
 
 
 def _check_contract_edit(actor, contract: Contract) -> None:
-    if not permissions.can_edit(actor, contract):
+    if not policies.can_manage_paper(actor, contract):
         raise permission_denied()
 
 
@@ -300,7 +286,7 @@ def paper_original_record(*, actor, contract: Contract, data: dict[str, Any]) ->
     original = PaperOriginal(contract=contract, **{k: v for k, v in data.items() if k in PAPER_FIELDS})
     original.full_clean()
     original.save()
-    audit_record(actor=actor, action="paper_original.recorded", target=original,
+    events.paper_original_event(actor=actor, action="paper_original.recorded", original=original,
                  changes=snapshot(original, PAPER_FIELDS))
     return original
 
@@ -318,7 +304,7 @@ def paper_original_update(*, actor, original: PaperOriginal, data: dict[str, Any
         return original
     original.full_clean()
     original.save()
-    audit_record(actor=actor, action="paper_original.updated", target=original, changes=changes)
+    events.paper_original_event(actor=actor, action="paper_original.updated", original=original, changes=changes)
     return original
 
 
@@ -339,7 +325,7 @@ def paper_original_lend(*, actor, original: PaperOriginal, borrower, lent_on: da
                      due_on=due_on, recorded_by=actor)
     loan.full_clean(exclude=["original", "borrower", "recorded_by"])
     loan.save()
-    audit_record(actor=actor, action="paper_original.lent", target=original, changes={
+    events.paper_original_event(actor=actor, action="paper_original.lent", original=original, changes={
         "borrower": [None, audit_value(borrower)], "lent_on": [None, lent_on.isoformat()],
         **({"due_on": [None, due_on.isoformat()]} if due_on else {}),
         **({"purpose": [None, loan.purpose]} if loan.purpose else {})})
@@ -357,7 +343,7 @@ def paper_loan_return(*, actor, loan: PaperLoan, returned_on: datetime.date) -> 
         raise _invalid("returned_on", _("The return date cannot be before the day it was lent."))
     loan.returned_on = returned_on
     loan.save(update_fields=["returned_on", "updated_at"])
-    audit_record(actor=actor, action="paper_original.returned", target=original, changes={
+    events.paper_original_event(actor=actor, action="paper_original.returned", original=original, changes={
         "borrower": [None, audit_value(loan.borrower)], "returned_on": [None, returned_on.isoformat()]})
     return loan
 
@@ -396,7 +382,7 @@ def versions_rewrap(*, actor=None, batch_size: int = 500, limit: int | None = No
             progress(done, total)
     remaining = pending.count()
     if done:
-        audit_record(actor=actor, action="keys.rotated",
-                     target=(DocumentVersion, f"rotated to {kid}: {done} versions, {remaining} remaining"),
+        events.keys_event(actor=actor, action="keys.rotated",
+                          label=f"rotated to {kid}: {done} versions, {remaining} remaining",
                      changes={"key_id": [None, kid], "versions": [None, done], "remaining": [None, remaining]})
     return RewrapResult(key_id=kid, rewrapped=done, remaining=remaining)

@@ -19,23 +19,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from qiyue.audit.services import access_record
 from qiyue.contracts.selectors import contract_get
-from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError
 from qiyue.core.htmx import apply_error, hx_redirect, is_partial
 from qiyue.customers.selectors import customer_get
 
-from . import previews, selectors, services
+from . import events, policies, previews, selectors, services
 from .forms import LendForm, PaperOriginalForm, ReturnForm, UploadForm, VersionForm
 from .models import FileType
 from .uploads import install_size_limit, too_large_error
-
-PREVIEW_TYPES = (FileType.PDF, FileType.PNG, FileType.JPEG)
-# Sent with preview images and the API's inline file: shown by the browser, never run. It does not
-# make a PDF safe: Chromium's and Firefox's own PDF viewers render a PDF served with it all the same,
-# so the web preview never sends a PDF, only its pages rendered to PNG (see previews.py).
-PREVIEW_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def _raise_for_status(exc: ApplicationError) -> None:
@@ -71,10 +63,10 @@ def _panel_context(request, *, contract=None, customer=None, form=None, error=No
         "upload_form": form or UploadForm(),
         "upload_url": upload_url,
         "panel_url": panel_url,
-        "can_upload": permissions.can_edit(request.user, owner),
+        "can_upload": policies.can_upload_to(request.user, owner),
         "upload_error": error,
         "upload_message": message,
-        "preview_types": PREVIEW_TYPES,
+        "preview_types": previews.PREVIEW_TYPES,
         "max_mb": settings.QIYUE_MAX_UPLOAD_MB,
     }
 
@@ -157,10 +149,10 @@ def _versions_context(request, document, *, form=None, error=None, message="") -
         "document": document,
         "versions": selectors.document_versions(document=document),
         "version_form": form or VersionForm(initial={"version": document.version}),
-        "can_change": services.can_change_document(request.user, document),
+        "can_change": policies.can_change_document(request.user, document),
         "version_error": error,
         "version_message": message,
-        "preview_types": PREVIEW_TYPES,
+        "preview_types": previews.PREVIEW_TYPES,
         "max_mb": settings.QIYUE_MAX_UPLOAD_MB,
     }
 
@@ -170,7 +162,7 @@ def _versions_context(request, document, *, form=None, error=None, message="") -
 def document_detail(request, pk):
     document = selectors.document_get(user=request.user, pk=pk)
     # The page lists every version with its file name and who uploaded it: a view of the file.
-    access_record(actor=request.user, target=document, action="document.viewed")
+    events.document_event(actor=request.user, action="document.viewed", document=document, access=True)
     context = _versions_context(request, document)
     context["nav"] = "contracts" if document.contract_id else "customers"
     return render(request, "documents/detail.html", context)
@@ -266,7 +258,7 @@ def version_preview(request, pk):
     The file is decrypted and verified here first, so a tampered file shows the integrity error
     and no image at all."""
     version = selectors.version_get(user=request.user, pk=pk)
-    if version.file_type not in PREVIEW_TYPES:
+    if version.file_type not in previews.PREVIEW_TYPES:
         raise Http404
     plain, error = _open_verified(request, version, action="document.previewed")
     if error:
@@ -321,7 +313,7 @@ def version_preview_page(request, pk, number):
     if png is None:
         raise Http404
     response = HttpResponse(png, content_type="image/png")
-    response["Content-Security-Policy"] = PREVIEW_CSP
+    response["Content-Security-Policy"] = previews.PREVIEW_CSP
     return _private(response)
 
 
@@ -329,13 +321,13 @@ def version_preview_page(request, pk, number):
 @require_GET
 def version_preview_image(request, pk):
     """A previewed JPEG or PNG, inline and sandboxed. No access event of its own, as above."""
-    version = _preview_part(request, pk, file_types=tuple(t for t in PREVIEW_TYPES if t != FileType.PDF))
+    version = _preview_part(request, pk, file_types=tuple(t for t in previews.PREVIEW_TYPES if t != FileType.PDF))
     plain, error = _open_verified(request, version, action=None)
     if error:
         return _integrity_page(request, version, error)
     response = FileResponse(plain, filename=version.filename, content_type=version.content_type)
     response["Content-Length"] = str(version.size)
-    response["Content-Security-Policy"] = PREVIEW_CSP
+    response["Content-Security-Policy"] = previews.PREVIEW_CSP
     return _private(response)
 
 
@@ -354,7 +346,7 @@ def _paper_context(request, contract, *, bound: dict | None = None, error: str =
         "contract": contract,
         "originals": originals,
         "original_form": bound.get("new") or PaperOriginalForm(prefix="paper"),
-        "can_edit_paper": permissions.can_edit(request.user, contract),
+        "can_edit_paper": policies.can_manage_paper(request.user, contract),
         "paper_error": error,
         "paper_message": message,
     }
@@ -373,7 +365,7 @@ def _paper_response(request, contract, *, form_key: str = "", form=None, error=N
 
 
 def _paper_write(request, contract, form_key, form, call, done_message):
-    if not permissions.can_edit(request.user, contract):
+    if not policies.can_manage_paper(request.user, contract):
         raise PermissionDenied
     error = None
     if form.is_valid():

@@ -9,6 +9,7 @@ from django.db.models import Count, Q, Sum, prefetch_related_objects
 from django.utils import timezone
 
 from qiyue.contracts.models import Status
+from qiyue.contracts.policies import is_reviewer
 from qiyue.contracts.selectors import (
     LIVE_STATUSES,
     contract_amount_totals,
@@ -17,7 +18,6 @@ from qiyue.contracts.selectors import (
     contract_status_counts,
     live_contracts,
 )
-from qiyue.contracts.transitions import TRANSITIONS
 from qiyue.core.permissions import visible
 
 EXPIRY_WINDOWS = (30, 60, 90)
@@ -44,12 +44,6 @@ def _soonest_expiring(rows, today: datetime.date, days: int) -> list:
     return found
 
 
-def may_approve(user) -> bool:
-    """Legal, managers and admins approve contracts in review (managers only their team's,
-    which `visible` already enforces)."""
-    return user.role in TRANSITIONS["approve"].roles
-
-
 def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     base = visible(user, live_contracts())
@@ -64,7 +58,7 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
                  for value, label in Status.choices]
 
     # One query for the expiry buckets and the "my open items" counts.
-    approver = may_approve(user)
+    approver = is_reviewer(user)
     # COUNT(expiry_date) (never null inside the window), not COUNT(id): PostgreSQL's index holds no
     # id, and this way the expiry index answers alone.
     aggregates = {f"expiring_{d}": Count("expiry_date", filter=_expiring_q(today, d)) for d in EXPIRY_WINDOWS}

@@ -22,8 +22,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from qiyue.contracts.models import Contract
-from qiyue.core.permissions import visible
-from qiyue.core.roles import SEE_ALL_ROLES, Role
+from qiyue.core.permissions import Scope, visible
 from qiyue.customers.models import Customer
 from qiyue.documents.models import Document
 
@@ -89,14 +88,10 @@ class AnyOf:
 def visibility_clause(user) -> AnyOf | None | bool:
     """None: no restriction; False: sees nothing; else the keys one of which an entry must carry.
     The same rule as qiyue.core.permissions.visible."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.role in SEE_ALL_ROLES:
+    keys = Scope.of(user).search_keys()
+    if keys is None:
         return None
-    if user.role in (Role.MANAGER, Role.SALES):
-        keys = [f"_o{user.pk}"] + ([f"_t{user.team_id}"] if user.team_id else [])
-        return AnyOf(tuple(keys))
-    return False
+    return AnyOf(keys) if keys else False
 
 
 def _pk(value) -> int | None:

@@ -7,7 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors
+from .. import policies, selectors
 
 
 class FacetValueOutput(serializers.Serializer):
@@ -41,7 +41,7 @@ class ArchiveFacetsView(APIView):
     )
     def get(self, request):
         params = request.query_params.copy()
-        deleted = params.pop("deleted", [""])[-1] in ("1", "true") and selectors.may_see_deleted(request.user)
+        deleted = params.pop("deleted", [""])[-1] in ("1", "true") and policies.may_see_deleted(request.user)
         params.pop("page", None)
         filterset = selectors.archive_filter(user=request.user, params=params, deleted=deleted)
         if not filterset.is_valid():

@@ -3,6 +3,7 @@
 from django import template
 from django.utils import timezone
 
+from qiyue.contracts import policies as contract_policies
 from qiyue.contracts import services as contract_services
 from qiyue.contracts.retention import retention
 
@@ -21,8 +22,8 @@ def archive_panel(context, contract):
         "retention": kept,
         "within_retention": kept.within(timezone.localdate()),
         "years": years,
-        "can_hold": contract_services.can_set_legal_hold(user),
-        "can_delete": contract_services.can_delete(user, contract),
+        "can_hold": contract_policies.can_set_legal_hold(user),
+        "can_delete": contract_policies.can_delete_contract(user, contract),
         "hold_form": ReasonForm(auto_id="id_hold_%s"),
         "delete_form": ReasonForm(auto_id="id_delete_%s"),
         "csrf_token": context.get("csrf_token"),

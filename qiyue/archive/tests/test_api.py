@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract
 from qiyue.contracts.services import contract_transition
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 
 pytestmark = pytest.mark.django_db
 FACETS = "/api/v1/archive/facets/"
@@ -21,8 +21,8 @@ def client_for(user) -> APIClient:
 @pytest.fixture
 def contracts(users):
     return {
-        "own": factories.make_contract(users["sales"], nature="lease"),
-        "other": factories.make_contract(users["sales_b"], nature="service"),
+        "own": make_contract(users["sales"], nature="lease"),
+        "other": make_contract(users["sales_b"], nature="service"),
     }
 
 

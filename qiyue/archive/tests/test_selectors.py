@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from qiyue.archive import selectors
 from qiyue.contracts.models import Contract
 from qiyue.contracts.services import contract_delete, contract_transition
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -24,11 +24,11 @@ def sign(contract, actor, day):
 
 @pytest.fixture
 def archive(users):
-    own = factories.make_contract(users["sales"], nature="lease", subject_matter="real_estate")
-    team = factories.make_contract(users["sales2"], customer=own.customer, nature="service")
-    other = factories.make_contract(users["sales_b"], nature="lease", signing_form="electronic")
+    own = make_contract(users["sales"], nature="lease", subject_matter="real_estate")
+    team = make_contract(users["sales2"], customer=own.customer, nature="service")
+    other = make_contract(users["sales_b"], nature="lease", signing_form="electronic")
     other = sign(other, users["admin"], datetime.date(2024, 3, 1))
-    gone = factories.make_contract(users["sales"], customer=own.customer, nature="licensing")
+    gone = make_contract(users["sales"], customer=own.customer, nature="licensing")
     contract_delete(actor=users["sales"], contract=gone, reason="录错")
     return {"own": own, "team": team, "other": other, "gone": gone}
 
@@ -88,7 +88,7 @@ def test_deleted_view_only_for_admin_and_auditor(users, archive):
 
 def test_fixed_number_of_queries(users, archive):
     for _ in range(5):
-        factories.make_contract(users["sales"], nature="purchase")
+        make_contract(users["sales"], nature="purchase")
     with CaptureQueriesContext(connection) as queries:
         selectors.archive_facets(user=users["admin"], params=QueryDict("status=draft"))
     # One GROUP BY per facet, and one for the customers' names.

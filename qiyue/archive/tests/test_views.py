@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract, RetentionPolicy
 from qiyue.contracts.services import contract_delete, contract_set_legal_hold, contract_transition
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
+from qiyue.customers.tests.factories import make_customer
 from qiyue.documents.models import Document, DocumentText, DocumentVersion
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pair(users):
-    customer = factories.make_customer(users["sales"], name="归档测试客户有限公司")
-    keep = factories.make_contract(users["sales"], customer=customer, title="保留的合同")
-    gone = factories.make_contract(users["sales"], customer=customer, title="删除的合同", number="DEL-0001")
+    customer = make_customer(users["sales"], name="归档测试客户有限公司")
+    keep = make_contract(users["sales"], customer=customer, title="保留的合同")
+    gone = make_contract(users["sales"], customer=customer, title="删除的合同", number="DEL-0001")
     return keep, gone
 
 
@@ -78,7 +79,7 @@ def test_archive_deleted_view_is_for_admin_and_auditor(client, users, pair):
 
 def test_archive_page_facets_link_to_filtered_lists(client, users, pair):
     keep, _gone = pair
-    factories.make_contract(users["sales_b"], nature="lease", title="别组合同")
+    make_contract(users["sales_b"], nature="lease", title="别组合同")
     client.force_login(users["sales"])
     response = client.get(reverse("archive:index"))
     assert response.status_code == 200
@@ -105,7 +106,7 @@ def test_archive_page_shows_hold_and_retention(client, users, pair):
 
 def test_archive_list_query_count(client, users, django_assert_max_num_queries):
     for _ in range(5):
-        factories.make_contract(users["sales"])
+        make_contract(users["sales"])
     client.force_login(users["admin"])
     with django_assert_max_num_queries(16):
         client.get(reverse("archive:index"))

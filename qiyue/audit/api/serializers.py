@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from ..labels import action_label
 from ..models import AuditEvent
+from ..registry import action_label
 
 
 class AuditEventOutput(serializers.ModelSerializer):

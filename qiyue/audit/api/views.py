@@ -1,10 +1,9 @@
 from rest_framework import permissions as drf_permissions
 from rest_framework import viewsets
 
-from qiyue.core.permissions import can_read_audit_log
-
 from ..filters import AuditEventFilter
 from ..models import AuditEvent
+from ..policies import can_read_audit_log
 from .serializers import AuditEventOutput
 
 

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 
 URL = "/api/v1/audit-events/"
 
@@ -17,7 +17,7 @@ def client_for(user) -> APIClient:
 
 @pytest.fixture
 def contract(users):
-    return factories.make_contract(users["sales"])
+    return make_contract(users["sales"])
 
 
 @pytest.mark.parametrize("role", ["auditor", "admin"])
@@ -46,7 +46,7 @@ def test_anonymous_gets_401(db):
 
 
 def test_filters(users, contract):
-    other = factories.make_contract(users["sales_b"])
+    other = make_contract(users["sales_b"])
     client = client_for(users["auditor"])
     client.get(f"/api/v1/contracts/{contract.pk}/")
     by_contract = client.get(URL, {"contract": contract.pk}).json()

@@ -9,8 +9,9 @@ from django.db import DatabaseError, connection, transaction
 from qiyue.audit.chain import verify
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.services import access_record, audit_record
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.core import context
-from qiyue.core.testing import factories
+from qiyue.customers.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +23,10 @@ def log(users):
     """A realistic short log: customers, contracts, a transition, a view."""
     from qiyue.contracts.services import contract_transition
 
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     contract_transition(actor=users["sales"], contract=contract, name="submit")
     access_record(actor=users["legal"], target=contract, action="contract.viewed")
-    factories.make_contract(users["sales_b"])
+    make_contract(users["sales_b"])
     return list(AuditEvent.objects.order_by("seq"))
 
 
@@ -106,7 +107,7 @@ def test_events_record_request_context(users):
 def test_event_rolls_back_with_its_change(users):
     before = AuditEvent.objects.count()
     with pytest.raises(RuntimeError), transaction.atomic():
-        factories.make_customer(users["sales"])
+        make_customer(users["sales"])
         raise RuntimeError("boom")
     assert AuditEvent.objects.count() == before
     assert verify(AuditEvent.objects.all()).ok

@@ -10,7 +10,8 @@ from django.urls import reverse
 from qiyue.audit.chain import verify
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.services import contract_transition
-from qiyue.core.testing.factories import make_contract, make_customer
+from qiyue.contracts.tests.factories import make_contract
+from qiyue.customers.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from qiyue.audit.services import access_record
 from qiyue.core import permissions
 from qiyue.core.api import ServiceViewMixin, require_version
 from qiyue.core.errors import permission_denied
 
-from .. import services
+from .. import events, policies, services
 from ..filters import ContractFilter
 from ..models import Contract
 from ..selectors import contract_queryset, live_contracts
@@ -88,11 +87,11 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
 
     def retrieve(self, request, *args, **kwargs):
         contract = self.get_object()
-        access_record(actor=request.user, target=contract, action="contract.viewed")
+        events.contract_viewed_event(actor=request.user, contract=contract)
         return Response(self.output(contract))
 
     def create(self, request):
-        if not permissions.can_create(request.user):
+        if not policies.can_create_contract(request.user):
             raise permission_denied()
         data = self.validated(ContractInput, request.data)
         contract = services.contract_create(actor=request.user, data=data)
@@ -100,7 +99,7 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
 
     def update(self, request, pk=None, partial=False):
         contract = self.get_object()
-        if not permissions.can_edit(request.user, contract):
+        if not policies.can_edit_contract(request.user, contract):
             raise permission_denied()
         data = self.validated(ContractUpdateInput, request.data, partial=partial)
         contract = services.contract_update(actor=request.user, contract=contract, data=data,

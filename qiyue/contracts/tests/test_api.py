@@ -12,7 +12,8 @@ from rest_framework.test import APIClient
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract, Status
 from qiyue.contracts.services import contract_transition
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
+from qiyue.customers.tests.factories import make_customer
 
 URL = "/api/v1/contracts/"
 
@@ -35,14 +36,14 @@ def move(contract, actor, *names, **kwargs):
 
 @pytest.fixture
 def contract(users):
-    return factories.make_contract(users["sales"], tags="框架,重点", amount=Decimal("1234.5"))
+    return make_contract(users["sales"], tags="框架,重点", amount=Decimal("1234.5"))
 
 
 # --- output and CRUD ---------------------------------------------------------------------------
 
 def test_retrieve_shape_and_access_event(users, contract):
     framework = contract
-    supplement = factories.make_contract(users["sales"], customer=framework.customer, parent=framework)
+    supplement = make_contract(users["sales"], customer=framework.customer, parent=framework)
     before = AuditEvent.objects.filter(action="contract.viewed").count()
 
     response = client_for(users["sales"]).get(detail(framework))
@@ -78,7 +79,7 @@ def test_available_transitions_follow_the_user(users, contract):
 
 
 def test_create(users):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     payload = {"title": "年度服务合同", "customer": customer.pk, "amount": "5000.10", "currency": "USD",
                "effective_date": "2026-01-01", "expiry_date": "2026-12-31", "nature": "service",
                "tags": ["年度", "服务"]}
@@ -96,7 +97,7 @@ def test_create(users):
 
 
 def test_create_accepts_tags_as_text(users):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     response = client_for(users["sales"]).post(URL, {"title": "t", "customer": customer.pk,
                                                      "tags": "甲，乙、甲"}, format="json")
     assert response.status_code == 201
@@ -151,10 +152,10 @@ def test_delete_needs_a_reason_and_is_soft(users, contract):
 # --- lists ------------------------------------------------------------------------------------
 
 def test_list_is_paginated_filtered_and_sorted(users):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     for amount in ("300", "100", "200"):
-        factories.make_contract(users["sales"], customer=customer, amount=Decimal(amount))
-    other = factories.make_contract(users["sales"], currency="USD")
+        make_contract(users["sales"], customer=customer, amount=Decimal(amount))
+    other = make_contract(users["sales"], currency="USD")
     client = client_for(users["sales"])
 
     body = client.get(URL, {"customer": customer.pk, "ordering": "amount"}).json()
@@ -179,23 +180,23 @@ def test_list_rejects_bad_filter_values(users):
 
 def test_list_query_count_does_not_grow(users):
     client = client_for(users["sales"])
-    framework = factories.make_contract(users["sales"])
-    factories.make_contract(users["sales"], customer=framework.customer, parent=framework)
+    framework = make_contract(users["sales"])
+    make_contract(users["sales"], customer=framework.customer, parent=framework)
     with CaptureQueriesContext(connection) as few:
         assert client.get(URL).status_code == 200
     for _ in range(5):
-        factories.make_contract(users["sales2"], customer=framework.customer, parent=framework)
-        factories.make_contract(users["sales"])
+        make_contract(users["sales2"], customer=framework.customer, parent=framework)
+        make_contract(users["sales"])
     with CaptureQueriesContext(connection) as many:
         assert client.get(URL).json()["count"] == 12
     assert len(many) == len(few)
 
 
 def test_supplements_only_lists_visible_ones(users):
-    framework = factories.make_contract(users["admin"])
-    seen = factories.make_contract(users["sales"], customer=framework.customer, parent=framework,
+    framework = make_contract(users["admin"])
+    seen = make_contract(users["sales"], customer=framework.customer, parent=framework,
                                    actor=users["admin"])
-    factories.make_contract(users["sales_b"], customer=framework.customer, parent=framework,
+    make_contract(users["sales_b"], customer=framework.customer, parent=framework,
                             actor=users["admin"])
     assert len(client_for(users["admin"]).get(detail(framework)).json()["supplements"]) == 2
     assert client_for(users["legal"]).get(detail(framework)).json()["supplements"].__len__() == 2
@@ -297,8 +298,8 @@ def test_transition_with_stale_version(users, contract):
 
 
 def test_legal_approves_and_returns_any_team(users):
-    first = move(factories.make_contract(users["sales_b"]), users["sales_b"], "submit")
-    second = move(factories.make_contract(users["sales"]), users["sales"], "submit")
+    first = move(make_contract(users["sales_b"]), users["sales_b"], "submit")
+    second = move(make_contract(users["sales"]), users["sales"], "submit")
     legal = client_for(users["legal"])
     assert post(legal, first, "approve").json()["status"] == "approved"
     assert post(legal, second, "return", reason="条款不全").json()["status"] == "draft"
@@ -324,8 +325,8 @@ MATRIX = {
 
 @pytest.fixture
 def matrix(users):
-    return {"A1": factories.make_contract(users["sales"]), "A2": factories.make_contract(users["sales2"]),
-            "B": factories.make_contract(users["sales_b"])}
+    return {"A1": make_contract(users["sales"]), "A2": make_contract(users["sales2"]),
+            "B": make_contract(users["sales_b"])}
 
 
 @pytest.mark.parametrize("role", MATRIX)
@@ -365,7 +366,7 @@ def test_matrix_detail_update_transition(users, matrix, role, key):
 
 @pytest.mark.parametrize("role", ["legal", "finance", "auditor"])
 def test_read_only_roles_cannot_create(users, role):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     response = client_for(users[role]).post(URL, {"title": "t", "customer": customer.pk}, format="json")
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
     assert not Contract.objects.filter(title="t").exists()

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.services import contract_transition
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,9 @@ VISIBLE_TO = {
 @pytest.fixture
 def three_contracts(users):
     return {
-        "own": factories.make_contract(users["sales"], title="自有合同", amount=Decimal("1234.56")),
-        "team": factories.make_contract(users["sales2"], title="同组合同"),
-        "other": factories.make_contract(users["sales_b"], title="他组合同"),
+        "own": make_contract(users["sales"], title="自有合同", amount=Decimal("1234.56")),
+        "team": make_contract(users["sales2"], title="同组合同"),
+        "other": make_contract(users["sales_b"], title="他组合同"),
     }
 
 
@@ -87,7 +87,7 @@ def test_export_follows_filters_and_is_audited(client, users, three_contracts):
 
 
 def test_csv_keeps_chinese_and_neutralises_formulas(client, users):
-    factories.make_contract(users["sales"], title="=HYPERLINK(\"http://evil\")", tags="华东,重点")
+    make_contract(users["sales"], title="=HYPERLINK(\"http://evil\")", tags="华东,重点")
     client.force_login(users["sales"])
     header, row = csv_rows(client.get(reverse("contracts:export"), {"format": "csv"}))
     values = dict(zip(header, row, strict=True))

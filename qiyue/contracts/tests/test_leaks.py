@@ -7,8 +7,9 @@ import io
 
 import pytest
 
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.services import communication_create
+from qiyue.customers.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 SECRET = "机密框架协议SECRET"
@@ -17,8 +18,8 @@ SECRET = "机密框架协议SECRET"
 @pytest.fixture
 def supplement(users):
     """Team A's framework agreement with a supplement an admin gave to team B."""
-    framework = factories.make_contract(users["sales"], title=SECRET)
-    return factories.make_contract(users["sales_b"], customer=framework.customer, parent=framework,
+    framework = make_contract(users["sales"], title=SECRET)
+    return make_contract(users["sales_b"], customer=framework.customer, parent=framework,
                                    actor=users["admin"], title="补充协议")
 
 
@@ -46,8 +47,8 @@ def test_timeline_does_not_name_an_invisible_framework_agreement(client, users, 
 
 
 def test_communication_does_not_name_an_invisible_contract(client, users):
-    customer = factories.make_customer(users["sales"])
-    hidden = factories.make_contract(users["sales_b"], customer=customer, actor=users["admin"], title=SECRET)
+    customer = make_customer(users["sales"])
+    hidden = make_contract(users["sales_b"], customer=customer, actor=users["admin"], title=SECRET)
     communication_create(actor=users["admin"], customer=customer,
                          data={"occurred_on": "2026-05-01", "summary": "电话沟通", "contract": hidden})
     client.force_login(users["sales"])
@@ -57,7 +58,7 @@ def test_communication_does_not_name_an_invisible_contract(client, users):
 
 
 def test_bad_filters_never_widen_a_list_or_an_export(client, users):
-    factories.make_contract(users["sales"])
+    make_contract(users["sales"])
     client.force_login(users["sales"])
     page = client.get("/contracts/?status=bogus")
     assert page.status_code == 200 and 'data-testid="filter-errors"' in page.content.decode()

@@ -10,8 +10,8 @@ from qiyue.contracts import services
 from qiyue.contracts.models import Contract, RetentionPolicy, Status
 from qiyue.contracts.retention import add_years, retention
 from qiyue.contracts.services import contract_transition
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.core.errors import ApplicationError
-from qiyue.core.testing import factories
 
 TODAY = datetime.date(2026, 6, 1)
 
@@ -93,7 +93,7 @@ def test_default_policies_are_seeded():
 
 @pytest.fixture
 def draft(users):
-    return factories.make_contract(users["sales"])
+    return make_contract(users["sales"])
 
 
 @pytest.mark.parametrize("role,allowed", [("admin", True), ("legal", True), ("manager", False), ("sales", False),
@@ -198,7 +198,7 @@ def test_longer_policy_keeps_the_contract(users, draft):
 
 
 def test_framework_with_live_supplements_cannot_be_deleted(users, draft):
-    supplement = factories.make_contract(users["sales"], customer=draft.customer, parent=draft)
+    supplement = make_contract(users["sales"], customer=draft.customer, parent=draft)
     assert code_of(lambda: services.contract_delete(actor=users["sales"], contract=draft,
                                                     reason="x")) == "has_supplements"
     services.contract_delete(actor=users["sales"], contract=supplement, reason="补充协议作废")
@@ -223,7 +223,7 @@ def test_writes_on_a_deleted_contract_are_refused(users, draft):
 def test_deleted_contract_cannot_become_a_framework(users, draft):
     services.contract_delete(actor=users["sales"], contract=draft, reason="x")
     with pytest.raises(ApplicationError) as info:
-        factories.make_contract(users["sales"], customer=draft.customer, parent=draft)
+        make_contract(users["sales"], customer=draft.customer, parent=draft)
     assert info.value.fields.keys() == {"parent"}
 
 

@@ -8,20 +8,21 @@ from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract
 from qiyue.contracts.numbering import next_contract_number
 from qiyue.contracts.services import contract_create, contract_update
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.core.errors import ApplicationError
-from qiyue.core.testing import factories
+from qiyue.customers.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
 
 def test_number_follows_pattern_and_is_never_reused(users):
     year = datetime.date.today().year
-    first = factories.make_contract(users["sales"])
-    second = factories.make_contract(users["sales"])
+    first = make_contract(users["sales"])
+    second = make_contract(users["sales"])
     assert first.number == f"HT-{year}-00001"
     assert second.number == f"HT-{year}-00002"
     Contract.objects.filter(pk=second.pk).delete()
-    assert factories.make_contract(users["sales"]).number == f"HT-{year}-00003"
+    assert make_contract(users["sales"]).number == f"HT-{year}-00003"
 
 
 def test_number_pattern_is_configurable(settings):
@@ -33,8 +34,8 @@ def test_number_pattern_is_configurable(settings):
 
 def test_create_writes_exactly_one_event_with_the_facts(users):
     before = AuditEvent.objects.count()
-    customer = factories.make_customer(users["sales"])
-    contract = factories.make_contract(users["sales"], customer=customer, amount=Decimal("1234.50"))
+    customer = make_customer(users["sales"])
+    contract = make_contract(users["sales"], customer=customer, amount=Decimal("1234.50"))
     events = list(AuditEvent.objects.filter(contract_id=contract.pk))
     assert len(events) == 1 and AuditEvent.objects.count() == before + 2
     event = events[0]
@@ -46,7 +47,7 @@ def test_create_writes_exactly_one_event_with_the_facts(users):
 
 
 def base_data(users, **extra):
-    data = {"title": "设备采购合同", "customer": factories.make_customer(users["sales"]),
+    data = {"title": "设备采购合同", "customer": make_customer(users["sales"]),
             "amount": Decimal("100.00"), "currency": "CNY"}
     data.update(extra)
     return data
@@ -84,32 +85,32 @@ def test_missing_customer(users):
 
 
 def test_duplicate_number(users):
-    factories.make_contract(users["sales"], number="HT-MANUAL-1")
+    make_contract(users["sales"], number="HT-MANUAL-1")
     with pytest.raises(ValidationError) as exc:
-        factories.make_contract(users["sales"], number="HT-MANUAL-1")
+        make_contract(users["sales"], number="HT-MANUAL-1")
     assert [e.code for e in exc.value.error_dict["number"]] == ["unique"]
 
 
 def test_invisible_customer_counts_as_missing(users):
-    other = factories.make_customer(users["sales_b"])
+    other = make_customer(users["sales_b"])
     with pytest.raises(ApplicationError) as exc:
         contract_create(actor=users["sales"], data={"title": "x", "customer": other})
     assert "customer" in exc.value.fields
 
 
 def test_supplement_links_both_ways_and_stays_with_its_customer(users):
-    framework = factories.make_contract(users["sales"], title="年度框架协议")
-    supplement = factories.make_contract(users["sales"], customer=framework.customer, parent=framework)
+    framework = make_contract(users["sales"], title="年度框架协议")
+    supplement = make_contract(users["sales"], customer=framework.customer, parent=framework)
     assert list(framework.supplements.all()) == [supplement]
     with pytest.raises(ValidationError) as exc:
-        factories.make_contract(users["sales"], parent=framework)  # another customer
+        make_contract(users["sales"], parent=framework)  # another customer
     assert [e.code for e in exc.value.error_dict["parent"]] == ["parent_other_customer"]
     with pytest.raises(ValidationError):
-        factories.make_contract(users["sales"], customer=framework.customer, parent=supplement)
+        make_contract(users["sales"], customer=framework.customer, parent=supplement)
 
 
 def test_update_records_exact_diff_and_bumps_version(users):
-    contract = factories.make_contract(users["sales"], amount=Decimal("100.00"))
+    contract = make_contract(users["sales"], amount=Decimal("100.00"))
     updated = contract_update(actor=users["sales"], contract=contract, expected_version=1,
                               data={"amount": Decimal("250.00"), "title": contract.title, "tags": "重点, 年度"})
     assert updated.version == 2
@@ -119,7 +120,7 @@ def test_update_records_exact_diff_and_bumps_version(users):
 
 
 def test_update_without_change_writes_nothing(users):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     events = AuditEvent.objects.count()
     contract_update(actor=users["sales"], contract=contract, expected_version=1, data={"title": contract.title})
     assert AuditEvent.objects.count() == events
@@ -128,7 +129,7 @@ def test_update_without_change_writes_nothing(users):
 
 
 def test_two_editors_one_gets_stale_version(users):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     # Both opened version 1.
     contract_update(actor=users["sales"], contract=contract, expected_version=1, data={"title": "第一位"})
     with pytest.raises(ApplicationError) as exc:
@@ -144,7 +145,7 @@ def test_two_editors_one_gets_stale_version(users):
      ("manager_b", False), ("legal", False), ("finance", False), ("auditor", False)],
 )
 def test_who_may_edit(users, who, allowed):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     if allowed:
         assert contract_update(actor=users[who], contract=contract, expected_version=None,
                                data={"title": "改"}).title == "改"
@@ -157,7 +158,7 @@ def test_who_may_edit(users, who, allowed):
 def test_number_is_fixed_after_draft(users):
     from qiyue.contracts.services import contract_transition
 
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     contract = contract_transition(actor=users["sales"], contract=contract, name="submit")
     with pytest.raises(ApplicationError) as exc:
         contract_update(actor=users["sales"], contract=contract, expected_version=None, data={"number": "NEW-1"})
@@ -172,14 +173,14 @@ def test_sales_cannot_assign_outside_team(users):
 
 def test_a_typed_number_never_blocks_the_sequence(users):
     year = datetime.date.today().year
-    factories.make_contract(users["sales"], number=f"HT-{year}-00001")
-    factories.make_contract(users["sales"], number=f"HT-{year}-00002")
-    assert factories.make_contract(users["sales"]).number == f"HT-{year}-00003"
+    make_contract(users["sales"], number=f"HT-{year}-00001")
+    make_contract(users["sales"], number=f"HT-{year}-00002")
+    assert make_contract(users["sales"]).number == f"HT-{year}-00003"
 
 
 @pytest.mark.parametrize("status", ["completed", "expired", "terminated", "cancelled"])
 def test_a_closed_contract_can_no_longer_be_edited(users, status):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     Contract.objects.filter(pk=contract.pk).update(status=status)
     with pytest.raises(ApplicationError) as exc:
         contract_update(actor=users["sales"], contract=contract, expected_version=None, data={"amount": Decimal("1")})

@@ -7,9 +7,10 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 
+from qiyue.accounts.tests.factories import make_user
 from qiyue.contracts.models import Contract, ContractStat
 from qiyue.contracts.services import contract_transition, contract_update
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +29,9 @@ def from_contracts():
 
 
 def test_every_kind_of_write_keeps_the_stats_exact(users):
-    a = factories.make_contract(users["sales"], amount=Decimal("100.50"))
-    b = factories.make_contract(users["sales_b"], amount=Decimal("2000.00"), currency="USD")
-    c = factories.make_contract(factories.make_user("sales"), amount=Decimal("7.25"))  # no team
+    a = make_contract(users["sales"], amount=Decimal("100.50"))
+    b = make_contract(users["sales_b"], amount=Decimal("2000.00"), currency="USD")
+    c = make_contract(make_user("sales"), amount=Decimal("7.25"))  # no team
     assert from_stats() == from_contracts()
     contract_update(actor=users["sales"], contract=a, expected_version=None,
                     data={"amount": Decimal("300.00"), "owner": users["sales2"]})

@@ -8,9 +8,9 @@ import pytest
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract, Status
 from qiyue.contracts.services import contract_transition
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.contracts.transitions import TRANSITIONS, allowed_pairs
 from qiyue.core.errors import ApplicationError
-from qiyue.core.testing import factories
 
 EXPECTED_PAIRS = {
     ("draft", "in_review"), ("in_review", "draft"), ("in_review", "approved"), ("approved", "signed"),
@@ -31,7 +31,7 @@ def _arguments(name):
 
 
 def _contract_in(status, owner):
-    contract = factories.make_contract(owner)
+    contract = make_contract(owner)
     Contract.objects.filter(pk=contract.pk).update(status=status)
     contract.refresh_from_db()
     return contract
@@ -119,7 +119,7 @@ def test_role_checks(users, name):
 
 @pytest.mark.django_db
 def test_unknown_action_is_refused(users):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     with pytest.raises(ApplicationError) as exc:
         contract_transition(actor=users["admin"], contract=contract, name="publish")
     assert exc.value.code == "illegal_transition"
@@ -127,7 +127,7 @@ def test_unknown_action_is_refused(users):
 
 @pytest.mark.django_db
 def test_stale_version_refuses_transition(users):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     contract_transition(actor=users["sales"], contract=contract, name="submit", expected_version=1)
     with pytest.raises(ApplicationError) as exc:
         contract_transition(actor=users["legal"], contract=contract, name="approve", expected_version=1)

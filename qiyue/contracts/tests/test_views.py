@@ -9,7 +9,8 @@ from django.urls import reverse
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract
 from qiyue.contracts.services import contract_transition
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
+from qiyue.customers.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +32,9 @@ SUBMITS = EDITS
 @pytest.fixture
 def three_contracts(users):
     return {
-        "own": factories.make_contract(users["sales"], title="自有合同"),
-        "team": factories.make_contract(users["sales2"], title="同组合同"),
-        "other": factories.make_contract(users["sales_b"], title="他组合同"),
+        "own": make_contract(users["sales"], title="自有合同"),
+        "team": make_contract(users["sales2"], title="同组合同"),
+        "other": make_contract(users["sales_b"], title="他组合同"),
     }
 
 
@@ -74,9 +75,9 @@ def test_permission_matrix(client, users, three_contracts, role):
 
 
 def test_detail_records_access_and_shows_everything(client, users):
-    framework = factories.make_contract(users["sales"], title="框架协议", nature="service",
+    framework = make_contract(users["sales"], title="框架协议", nature="service",
                                         subject_matter="services", signing_form="written")
-    supplement = factories.make_contract(users["sales"], customer=framework.customer, parent=framework,
+    supplement = make_contract(users["sales"], customer=framework.customer, parent=framework,
                                          title="补充协议一")
     client.force_login(users["legal"])
     response = client.get(reverse("contracts:detail", args=[framework.pk]))
@@ -128,17 +129,17 @@ def _list_queries(client) -> int:
 
 def test_list_query_count_does_not_grow_with_rows(client, users):
     client.force_login(users["sales"])
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     for _ in range(5):
-        factories.make_contract(users["sales"], customer=customer)
+        make_contract(users["sales"], customer=customer)
     few = _list_queries(client)
     for _ in range(25):
-        factories.make_contract(users["sales2"], customer=customer)
+        make_contract(users["sales2"], customer=customer)
     assert _list_queries(client) == few
 
 
 def test_create_contract_generates_number(client, users):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     client.force_login(users["sales"])
     assert client.get(reverse("contracts:create") + f"?customer={customer.pk}").context["form"][
         "customer"].value() == customer.pk
@@ -151,7 +152,7 @@ def test_create_contract_generates_number(client, users):
 
 
 def test_create_supplement_from_parent(client, users):
-    framework = factories.make_contract(users["sales"], nature="service")
+    framework = make_contract(users["sales"], nature="service")
     client.force_login(users["sales"])
     form = client.get(reverse("contracts:create") + f"?parent={framework.pk}").context["form"]
     assert form["parent"].value() == framework.pk and form["customer"].value() == framework.customer_id
@@ -176,7 +177,7 @@ def test_create_supplement_from_parent(client, users):
     ({"effective_date": "2026-02-30"}, "effective_date"),
 ])
 def test_create_bad_input_saves_nothing(client, users, overrides, field):
-    existing = factories.make_contract(users["sales"], number="DUP-1")
+    existing = make_contract(users["sales"], number="DUP-1")
     client.force_login(users["sales"])
     response = client.post(reverse("contracts:create"), contract_data(existing.customer, **overrides))
     assert response.status_code == 400
@@ -186,7 +187,7 @@ def test_create_bad_input_saves_nothing(client, users, overrides, field):
 
 
 def test_create_for_invisible_customer_refused(client, users):
-    foreign = factories.make_customer(users["sales_b"])
+    foreign = make_customer(users["sales_b"])
     client.force_login(users["sales"])
     response = client.post(reverse("contracts:create"), contract_data(foreign))
     assert response.status_code == 400 and "customer" in response.context["form"].errors
@@ -194,7 +195,7 @@ def test_create_for_invisible_customer_refused(client, users):
 
 
 def test_create_forbidden_for_read_only_roles(client, users):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     for role in ("legal", "finance", "auditor"):
         client.force_login(users[role])
         assert client.get(reverse("contracts:create")).status_code == 403
@@ -314,7 +315,7 @@ def test_transition_stale_version(client, users, three_contracts):
 
 
 def test_markup_is_escaped(client, users):
-    contract = factories.make_contract(users["sales"], title="<script>alert(1)</script>",
+    contract = make_contract(users["sales"], title="<script>alert(1)</script>",
                                        description="<img src=x onerror=alert(1)>", tags="<b>t</b>",
                                        our_entity="<u>us</u>")
     client.force_login(users["sales"])
@@ -328,10 +329,9 @@ def test_markup_is_escaped(client, users):
 def test_typed_number_then_blank_number_in_the_form_is_not_a_500(client, users):
     import datetime
 
-    from qiyue.core.testing import factories as f
 
     year = datetime.date.today().year
-    contract = f.make_contract(users["sales"], number=f"HT-{year}-00001")
+    contract = make_contract(users["sales"], number=f"HT-{year}-00001")
     client.force_login(users["sales"])
     response = client.post("/contracts/new/", {
         "title": "表单合同", "customer": contract.customer_id, "amount": "10.00", "currency": "CNY",
@@ -342,12 +342,11 @@ def test_typed_number_then_blank_number_in_the_form_is_not_a_500(client, users):
 
 def test_list_counts_are_capped_not_wrong(client, users, monkeypatch):
     from qiyue.core import htmx
-    from qiyue.core.testing import factories as f
 
     monkeypatch.setattr(htmx.CappedPaginator, "cap", 3)
-    customer = f.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     for _ in range(5):
-        f.make_contract(users["sales"], customer=customer)
+        make_contract(users["sales"], customer=customer)
     client.force_login(users["sales"])
     page = client.get("/contracts/").content.decode()
     assert "3+ results" in page
@@ -378,9 +377,9 @@ def test_customer_filter_offers_the_first_visible_customers_by_name(client, user
     monkeypatch.setattr(filters, "CUSTOMER_CHOICES", 3)
     sales = users["sales"]
     names = ["Delta Co", "Alpha Co", "Charlie Co", "Bravo Co"]  # ASCII: one order in every collation
-    made = {name: factories.make_customer(users["sales2"], name=name) for name in names}  # the team's
-    elsewhere = factories.make_customer(sales, name="Bravo Two Co", actor=users["admin"], team=users["sales_b"].team)
-    factories.make_customer(users["sales_b"], name="Aardvark Co")  # another team's: never offered
+    made = {name: make_customer(users["sales2"], name=name) for name in names}  # the team's
+    elsewhere = make_customer(sales, name="Bravo Two Co", actor=users["admin"], team=users["sales_b"].team)
+    make_customer(users["sales_b"], name="Aardvark Co")  # another team's: never offered
     client.force_login(sales)
     page = client.get("/contracts/").content.decode()
     select = re.search(r'<select name="customer"[^>]*>(.*?)</select>', page, re.S).group(1)

@@ -6,8 +6,9 @@ from rest_framework.test import APIClient
 
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.models import Contact, Customer
+from qiyue.customers.tests.factories import make_credit_code, make_customer
 
 SHAPE = {"code", "message", "fields", "field_codes"}
 
@@ -25,9 +26,9 @@ def counts() -> tuple[int, int, int, int]:
 
 @pytest.fixture
 def world(users):
-    customer = factories.make_customer(users["sales"], credit_code=factories.make_credit_code())
-    contract = factories.make_contract(users["sales"], customer=customer)
-    hidden = factories.make_customer(users["sales_b"])
+    customer = make_customer(users["sales"], credit_code=make_credit_code())
+    contract = make_contract(users["sales"], customer=customer)
+    hidden = make_customer(users["sales_b"])
     return {"customer": customer, "contract": contract, "hidden": hidden}
 
 

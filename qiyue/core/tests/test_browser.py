@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from qiyue.core.testing import factories
+from qiyue.accounts.tests.factories import PASSWORD, make_team, make_user
+from qiyue.contracts.tests.factories import make_contract
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,12 +41,12 @@ def browser_page(monkeypatch):
 
 
 def log_in(page, base: str, username: str) -> None:
-    """Log `username` in through the login page (factories.PASSWORD) and wait for the header."""
+    """Log `username` in through the login page (PASSWORD) and wait for the header."""
     from playwright.sync_api import expect
 
     page.goto(f"{base}/login/")
     page.fill("#id_username", username)
-    page.fill("#id_password", factories.PASSWORD)
+    page.fill("#id_password", PASSWORD)
     page.press("#id_password", "Enter")
     expect(page.get_by_test_id("current-user")).to_be_visible()
 
@@ -55,8 +56,8 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     from playwright.sync_api import expect
 
     settings.LANGUAGE_CODE = "zh-hans"
-    team = factories.make_team("Browser team")
-    factories.make_user("sales", team, username="browser_sales")
+    team = make_team("Browser team")
+    make_user("sales", team, username="browser_sales")
     page = browser_page
     base = live_server.url
 
@@ -64,7 +65,7 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     page.goto(f"{base}/login/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     page.fill("#id_username", "browser_sales")
-    page.fill("#id_password", factories.PASSWORD)
+    page.fill("#id_password", PASSWORD)
     page.locator("form button[type=submit]").last.click()
     expect(page.get_by_test_id("current-user")).to_be_visible()
 
@@ -87,7 +88,7 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     number = page.get_by_test_id("contract-number").inner_text().strip()
 
     # Find it in the contracts list with the HTMX filter (the table updates in place).
-    factories.make_contract(factories.make_user("sales", team), title="另一份合同")
+    make_contract(make_user("sales", team), title="另一份合同")
     page.goto(f"{base}/contracts/")
     expect(page.get_by_test_id("contract-row")).to_have_count(2)
     page.get_by_test_id("contract-search").fill("端到端")

@@ -5,14 +5,15 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from rest_framework.test import APIClient
 
 from qiyue.contracts.models import Contract
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.core.pagination import CappedPaginator
-from qiyue.core.testing import factories
+from qiyue.customers.tests.factories import make_customer
 
 
 @pytest.fixture
 def seven(users):
-    customer = factories.make_customer(users["sales"])
-    return [factories.make_contract(users["sales"], customer=customer, title=f"合同{i}") for i in range(7)]
+    customer = make_customer(users["sales"])
+    return [make_contract(users["sales"], customer=customer, title=f"合同{i}") for i in range(7)]
 
 
 def test_uncapped_lists_page_as_usual(seven):
@@ -52,7 +53,7 @@ def test_paging_stops_at_max_offset(seven):
 def test_html_list_says_capped_and_pages_on_with_next(client, users, seven, monkeypatch):
     monkeypatch.setattr(CappedPaginator, "cap", 3)
     for i in range(18):  # 25 contracts: two pages of 20
-        factories.make_contract(users["sales"], customer=seven[0].customer, title=f"更多{i}")
+        make_contract(users["sales"], customer=seven[0].customer, title=f"更多{i}")
     client.force_login(users["sales"])
     first = client.get("/contracts/?ordering=created_at").content.decode()
     assert "3+ results" in first and "Page 1<" in first and "Last" not in first
@@ -86,16 +87,16 @@ def test_team_lists_page_by_visibility_part_without_gaps_or_repeats(users):
     from qiyue.core.permissions import visible_parts
 
     sales, admin = users["sales"], users["admin"]
-    customer_a = factories.make_customer(sales)
-    customer_b = factories.make_customer(users["sales_b"])
+    customer_a = make_customer(sales)
+    customer_b = make_customer(users["sales_b"])
     made = []
     for i in range(9):  # the team's, owned by a colleague or by the user
         owner = users["sales2"] if i % 3 else sales
-        made.append(factories.make_contract(owner, customer=customer_a, title=f"团队{i}"))
+        made.append(make_contract(owner, customer=customer_a, title=f"团队{i}"))
         if i % 4 == 0:  # the user's own contract filed under the other team, by an admin
-            made.append(factories.make_contract(sales, customer=customer_b, title=f"别队{i}", actor=admin,
+            made.append(make_contract(sales, customer=customer_b, title=f"别队{i}", actor=admin,
                                                 team=users["sales_b"].team))
-    factories.make_contract(users["sales_b"], customer=customer_b, title="看不见")
+    make_contract(users["sales_b"], customer=customer_b, title="看不见")
     qs = contract_list(user=sales, filters={})
     parts = visible_parts(sales, qs)
     assert len(parts) == 2 and {c.title for c in parts[1]} == {"别队0", "别队4", "别队8"}

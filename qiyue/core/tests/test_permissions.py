@@ -2,10 +2,12 @@
 
 import pytest
 
+from qiyue.accounts.tests.factories import make_user
 from qiyue.contracts.selectors import contract_list, contract_status_counts
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.selectors import communication_list, contact_list, customer_list
 from qiyue.customers.services import contact_create
+from qiyue.customers.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +29,9 @@ EXPECTED = {
 def rows(users):
     out = {}
     for key, owner in (("a", users["sales"]), ("a2", users["sales2"]), ("b", users["sales_b"])):
-        customer = factories.make_customer(owner, name=f"客户{key}")
+        customer = make_customer(owner, name=f"客户{key}")
         contact_create(actor=owner, customer=customer, data={"name": f"联系人{key}"})
-        out[key] = factories.make_contract(owner, customer=customer, title=f"合同{key}")
+        out[key] = make_contract(owner, customer=customer, title=f"合同{key}")
     return out
 
 
@@ -52,6 +54,6 @@ def test_inactive_user_sees_nothing(users, rows):
 
 
 def test_user_without_team_sees_only_own(users, rows):
-    loner = factories.make_user("sales")
-    mine = factories.make_contract(loner)
+    loner = make_user("sales")
+    mine = make_contract(loner)
     assert list(contract_list(user=loner)) == [mine]

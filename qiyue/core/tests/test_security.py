@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from qiyue.core.testing.factories import PASSWORD
+from qiyue.accounts.tests.factories import PASSWORD
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 

@@ -4,7 +4,6 @@ services decide everything else (permissions, duplicates, uniqueness, model rule
 from rest_framework import serializers
 
 from qiyue.accounts.models import Team, User
-from qiyue.contracts.models import Contract
 from qiyue.core import permissions
 from qiyue.core.api import TagsField, VersionField, VisiblePrimaryKeyRelatedField
 from qiyue.core.validators import normalize_credit_code
@@ -81,7 +80,7 @@ class ContactOutput(serializers.ModelSerializer):
 
 class CommunicationInput(serializers.ModelSerializer):
     customer = VisiblePrimaryKeyRelatedField(queryset=Customer.objects.all())
-    contract = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.filter(deleted_at__isnull=True),
+    contract = VisiblePrimaryKeyRelatedField(queryset=Communication._meta.get_field("contract").related_model.objects.live(),
                                              required=False, allow_null=True)
 
     class Meta:

@@ -5,12 +5,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from qiyue.audit.services import access_record
-from qiyue.core import permissions
 from qiyue.core.api import ServiceViewMixin, require_version
 from qiyue.core.errors import permission_denied
 
-from .. import services
+from .. import events, policies, services
 from ..filters import CommunicationFilter, ContactFilter, CustomerFilter
 from ..models import Communication, Contact, Customer
 from ..selectors import communication_list, contact_list, customer_list
@@ -50,11 +48,11 @@ class CustomerViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
 
     def retrieve(self, request, pk=None):
         customer = self.get_object()
-        access_record(actor=request.user, target=customer, action="customer.viewed")
+        events.customer_viewed_event(actor=request.user, customer=customer)
         return Response(self.output(customer))
 
     def create(self, request):
-        if not permissions.can_create(request.user):
+        if not policies.can_create_customer(request.user):
             raise permission_denied()
         data = self.validated(CustomerInput, request.data)
         confirm = data.pop("confirm_duplicate", False)
@@ -63,7 +61,7 @@ class CustomerViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
 
     def update(self, request, pk=None, partial=False):
         customer = self.get_object()
-        if not permissions.can_edit(request.user, customer):
+        if not policies.can_edit_customer(request.user, customer):
             raise permission_denied()
         data = self.validated(CustomerUpdateInput, request.data, partial=partial)
         confirm = data.pop("confirm_duplicate", False)
@@ -98,7 +96,7 @@ class ContactViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
 
     def update(self, request, pk=None, partial=False):
         contact = self.get_object()
-        if not permissions.can_edit(request.user, contact.customer):
+        if not policies.can_edit_customer(request.user, contact.customer):
             raise permission_denied()
         data = self.validated(ContactInput, request.data, partial=partial)
         contact = services.contact_update(actor=request.user, contact=contact, data=data)

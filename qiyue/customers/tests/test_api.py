@@ -7,8 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.models import Communication, Contact, Customer
+from qiyue.customers.tests.factories import make_credit_code, make_customer
 
 URL = "/api/v1/customers/"
 CONTACTS = "/api/v1/contacts/"
@@ -27,8 +28,8 @@ def detail(customer) -> str:
 
 @pytest.fixture
 def customer(users):
-    return factories.make_customer(users["sales"], name="上海明远信息技术有限公司",
-                                   credit_code=factories.make_credit_code(), tags="重点,华东")
+    return make_customer(users["sales"], name="上海明远信息技术有限公司",
+                                   credit_code=make_credit_code(), tags="重点,华东")
 
 
 def test_retrieve_shape_and_access_event(users, customer):
@@ -46,7 +47,7 @@ def test_retrieve_shape_and_access_event(users, customer):
 
 
 def test_create_folds_credit_code_and_tags(users):
-    code = factories.make_credit_code()
+    code = make_credit_code()
     payload = {"name": "杭州青禾贸易有限公司", "credit_code": f" {code.lower()} ", "industry": "retail",
                "tags": ["批发", "华东", "批发"]}
     response = client_for(users["sales"]).post(URL, payload, format="json")
@@ -76,7 +77,7 @@ def test_near_duplicate_name_needs_confirmation(users, customer):
 
 
 def test_rename_to_near_duplicate_needs_confirmation(users, customer):
-    other = factories.make_customer(users["sales"], name="北京远景")
+    other = make_customer(users["sales"], name="北京远景")
     client = client_for(users["sales"])
     refused = client.patch(detail(other), {"name": "上海明远信息技术", "version": 1}, format="json")
     assert refused.status_code == 400 and refused.json()["code"] == "duplicate_customer"
@@ -111,7 +112,7 @@ def test_no_delete(users, customer):
 
 def test_list_filters_and_sorting(users):
     for name, level in (("甲公司", "key"), ("乙公司", "regular"), ("丙公司", "key")):
-        factories.make_customer(users["sales"], name=name, level=level)
+        make_customer(users["sales"], name=name, level=level)
     client = client_for(users["sales"])
     assert client.get(URL, {"level": "key"}).json()["count"] == 2
     assert [r["name"] for r in client.get(URL, {"q": "乙"}).json()["results"]] == ["乙公司"]
@@ -136,7 +137,7 @@ MATRIX = {
 
 @pytest.fixture
 def matrix(users):
-    made = {key: factories.make_customer(users[owner]) for key, owner in
+    made = {key: make_customer(users[owner]) for key, owner in
             (("A1", "sales"), ("A2", "sales2"), ("B", "sales_b"))}
     for key, item in made.items():
         Contact.objects.create(customer=item, name=f"联系人{key}")
@@ -218,7 +219,7 @@ def test_contact_bad_email(users, customer):
 
 
 def test_communications_create_list_retrieve(users, customer):
-    contract = factories.make_contract(users["sales"], customer=customer)
+    contract = make_contract(users["sales"], customer=customer)
     client = client_for(users["sales"])
     created = client.post(COMMUNICATIONS, {"customer": customer.pk, "contract": contract.pk,
                                            "occurred_on": "2026-03-01", "channel": "wechat",
@@ -234,7 +235,7 @@ def test_communications_create_list_retrieve(users, customer):
 
 
 def test_communication_with_another_customers_contract(users, customer):
-    other = factories.make_contract(users["sales"])
+    other = make_contract(users["sales"])
     response = client_for(users["sales"]).post(COMMUNICATIONS, {
         "customer": customer.pk, "contract": other.pk, "occurred_on": "2026-03-01", "summary": "x"},
         format="json")
@@ -246,7 +247,7 @@ def test_communication_with_another_customers_contract(users, customer):
 def test_list_query_count_does_not_grow(users, url):
     def add(n):
         for _ in range(n):
-            item = factories.make_customer(users["sales"])
+            item = make_customer(users["sales"])
             Contact.objects.create(customer=item, name="联系人")
             Communication.objects.create(customer=item, occurred_on="2026-01-01", summary="s",
                                          author=users["sales"])

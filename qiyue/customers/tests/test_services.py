@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from qiyue.audit.models import AuditEvent
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.core.errors import ApplicationError
-from qiyue.core.testing import factories
 from qiyue.customers.models import Communication, Contact, Customer
 from qiyue.customers.services import (
     communication_create,
@@ -15,6 +15,7 @@ from qiyue.customers.services import (
     customer_create,
     customer_update,
 )
+from qiyue.customers.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def test_credit_code_is_optional_but_unique(users):
 
 
 def test_update_with_stale_version(users):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     customer_update(actor=users["sales"], customer=customer, data={"address": "上海市浦东新区"}, expected_version=1)
     with pytest.raises(ApplicationError) as exc:
         customer_update(actor=users["sales2"], customer=customer, data={"address": "北京"}, expected_version=1)
@@ -90,7 +91,7 @@ def test_update_with_stale_version(users):
 
 @pytest.mark.parametrize("who", ["legal", "finance", "auditor", "sales_b"])
 def test_non_editors_cannot_update(users, who):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     with pytest.raises(ApplicationError) as exc:
         customer_update(actor=users[who], customer=customer, data={"notes": "x"}, expected_version=None)
     assert exc.value.code == "permission_denied"
@@ -104,11 +105,11 @@ def test_read_only_roles_cannot_create(users, who):
 
 
 def test_contacts_and_communications_are_audited_on_the_customer(users):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     contact = contact_create(actor=users["sales"], customer=customer,
                              data={"name": "王经理", "phone": "13800000000", "email": "wang@example.com"})
     contact_update(actor=users["sales"], contact=contact, data={"title": "采购总监"})
-    contract = factories.make_contract(users["sales"], customer=customer)
+    contract = make_contract(users["sales"], customer=customer)
     note = communication_create(actor=users["sales"], customer=customer, data={
         "occurred_on": datetime.date(2026, 3, 2), "channel": "visit", "summary": "上门拜访", "contract": contract})
     contact_delete(actor=users["sales"], contact=contact)
@@ -120,15 +121,15 @@ def test_contacts_and_communications_are_audited_on_the_customer(users):
 
 
 def test_bad_contact_email(users):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     with pytest.raises(ValidationError) as exc:
         contact_create(actor=users["sales"], customer=customer, data={"name": "李", "email": "not-an-email"})
     assert "email" in exc.value.error_dict
 
 
 def test_communication_contract_must_be_the_customers(users):
-    customer = factories.make_customer(users["sales"])
-    other_contract = factories.make_contract(users["sales"])
+    customer = make_customer(users["sales"])
+    other_contract = make_contract(users["sales"])
     with pytest.raises(ApplicationError) as exc:
         communication_create(actor=users["sales"], customer=customer, data={
             "occurred_on": datetime.date(2026, 3, 2), "summary": "电话", "contract": other_contract})

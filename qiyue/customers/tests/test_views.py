@@ -6,8 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.models import Communication, Contact, Customer
+from qiyue.customers.tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,9 @@ EDITS = {
 @pytest.fixture
 def three_customers(users):
     return {
-        "own": factories.make_customer(users["sales"], name="甲方自有客户有限公司"),
-        "team": factories.make_customer(users["sales2"], name="乙方同组客户有限公司"),
-        "other": factories.make_customer(users["sales_b"], name="丙方他组客户有限公司"),
+        "own": make_customer(users["sales"], name="甲方自有客户有限公司"),
+        "team": make_customer(users["sales2"], name="乙方同组客户有限公司"),
+        "other": make_customer(users["sales_b"], name="丙方他组客户有限公司"),
     }
 
 
@@ -74,8 +75,8 @@ def test_anonymous_is_sent_to_login(client, three_customers):
 
 def test_detail_records_access_and_shows_360(client, users, three_customers):
     customer = three_customers["own"]
-    contract = factories.make_contract(users["sales"], customer=customer, title="年度服务合同")
-    factories.make_contract(users["sales"], customer=customer, currency="USD", amount="10.50")
+    contract = make_contract(users["sales"], customer=customer, title="年度服务合同")
+    make_contract(users["sales"], customer=customer, currency="USD", amount="10.50")
     client.force_login(users["sales"])
     response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert response.status_code == 200
@@ -91,9 +92,9 @@ def test_detail_records_access_and_shows_360(client, users, three_customers):
 
 def test_detail_totals_only_count_visible_contracts(client, users, three_customers):
     customer = three_customers["own"]
-    factories.make_contract(users["sales"], customer=customer, amount="100.00")
+    make_contract(users["sales"], customer=customer, amount="100.00")
     # An admin gives a contract of this customer to team B: team A must not see it or its amount.
-    factories.make_contract(users["sales_b"], customer=customer, amount="999.00", actor=users["admin"])
+    make_contract(users["sales_b"], customer=customer, amount="999.00", actor=users["admin"])
     client.force_login(users["sales"])
     response = client.get(reverse("customers:detail", args=[customer.pk]))
     assert [row["total"] for row in response.context["totals"]] == [100]
@@ -116,7 +117,7 @@ def test_list_filters_and_htmx_partial(client, users, three_customers):
 
 def test_list_sorting_and_pagination(client, users):
     for n in range(25):
-        factories.make_customer(users["sales"], name=f"客户{n:02d}贸易有限公司")
+        make_customer(users["sales"], name=f"客户{n:02d}贸易有限公司")
     client.force_login(users["sales"])
     first = client.get(reverse("customers:list"), {"ordering": "-name"})
     names = [c.name for c in first.context["page"].object_list]
@@ -136,10 +137,10 @@ def _list_queries(client) -> int:
 def test_list_query_count_does_not_grow_with_rows(client, users):
     client.force_login(users["sales"])
     for _ in range(5):
-        factories.make_customer(users["sales"], tags="a,b")
+        make_customer(users["sales"], tags="a,b")
     few = _list_queries(client)
     for _ in range(25):
-        factories.make_customer(users["sales2"], tags="c")
+        make_customer(users["sales2"], tags="c")
     assert _list_queries(client) == few
 
 
@@ -177,7 +178,7 @@ def test_create_owner_outside_team_refused(client, users):
 
 
 def test_duplicate_credit_code_is_a_field_error(client, users):
-    factories.make_customer(users["sales"], credit_code=VALID_CODE)
+    make_customer(users["sales"], credit_code=VALID_CODE)
     client.force_login(users["sales"])
     response = client.post(reverse("customers:create"), customer_data(credit_code=VALID_CODE))
     assert response.status_code == 400 and "credit_code" in response.context["form"].errors
@@ -185,7 +186,7 @@ def test_duplicate_credit_code_is_a_field_error(client, users):
 
 
 def test_duplicate_name_warns_then_saves_when_confirmed(client, users):
-    factories.make_customer(users["sales"], name="杭州新客户科技有限公司")
+    make_customer(users["sales"], name="杭州新客户科技有限公司")
     client.force_login(users["sales"])
     # Full-width spaces and another suffix normalise to the same name.
     data = customer_data(name="杭州新客户科技 股份有限公司")
@@ -230,9 +231,9 @@ def test_update_forbidden_post(client, users, three_customers):
 
 
 def test_markup_is_escaped(client, users):
-    customer = factories.make_customer(users["sales"], name="<script>alert(1)</script>有限公司",
+    customer = make_customer(users["sales"], name="<script>alert(1)</script>有限公司",
                                        notes="<img src=x onerror=alert(1)>", tags="<b>bold</b>")
-    factories.make_contract(users["sales"], customer=customer, title="<i>title</i>")
+    make_contract(users["sales"], customer=customer, title="<i>title</i>")
     client.force_login(users["sales"])
     for url in (reverse("customers:detail", args=[customer.pk]), reverse("customers:list")):
         body = client.get(url).content.decode()
@@ -290,8 +291,8 @@ def test_contacts_permissions(client, users, three_customers):
 
 def test_communication_add(client, users, three_customers):
     customer = three_customers["own"]
-    contract = factories.make_contract(users["sales"], customer=customer)
-    foreign = factories.make_contract(users["sales"], customer=three_customers["team"])
+    contract = make_contract(users["sales"], customer=customer)
+    foreign = make_contract(users["sales"], customer=three_customers["team"])
     client.force_login(users["sales"])
     url = reverse("customers:communication_create", args=[customer.pk])
     data = {"comm-occurred_on": "2026-03-01", "comm-channel": "phone", "comm-summary": "<b>谈价格</b>",

@@ -12,14 +12,13 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from qiyue.core import permissions
 from qiyue.core.api import ServiceViewMixin, require_version
 from qiyue.core.errors import ApplicationError, permission_denied
 
-from .. import selectors, services
+from .. import policies, selectors, services
 from ..models import Document, DocumentVersion, PaperLoan, PaperOriginal
+from ..previews import PREVIEW_CSP, PREVIEW_TYPES
 from ..uploads import install_size_limit, too_large_error
-from ..views import PREVIEW_CSP, PREVIEW_TYPES
 from .serializers import (
     DocumentOutput,
     DocumentUpdateInput,
@@ -140,7 +139,7 @@ class DocumentViewSet(SizeLimitMixin, ServiceViewMixin, mixins.ListModelMixin, m
         if request.method == "GET":
             versions = selectors.document_versions(document=document).select_related("document")
             return Response(VersionOutput(versions, many=True, context=self.get_serializer_context()).data)
-        if not services.can_change_document(request.user, document):
+        if not policies.can_change_document(request.user, document):
             raise permission_denied()
         files = self.uploaded_files(request, "file")
         data = self.validated(VersionInput, {k: v for k, v in request.data.items() if k != "file"})
@@ -231,7 +230,7 @@ class PaperOriginalViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.Retri
     @action(detail=True, methods=["post"])
     def lend(self, request, pk=None):
         original = self.get_object()
-        if not permissions.can_edit(request.user, original.contract):
+        if not policies.can_manage_paper(request.user, original.contract):
             raise permission_denied()
         data = self.validated(LendInput, request.data)
         loan = services.paper_original_lend(actor=request.user, original=original, **data)
@@ -265,7 +264,7 @@ class PaperLoanViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveM
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
         loan = self.get_object()
-        if not permissions.can_edit(request.user, loan.original.contract):
+        if not policies.can_manage_paper(request.user, loan.original.contract):
             raise permission_denied()
         data = self.validated(ReturnInput, request.data)
         loan = services.paper_loan_return(actor=request.user, loan=loan, returned_on=data["returned_on"])

@@ -8,6 +8,8 @@ from functools import cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from qiyue.contracts.tests.factories import make_contract
+
 CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 PDF_PAGES = [
@@ -149,11 +151,10 @@ def xlsx_file() -> bytes:
 def make_stored_version(owner, data: bytes, file_type: str, *, filename: str | None = None):
     """A contract document with one version whose bytes are encrypted in storage, as an upload leaves
     it (extraction queued); no task is enqueued."""
-    from qiyue.core.testing import factories
     from qiyue.documents import blobs
     from qiyue.documents.models import Document, DocumentVersion
 
-    contract = factories.make_contract(owner)
+    contract = make_contract(owner)
     document = Document.objects.create(contract=contract, customer=contract.customer, title="合同正文",
                                        created_by=owner)
     blob = blobs.blob_write([data])

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.documents.models import Document, DocumentVersion
 
 from . import factories as f
@@ -25,7 +25,7 @@ def client_for(user) -> APIClient:
 
 @pytest.fixture
 def contract(users):
-    return factories.make_contract(users["sales"], title="采购合同")
+    return make_contract(users["sales"], title="采购合同")
 
 
 def post_file(client, contract, name, data, **extra):

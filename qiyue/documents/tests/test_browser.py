@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from docx import Document as DocxDocument
 
-from qiyue.core.testing import factories
+from qiyue.accounts.tests.factories import make_team, make_user
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.core.tests.test_browser import browser_page, log_in  # noqa: F401 (the fixture)
 
 BODY = "甲方应在验收合格后三十日内支付澜沧云图专项服务费。"
@@ -31,9 +32,9 @@ def test_upload_extract_search_open(live_server, transactional_db, settings, bro
     from playwright.sync_api import expect
 
     settings.LANGUAGE_CODE = "en"
-    team = factories.make_team("Docs team")
-    user = factories.make_user("sales", team, username="doc_sales")
-    contract = factories.make_contract(user, title="云图服务合同")
+    team = make_team("Docs team")
+    user = make_user("sales", team, username="doc_sales")
+    contract = make_contract(user, title="云图服务合同")
     page = browser_page
     base = live_server.url
     log_in(page, base, "doc_sales")

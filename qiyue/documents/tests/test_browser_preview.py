@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
+from qiyue.accounts.tests.factories import make_team, make_user
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.core.tests.test_browser import browser_page, log_in  # noqa: F401 (the fixture)
 from qiyue.documents import previews, services
 
@@ -28,9 +29,9 @@ def test_pdf_preview_shows_rendered_pages(live_server, transactional_db, setting
     from playwright.sync_api import expect
 
     settings.LANGUAGE_CODE = "en"
-    team = factories.make_team("Preview team")
-    user = factories.make_user("sales", team, username="preview_sales")
-    contract = factories.make_contract(user, title="Preview contract")
+    team = make_team("Preview team")
+    user = make_user("sales", team, username="preview_sales")
+    contract = make_contract(user, title="Preview contract")
     services.document_upload(actor=user, contract=contract,
                              files=[f.upload("preview.pdf", f.make_pdf(MARK, pages=2))])
     page = browser_page

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.documents import keys, services
 from qiyue.documents.models import DocumentVersion
 
@@ -27,7 +27,7 @@ def run(*args) -> str:
 
 @pytest.fixture
 def uploaded(users, storage):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     files = {f"扫描{i}.png": f.make_image("PNG") + bytes([i]) for i in range(5)}
     services.document_upload(actor=users["sales"], contract=contract,
                              files=[f.upload(name, data) for name, data in files.items()])
@@ -75,7 +75,7 @@ def test_rotate_onto_a_key_from_the_environment(users, storage, monkeypatch):
     first, second = os.urandom(32), os.urandom(32)
     monkeypatch.setenv("QIYUE_MASTER_KEY", base64.b64encode(first).decode())
     keys.keyring.cache_clear()
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     data = f.make_docx()
     services.document_upload(actor=users["sales"], contract=contract, files=[f.upload("合同.docx", data)])
     monkeypatch.setenv("QIYUE_MASTER_KEY", base64.b64encode(second).decode())

@@ -11,7 +11,7 @@ from django.urls import reverse
 from PIL import Image
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.documents import previews, services
 
 from . import factories as f
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def contract(users):
-    return factories.make_contract(users["sales"], title="预览合同")
+    return make_contract(users["sales"], title="预览合同")
 
 
 def upload(user, contract, name, data):

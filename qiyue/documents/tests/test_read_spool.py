@@ -23,7 +23,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.documents import blobs, crypto, previews, services, uploadhandlers
 from qiyue.documents.models import DocumentVersion
 from qiyue.documents.spool import EncryptedSpoolFile
@@ -84,7 +84,7 @@ def wait_for(condition, timeout: float = 20.0) -> None:
 
 @pytest.fixture
 def contract(users):
-    return factories.make_contract(users["sales"], title="保密合同")
+    return make_contract(users["sales"], title="保密合同")
 
 
 def store(user, contract, name: str, data: bytes):

@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from qiyue.audit.models import AuditEvent
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.core.errors import ApplicationError
-from qiyue.core.testing import factories
+from qiyue.customers.tests.factories import make_customer
 from qiyue.documents import selectors, services
 from qiyue.documents.models import Document, DocumentVersion, PaperLoan
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def contract(users):
-    return factories.make_contract(users["sales"], title="采购合同")
+    return make_contract(users["sales"], title="采购合同")
 
 
 def upload_one(actor, contract, name, data, **kwargs) -> Document:
@@ -78,7 +79,7 @@ def test_new_versions_and_downloading_any_version(users, contract, storage):
 
 
 def test_many_files_at_once_and_on_a_customer(users, storage):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     documents = services.document_upload(
         actor=users["sales"], customer=customer, kind="attachment", title="ignored for several",
         files=[f.upload("营业执照.png", f.make_image("PNG")), f.upload("报价.xlsx", f.make_xlsx())])

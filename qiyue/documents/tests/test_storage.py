@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.documents import blobs, services
 
 from . import factories as f
@@ -21,7 +21,7 @@ def check(*args) -> str:
 
 
 def test_orphans_are_found_and_fixed(users, storage):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     [document] = services.document_upload(actor=users["sales"], contract=contract,
                                           files=[f.upload("合同.pdf", f.make_pdf())])
     assert "1 blobs in storage, 1 versions; 0 orphans" in check()
@@ -36,7 +36,7 @@ def test_orphans_are_found_and_fixed(users, storage):
 
 
 def test_missing_blobs_are_reported(users, storage):
-    contract = factories.make_contract(users["sales"])
+    contract = make_contract(users["sales"])
     [document] = services.document_upload(actor=users["sales"], contract=contract,
                                           files=[f.upload("合同.pdf", f.make_pdf())])
     (storage / document.current_version.blob_name).unlink()

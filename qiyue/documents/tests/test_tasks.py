@@ -485,7 +485,7 @@ def test_two_sweeps_at_once_recover_once(users):
 def test_a_running_worker_sweeps_in_the_background(users, monkeypatch):
     """Without --batch the worker sweeps again every RECOVER_INTERVAL seconds in its own thread, which
     stops with the worker."""
-    from qiyue.core.management.commands import worker as worker_command
+    from qiyue.ops.management.commands import worker as worker_command
 
     swept = threading.Event()
     sweeps = []

@@ -17,7 +17,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, RequestFactory, enco
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.documents import blobs, crypto, services
 from qiyue.documents.models import Document, DocumentVersion
 from qiyue.documents.spool import CHUNK, SLOT, EncryptedSpoolFile
@@ -136,7 +136,7 @@ def watch(upload_tmp, tmp_path, monkeypatch) -> DiskWatch:
 
 @pytest.fixture
 def contract(users):
-    return factories.make_contract(users["sales"], title="保密合同")
+    return make_contract(users["sales"], title="保密合同")
 
 
 def leftovers(upload_tmp: Path) -> list[Path]:

@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
+from qiyue.customers.tests.factories import make_customer
 from qiyue.documents import services
 from qiyue.documents.models import Document, DocumentVersion, PaperLoan, PaperOriginal
 
@@ -22,7 +23,7 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def contract(users):
-    return factories.make_contract(users["sales"], title="采购合同")
+    return make_contract(users["sales"], title="采购合同")
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_upload_without_htmx_redirects_back(client, users, contract, storage):
 
 
 def test_upload_on_a_customer(client, users, storage):
-    customer = factories.make_customer(users["sales"])
+    customer = make_customer(users["sales"])
     login(client, users["sales"])
     response = client.post(reverse("documents:customer_upload", args=[customer.pk]),
                            {"kind": "attachment", "files": [f.upload("执照.jpg", f.make_image("JPEG"))]}, **HX)

@@ -7,8 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from qiyue.accounts.tests.factories import PASSWORD
 from qiyue.contracts.services import contract_transition
-from qiyue.core.testing.factories import PASSWORD, make_contract
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.reports.selectors import dashboard_summary
 
 pytestmark = pytest.mark.django_db

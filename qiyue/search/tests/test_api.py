@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.search import selectors
 from qiyue.search.indexing import reindex_all
 
@@ -18,8 +18,8 @@ def api():
 
 @pytest.fixture
 def data(users):
-    a = factories.make_contract(users["sales"], title="北京厂房租赁合同", nature="lease")
-    b = factories.make_contract(users["sales_b"], title="北京仓库租赁合同")
+    a = make_contract(users["sales"], title="北京厂房租赁合同", nature="lease")
+    b = make_contract(users["sales_b"], title="北京仓库租赁合同")
     doc = make_document(owner=users["sales"], contract=a, text="第一页\n租金每月结算", pages=[0, 4],
                         title="租赁合同.pdf")
     reindex_all()

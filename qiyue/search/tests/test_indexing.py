@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 
 from qiyue.contracts.services import contract_update
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.services import customer_update
+from qiyue.customers.tests.factories import make_customer
 from qiyue.documents.signals import document_changed, text_extracted
 from qiyue.search.models import SearchEntry
 from qiyue.search.selectors import search
@@ -23,7 +24,7 @@ def found(user, q):
 
 def test_a_new_contract_is_found_after_commit_only(users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        contract = factories.make_contract(users["sales"], title="冷链运输服务合同")
+        contract = make_contract(users["sales"], title="冷链运输服务合同")
     assert found(users["sales"], "冷链") == set()
     for callback in callbacks:
         callback()
@@ -32,7 +33,7 @@ def test_a_new_contract_is_found_after_commit_only(users, django_capture_on_comm
 
 def test_updates_replace_the_old_text(users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        contract = factories.make_contract(users["sales"], title="冷链运输服务合同")
+        contract = make_contract(users["sales"], title="冷链运输服务合同")
     with django_capture_on_commit_callbacks(execute=True):
         contract_update(actor=users["sales"], contract=contract, data={"title": "仓储服务合同"},
                         expected_version=contract.version)
@@ -43,8 +44,8 @@ def test_updates_replace_the_old_text(users, django_capture_on_commit_callbacks)
 
 def test_a_renamed_customer_is_found_under_its_new_name_with_its_contracts(users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        customer = factories.make_customer(users["sales"], name="旧名字有限公司")
-        contract = factories.make_contract(users["sales"], customer=customer)
+        customer = make_customer(users["sales"], name="旧名字有限公司")
+        contract = make_contract(users["sales"], customer=customer)
     with django_capture_on_commit_callbacks(execute=True):
         customer_update(actor=users["sales"], customer=customer, data={"name": "星澜新材料有限公司"},
                         expected_version=customer.version)
@@ -55,7 +56,7 @@ def test_a_renamed_customer_is_found_under_its_new_name_with_its_contracts(users
 def test_reassigning_a_contract_moves_its_documents_out_of_sight(users, django_capture_on_commit_callbacks):
     admin = users["admin"]
     with django_capture_on_commit_callbacks(execute=True):
-        contract = factories.make_contract(users["sales"], title="技术服务合同")
+        contract = make_contract(users["sales"], title="技术服务合同")
     document = make_document(owner=users["sales"], contract=contract, text="源代码托管 escrow 条款")
     text_extracted.send(sender=None, version_id=document.current_version_id)
     assert found(users["sales"], "escrow") == {("document", document.pk)}
@@ -70,7 +71,7 @@ def test_reassigning_a_contract_moves_its_documents_out_of_sight(users, django_c
 def test_document_text_follows_the_signals(users, django_capture_on_commit_callbacks):
     owner = users["sales"]
     with django_capture_on_commit_callbacks(execute=True):
-        contract = factories.make_contract(owner)
+        contract = make_contract(owner)
     document = make_document(owner=owner, contract=contract, text="第一版 付款条件")
     assert found(owner, "付款条件") == set()  # not indexed before the extraction signal
     text_extracted.send(sender=None, version_id=document.current_version_id)
@@ -92,7 +93,7 @@ def test_document_text_follows_the_signals(users, django_capture_on_commit_callb
 
 
 def test_a_document_of_a_customer_is_visible_like_the_customer(users):
-    customer = factories.make_customer(users["sales_b"])
+    customer = make_customer(users["sales_b"])
     document = make_document(owner=users["sales_b"], customer=customer, text="营业执照 副本")
     text_extracted.send(sender=None, version_id=document.current_version_id)
     assert found(users["sales_b"], "营业执照") == {("document", document.pk)}
@@ -103,7 +104,7 @@ def test_a_document_of_a_customer_is_visible_like_the_customer(users):
 
 def test_a_deleted_contract_leaves_the_index(users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        contract = factories.make_contract(users["sales"], title="待删除合同")
+        contract = make_contract(users["sales"], title="待删除合同")
     if not hasattr(contract, "deleted_at"):
         pytest.skip("contracts are not softly deleted in this version")
     contract.deleted_at = contract.created_at
@@ -114,7 +115,7 @@ def test_a_deleted_contract_leaves_the_index(users, django_capture_on_commit_cal
 
 def test_reindex_command_rebuilds_everything(users, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        contract = factories.make_contract(users["sales"], title="年度框架协议")
+        contract = make_contract(users["sales"], title="年度框架协议")
     document = make_document(owner=users["sales"], contract=contract, text="框架协议 附件")
     SearchEntry.objects.all().delete()  # the index lost (the FTS rows stay orphaned, never shown)
     assert found(users["admin"], "框架") == set()

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from qiyue.contracts.models import Contract
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
+from qiyue.customers.tests.factories import make_customer
 from qiyue.search import selectors
 from qiyue.search.indexing import reindex_all
 from qiyue.search.selectors import search
@@ -22,7 +23,7 @@ def corpus(users):
     """~200 contracts, their customers and ~70 documents (some long enough to be chunked)."""
     rng = random.Random(20260301)
     owner = users["sales"]
-    customers = [factories.make_customer(owner, name=name) for name in
+    customers = [make_customer(owner, name=name) for name in
                  ("北京市飞鹭达科技有限公司", "上海云峤物流有限公司", "Wide Star Trading Ltd.")]
     contracts = Contract.objects.bulk_create([
         Contract(number=f"HT-T-{i:05d}", title=text_of(rng, 8)[:30], customer=rng.choice(customers), owner=owner,
@@ -146,7 +147,7 @@ def test_contract_number_matches_exactly_and_comes_first(corpus, users):
 
 def test_document_hits_carry_file_title_page_and_a_safe_snippet(users):
     owner = users["sales"]
-    contract = factories.make_contract(owner, title="厂房租赁合同")
+    contract = make_contract(owner, title="厂房租赁合同")
     text = "第一页<b>内容</b>。" + "租赁" * 3 + "\n" + "第二页：押金条款 <script>x</script> 押金为三个月租金。"
     make_document(owner=owner, contract=contract, text=text, pages=[0, text.index("第二页")], title="租赁合同.pdf")
     reindex_all()
@@ -160,7 +161,7 @@ def test_document_hits_carry_file_title_page_and_a_safe_snippet(users):
 
 def test_phrase_across_a_chunk_boundary_is_found_once(users):
     owner = users["sales"]
-    contract = factories.make_contract(owner)
+    contract = make_contract(owner)
     text = "甲" * 3995 + "飞鹭达星澜" + "乙" * 6000
     document = make_document(owner=owner, contract=contract, text=text)
     reindex_all()
@@ -171,8 +172,8 @@ def test_phrase_across_a_chunk_boundary_is_found_once(users):
 
 @pytest.fixture
 def two_teams(users):
-    a = factories.make_contract(users["sales"], title="北京设备采购合同 甲队")
-    b = factories.make_contract(users["sales_b"], title="北京设备采购合同 乙队")
+    a = make_contract(users["sales"], title="北京设备采购合同 甲队")
+    b = make_contract(users["sales_b"], title="北京设备采购合同 乙队")
     doc_a = make_document(owner=users["sales"], contract=a, text="北京 保密条款 alpha")
     doc_b = make_document(owner=users["sales_b"], contract=b, text="北京 保密条款 beta")
     cust_doc_b = make_document(owner=users["sales_b"], customer=b.customer, text="北京 客户资料 保密")
@@ -220,9 +221,9 @@ def test_no_snippet_from_an_invisible_customer_document(users, two_teams):
 
 def test_filters_combine_with_the_query(users):
     owner = users["sales"]
-    c1 = factories.make_contract(owner, title="设备维护合同", amount=Decimal("5000"), nature="service",
+    c1 = make_contract(owner, title="设备维护合同", amount=Decimal("5000"), nature="service",
                                  signing_date=datetime.date(2025, 3, 1))
-    c2 = factories.make_contract(owner, title="设备采购合同", amount=Decimal("90000"), nature="purchase",
+    c2 = make_contract(owner, title="设备采购合同", amount=Decimal("90000"), nature="purchase",
                                  signing_date=datetime.date(2026, 3, 1), customer=c1.customer)
     d2 = make_document(owner=owner, contract=c2, text="设备清单")
     reindex_all()
@@ -249,8 +250,8 @@ def test_count_is_capped_and_pages_are_newest_first(users, monkeypatch):
     monkeypatch.setattr(selectors, "COUNT_CAP", 5)
     monkeypatch.setattr(selectors, "MAX_OFFSET", 5)
     owner = users["sales"]
-    customer = factories.make_customer(owner)
-    contracts = [factories.make_contract(owner, customer=customer, title=f"框架协议 {i}") for i in range(8)]
+    customer = make_customer(owner)
+    contracts = [make_contract(owner, customer=customer, title=f"框架协议 {i}") for i in range(8)]
     reindex_all()
     result = search(user=owner, q="框架协议", limit=3)
     assert result.count == 5 and result.count_capped and not result.ranked
@@ -264,15 +265,15 @@ def test_count_is_capped_and_pages_are_newest_first(users, monkeypatch):
 
 def test_relevance_ranks_few_hits(users):
     owner = users["sales"]
-    weak = factories.make_contract(owner, title="租赁合同", description="厂房" + "其他条款" * 200)
-    strong = factories.make_contract(owner, title="厂房租赁合同 厂房")
+    weak = make_contract(owner, title="租赁合同", description="厂房" + "其他条款" * 200)
+    strong = make_contract(owner, title="厂房租赁合同 厂房")
     reindex_all()
     result = search(user=owner, q="厂房")
     assert result.ranked and [h.object for h in result.hits] == [strong, weak]
 
 
 def test_empty_or_punctuation_query_finds_nothing(users):
-    factories.make_contract(users["sales"])
+    make_contract(users["sales"])
     reindex_all()
     assert search(user=users["admin"], q="").count == 0
     assert search(user=users["admin"], q=" ，。 ").hits == []

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from qiyue.audit.models import AuditEvent
-from qiyue.core.testing import factories
+from qiyue.contracts.tests.factories import make_contract
 from qiyue.search import selectors
 from qiyue.search.indexing import reindex_all
 
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def data(users):
-    a = factories.make_contract(users["sales"], title="北京厂房租赁合同")
-    b = factories.make_contract(users["sales_b"], title="北京仓库租赁合同")
+    a = make_contract(users["sales"], title="北京厂房租赁合同")
+    b = make_contract(users["sales_b"], title="北京仓库租赁合同")
     doc = make_document(owner=users["sales"], contract=a, text="租金每月 Rent 条款", title="租赁合同.pdf")
     reindex_all()
     return {"a": a, "b": b, "doc": doc}

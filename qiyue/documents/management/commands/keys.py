@@ -18,8 +18,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
-from qiyue.audit.services import audit_record
 from qiyue.documents import keys
+from qiyue.documents.events import keys_event
 from qiyue.documents.models import DocumentVersion
 from qiyue.documents.services import versions_rewrap
 
@@ -86,7 +86,7 @@ class Command(BaseCommand):
             raise CommandError(f"no key file for {key_id}")
         path.unlink()
         keys.keyring.cache_clear()
-        audit_record(actor=None, action="keys.retired", target=(DocumentVersion, f"retired master key {key_id}"),
+        keys_event(actor=None, action="keys.retired", label=f"retired master key {key_id}",
                      changes={"key_id": [key_id, None]})
         self.stdout.write(self.style.SUCCESS(f"retired {key_id}"))
 

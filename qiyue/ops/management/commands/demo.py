@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from qiyue.accounts.models import User
-from qiyue.core import demo
+from qiyue.ops import demo
 
 
 class Command(BaseCommand):

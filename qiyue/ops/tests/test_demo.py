@@ -10,10 +10,10 @@ from qiyue.accounts.models import Team, User
 from qiyue.audit.chain import verify
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract, Nature, SigningForm, Status, SubjectMatter
-from qiyue.core import demo
 from qiyue.core.roles import Role
 from qiyue.core.validators import validate_credit_code
 from qiyue.customers.models import Communication, Contact, Customer
+from qiyue.ops import demo
 from qiyue.reports.selectors import dashboard_summary
 
 pytestmark = pytest.mark.django_db(transaction=False)

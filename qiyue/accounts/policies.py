@@ -1,0 +1,21 @@
+"""Who may do what with users and teams."""
+
+from qiyue.core.policies import has_role, is_admin
+from qiyue.core.roles import EDITOR_ROLES, SEE_ALL_ROLES
+
+# Roles that can own customers and contracts.
+OWNER_ROLES = EDITOR_ROLES
+
+
+def can_manage_users(user) -> bool:
+    return is_admin(user)
+
+
+def can_assign_anyone(user) -> bool:
+    """Make anyone owner of a record, in any team (else: themselves or their team's members)."""
+    return is_admin(user)
+
+
+def sees_every_team(user) -> bool:
+    """Owner and team filters offer every person and team (else the user's own team)."""
+    return has_role(user, SEE_ALL_ROLES)

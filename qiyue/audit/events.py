@@ -1,0 +1,15 @@
+"""The audit app's own actions."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEvent
+from .registry import register_actions
+from .services import access_record
+
+ACTIONS = register_actions({
+    "audit.exported": _("exported the audit log"),
+})
+
+
+def audit_exported_event(*, actor, filters: str):
+    return access_record(actor=actor, action="audit.exported", target=(AuditEvent, filters))

@@ -1,0 +1,29 @@
+"""The audit vocabulary, collected from the apps: each app declares its action codes and their labels
+in its own `events.py` (with `register_actions`), and the audit log, timelines and exports read them
+here. The audit app itself knows no other app's actions."""
+
+from collections.abc import Mapping
+
+from django.utils.functional import Promise
+
+_LABELS: dict[str, Promise | str] = {}
+
+
+def register_actions(labels: Mapping[str, Promise | str]) -> dict[str, Promise | str]:
+    """Declare action codes ("<entity>.<verb>") and their translatable labels; returns them.
+    A code declared twice with another label is a programming error."""
+    for code, label in labels.items():
+        if "." not in code:
+            raise ValueError(f"audit action {code!r} is not of the form entity.verb")
+        if code in _LABELS and str(_LABELS[code]) != str(label):
+            raise ValueError(f"audit action {code!r} is declared twice")
+        _LABELS[code] = label
+    return dict(labels)
+
+
+def action_label(code: str) -> str:
+    return str(_LABELS.get(code, code))
+
+
+def action_codes() -> list[str]:
+    return sorted(_LABELS)

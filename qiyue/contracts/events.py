@@ -1,0 +1,70 @@
+"""The contracts app's audit actions, their labels and one small function per event. A contract's
+events roll up to its customer's timeline too."""
+
+from django.utils.translation import gettext_lazy as _
+
+from qiyue.audit.registry import register_actions
+from qiyue.audit.services import access_record, audit_record
+from qiyue.customers.models import Customer
+
+from .models import Contract
+
+ACTIONS = register_actions({
+    "contract.created": _("created the contract"),
+    "contract.updated": _("updated the contract"),
+    "contract.viewed": _("viewed the contract"),
+    "contract.exported": _("exported contracts"),
+    "contract.submit": _("submitted for review"),
+    "contract.return": _("returned to draft"),
+    "contract.approve": _("approved"),
+    "contract.sign": _("recorded the signing"),
+    "contract.activate": _("activated"),
+    "contract.complete": _("marked completed"),
+    "contract.expire": _("marked expired"),
+    "contract.terminate": _("terminated"),
+    "contract.cancel": _("cancelled"),
+    "contract.legal_hold_set": _("placed a legal hold"),
+    "contract.legal_hold_released": _("released the legal hold"),
+    "contract.deleted": _("deleted the contract"),
+    "retention_policy.updated": _("updated a retention policy"),
+})
+
+
+def _on_contract(actor, action: str, contract: Contract, changes=None):
+    return audit_record(actor=actor, action=action, target=contract, changes=changes,
+                        related=[(Customer, contract.customer_id)])
+
+
+def contract_created_event(*, actor, contract: Contract, changes):
+    return _on_contract(actor, "contract.created", contract, changes)
+
+
+def contract_updated_event(*, actor, contract: Contract, changes):
+    return _on_contract(actor, "contract.updated", contract, changes)
+
+
+def contract_transitioned_event(*, actor, contract: Contract, transition, changes):
+    """A status change of the lifecycle table (its action is "contract.<transition name>")."""
+    return _on_contract(actor, transition.action, contract, changes)
+
+
+def contract_legal_hold_event(*, actor, contract: Contract, hold: bool, changes):
+    return _on_contract(actor, "contract.legal_hold_set" if hold else "contract.legal_hold_released", contract,
+                        changes)
+
+
+def contract_deleted_event(*, actor, contract: Contract, changes):
+    return _on_contract(actor, "contract.deleted", contract, changes)
+
+
+def contract_viewed_event(*, actor, contract: Contract):
+    return access_record(actor=actor, action="contract.viewed", target=contract,
+                         related=[(Customer, contract.customer_id)])
+
+
+def contracts_exported_event(*, actor, count: int, filters: str):
+    return access_record(actor=actor, action="contract.exported", target=(Contract, f"{count} contracts: {filters}"))
+
+
+def retention_policy_updated_event(*, actor, policy, changes):
+    return audit_record(actor=actor, action="retention_policy.updated", target=policy, changes=changes)
