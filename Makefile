@@ -8,15 +8,42 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run rundeps worker test test-sqlite test-postgres sysdeps lint messages bench clean
+.PHONY: install install-test lock run rundeps worker test test-sqlite test-postgres sysdeps lint messages bench clean
 
+# Two locks compiled from pyproject.toml (`make lock`), every file pinned by its hash:
+# requirements.lock holds the runtime dependencies (`make run`), requirements-test.lock those plus the
+# test extra (`make test`). pip checks hashes for a whole invocation, so the project itself is installed
+# apart, editable and without dependencies.
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	touch $@
+
+# Recompiles both locks with uv (pinned here) after a change to pyproject.toml's dependencies. Versions
+# already in a lock stay; LOCK_FLAGS="--upgrade-package NAME" (or --upgrade) moves them. The test lock is
+# constrained by the runtime lock, so both pin the same versions. A test fails while they are stale.
+UV_VERSION := 0.13.9
+LOCK_FLAGS ?=
+LOCK_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --python-version 3.11 --python-platform linux \
+  --generate-hashes --custom-compile-command "make lock" $(LOCK_FLAGS)
+
+lock: $(VENV)/.uv-$(UV_VERSION)
+	$(LOCK_COMPILE) -o requirements.lock
+	$(LOCK_COMPILE) --extra test -c requirements.lock -o requirements-test.lock
+
+$(VENV)/.uv-$(UV_VERSION):
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 	touch $@
 
 # The task worker (text extraction, OCR) runs in the background beside the server and stops with it:
@@ -53,17 +80,17 @@ sysdeps:
 	  else echo "Install the system packages: apt-get install $(TEST_PACKAGES)"; exit 1; fi; \
 	fi
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 
 # The whole suite: lint, SQLite always; PostgreSQL too under CI=true or when DATABASE_URL is set.
-test: install sysdeps lint test-sqlite
+test: install-test sysdeps lint test-sqlite
 	@if [ "$${CI:-}" = "true" ] || [ -n "$${DATABASE_URL:-}" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
-test-sqlite: install
+test-sqlite: install-test
 	env -u DATABASE_URL QIYUE_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider
 
-test-postgres: install
+test-postgres: install-test
 	@url="$${DATABASE_URL:-$(PG_URL)}"; \
 	$(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=5).close()" "$$url" \
 	  || { echo "PostgreSQL is not reachable at $$url: the PostgreSQL run cannot be skipped."; exit 1; }; \
@@ -75,7 +102,7 @@ messages: install sysdeps
 	  --ignore='*/tests/*' --ignore='qiyue/static/*'
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
-bench: install
+bench: install-test
 	$(BIN)/python bench/run.py
 
 clean:
