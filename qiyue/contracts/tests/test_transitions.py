@@ -132,3 +132,29 @@ def test_stale_version_refuses_transition(users):
     with pytest.raises(ApplicationError) as exc:
         contract_transition(actor=users["legal"], contract=contract, name="approve", expected_version=1)
     assert exc.value.code == "stale_version"
+
+
+@pytest.mark.django_db
+def test_the_system_actor_activates_and_expires_and_is_audited_as_the_system(users):
+    """Scheduled jobs act as the system: it takes the steps the table grants it (activate, expire),
+    audited as "system" with no user id, and is refused every other step."""
+    from qiyue.audit.rendering import timeline_rows
+    from qiyue.audit.selectors import timeline
+    from qiyue.core.actors import SYSTEM
+
+    contract = make_contract(users["sales"])
+    for name in ("submit", "approve", "sign"):
+        actor = users["legal"] if name == "approve" else users["sales"]
+        contract = contract_transition(actor=actor, contract=contract, name=name, **_arguments(name))
+    with pytest.raises(ApplicationError) as refused:
+        contract_transition(actor=SYSTEM, contract=contract, name="terminate", reason="系统不能解除合同")
+    assert refused.value.code == "permission_denied"
+    contract = contract_transition(actor=SYSTEM, contract=contract, name="activate")
+    contract = contract_transition(actor=SYSTEM, contract=contract, name="expire")
+    assert Contract.objects.get(pk=contract.pk).status == Status.EXPIRED
+    events = AuditEvent.objects.filter(target_id=str(contract.pk), action__in=["contract.activate", "contract.expire"])
+    assert [(e.action, e.actor_id, e.actor_name, e.actor_role, e.customer_id) for e in events.order_by("seq")] == [
+        ("contract.activate", None, "system", "system", contract.customer_id),
+        ("contract.expire", None, "system", "system", contract.customer_id)]
+    rows = timeline_rows(timeline(contract_id=contract.pk), users["sales"])
+    assert rows[0]["event"].actor_name == "system" and rows[0]["label"] == "marked expired"
