@@ -17,7 +17,7 @@ from qiyue.contracts import selectors as contract_selectors
 from qiyue.contracts import services as contract_services
 from qiyue.contracts.models import RetentionPolicy
 from qiyue.core.errors import ApplicationError
-from qiyue.core.htmx import paginate, render_page
+from qiyue.core.htmx import form_error, message_error, paginate, render_page
 from qiyue.documents.compare import compare_texts
 from qiyue.documents.events import document_event
 from qiyue.documents.models import Document, DocumentText
@@ -78,11 +78,7 @@ def archive_index(request):
 
 
 def _service_error(request, exc: ApplicationError, pk: int):
-    if exc.status == 403:
-        raise PermissionDenied from exc
-    if exc.status == 404:
-        raise Http404 from exc
-    messages.error(request, exc.message)
+    message_error(request, exc)
     return redirect("contracts:detail", pk=pk)
 
 
@@ -145,9 +141,7 @@ def retention_policies(request):
                     actor=request.user, policy=policy,
                     data={k: form.cleaned_data[k] for k in contract_services.RETENTION_POLICY_FIELDS})
             except ApplicationError as exc:
-                if exc.status == 403:
-                    raise PermissionDenied from exc
-                form.add_error(None, exc.message)
+                form_error(form, exc)
             else:
                 messages.success(request, _("Retention policy saved."))
                 return redirect("archive:policies")

@@ -2,8 +2,10 @@
 turning service errors into form errors."""
 
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -73,6 +75,28 @@ def style_form(form) -> None:
             widget.input_type = "date"
             widget.format = "%Y-%m-%d"
         widget.attrs.setdefault("class", css)
+
+
+def raise_for_status(exc: Exception) -> None:
+    status = getattr(exc, "status", 400)
+    if status == 403:
+        raise PermissionDenied from exc
+    if status == 404:
+        raise Http404 from exc
+
+
+def form_error(form, exc: Exception) -> int:
+    """A service's error in an HTML form view: "not allowed" and "not found" become the 403 and 404
+    pages; anything else goes onto the form's fields. Returns the status the page answers with."""
+    raise_for_status(exc)
+    apply_error(form, exc)
+    return getattr(exc, "status", 400)
+
+
+def message_error(request, exc: Exception) -> None:
+    """A service's error in an HTML view without a form: 403 and 404 pages, else a flash message."""
+    raise_for_status(exc)
+    messages.error(request, getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])))
 
 
 def apply_error(form, exc: Exception) -> None:

@@ -14,7 +14,7 @@ from qiyue.audit.rendering import timeline_rows
 from qiyue.audit.selectors import customer_timeline
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, ErrorCode, service_errors
-from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form
+from qiyue.core.htmx import form_error, is_partial, paginate, render_page, style_form
 
 from . import events, policies, selectors, services
 from .extensions import customer_sections, linkable_contracts
@@ -97,10 +97,8 @@ def customer_create(request):
                 customer = services.customer_create(actor=request.user, data=form.service_data(),
                                                     confirm_duplicate=form.cleaned_data["confirm_duplicate"])
             except service_errors() as exc:
-                if getattr(exc, "status", 400) == 403:
-                    raise PermissionDenied from exc
                 duplicate = getattr(exc, "code", "") == ErrorCode.DUPLICATE_CUSTOMER
-                apply_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
                 return redirect("customers:detail", pk=customer.pk)
@@ -128,11 +126,8 @@ def customer_update(request, pk):
                     expected_version=form.cleaned_data["version"],
                     confirm_duplicate=form.cleaned_data["confirm_duplicate"])
             except service_errors() as exc:
-                if getattr(exc, "status", 400) == 403:
-                    raise PermissionDenied from exc
                 duplicate = getattr(exc, "code", "") == ErrorCode.DUPLICATE_CUSTOMER
-                status = getattr(exc, "status", 400)
-                apply_error(form, exc)
+                status = form_error(form, exc)
             else:
                 messages.success(request, _("Customer “%(name)s” saved.") % {"name": customer.name})
                 return redirect("customers:detail", pk=customer.pk)
@@ -154,7 +149,7 @@ def contact_create(request, pk):
         try:
             services.contact_create(actor=request.user, customer=customer, data=form.cleaned_data)
         except service_errors() as exc:
-            apply_error(form, exc)
+            form_error(form, exc)
     if is_partial(request):
         return _panel_response(request, customer, "customers/_contacts.html",
                                contact_form=form if form.errors else None)
@@ -183,7 +178,7 @@ def contact_update(request, pk, contact_pk):
             try:
                 services.contact_update(actor=request.user, contact=contact, data=form.cleaned_data)
             except service_errors() as exc:
-                apply_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("Contact saved."))
                 return redirect("customers:detail", pk=customer.pk)
@@ -214,7 +209,7 @@ def communication_create(request, pk):
         try:
             services.communication_create(actor=request.user, customer=customer, data=form.cleaned_data)
         except service_errors() as exc:
-            apply_error(form, exc)
+            form_error(form, exc)
     if is_partial(request):
         return _panel_response(request, customer, "customers/_communications.html",
                                communication_form=form if form.errors else None)

@@ -21,21 +21,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qiyue.contracts.selectors import contract_get
 from qiyue.core.errors import ApplicationError
-from qiyue.core.htmx import apply_error, hx_redirect, is_partial
+from qiyue.core.htmx import form_error, hx_redirect, is_partial, message_error, raise_for_status
 from qiyue.customers.selectors import customer_get
 
 from . import events, policies, previews, selectors, services
 from .forms import LendForm, PaperOriginalForm, ReturnForm, UploadForm, VersionForm
 from .models import FileType
 from .uploads import install_size_limit, too_large_error
-
-
-def _raise_for_status(exc: ApplicationError) -> None:
-    if exc.status == 403:
-        raise PermissionDenied from exc
-    if exc.status == 404:
-        raise Http404 from exc
-
 
 # --- Documents panel (contract page and customer page) ----------------------------------------
 
@@ -102,8 +94,7 @@ def _upload(request, *, contract=None, customer=None):
                 title=form.cleaned_data["title"], contract=contract, customer=customer)
             count = len(documents)
     except ApplicationError as exc:
-        _raise_for_status(exc)
-        apply_error(form, exc)
+        form_error(form, exc)
         error = exc
     message = "" if error else _("%(count)s file(s) uploaded.") % {"count": count}
     if not is_partial(request):
@@ -183,8 +174,7 @@ def document_add_version(request, pk):
                 actor=request.user, document=document, file=request.FILES.get("file"),
                 comment=form.cleaned_data["comment"], expected_version=form.cleaned_data["version"])
     except ApplicationError as exc:
-        _raise_for_status(exc)
-        apply_error(form, exc)
+        form_error(form, exc)
         error = exc
     if error is None:
         message = _("Version %(number)s uploaded.") % {"number": version.number}
@@ -208,8 +198,7 @@ def document_delete(request, pk):
     try:
         services.document_delete(actor=request.user, document=document)
     except ApplicationError as exc:
-        _raise_for_status(exc)
-        messages.error(request, exc.message)
+        message_error(request, exc)
         return redirect("documents:detail", pk=document.pk)
     messages.success(request, _("Document “%(title)s” deleted.") % {"title": document.title})
     target = _owner_page(document.contract if document.contract_id else None, document.customer)
@@ -228,7 +217,7 @@ def _open_verified(request, version, *, action: str | None):
     try:
         return services.version_open(actor=request.user, version=version, action=action), None
     except ApplicationError as exc:
-        _raise_for_status(exc)
+        raise_for_status(exc)
         return None, exc
 
 
@@ -372,8 +361,7 @@ def _paper_write(request, contract, form_key, form, call, done_message):
         try:
             call(form.cleaned_data)
         except ApplicationError as exc:
-            _raise_for_status(exc)
-            apply_error(form, exc)
+            form_error(form, exc)
             error = exc.message
     else:
         error = _("Please correct the errors below.")
