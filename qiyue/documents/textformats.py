@@ -2,11 +2,13 @@
 
 `extract(file_type, file)` returns Extracted(text, page_starts, page_count, ocr_used):
 - PDF: the text layer of each page (pypdf); a page with (almost) no text but an image is rendered at
-  300 dpi (pypdfium2) and OCR'd. A page each.
+  300 dpi (pypdfium2) and OCR'd. A page each. A line break between two Chinese or Japanese characters
+  is where the layout wrapped the line, not a word boundary: those lines are joined (see
+  `join_wrapped_lines`), so a word the line broke is found whole.
 - DOCX: headers, body paragraphs and tables in document order (content controls included), footers
   of every section; one page, the page count from docProps/app.xml when Word recorded it.
 - XLSX: each sheet's name and its cell values, cells joined by tabs and rows by newlines; a page each.
-- JPEG/PNG/TIFF: OCR; a page per frame of a multi-frame TIFF.
+- JPEG/PNG/TIFF: OCR; a page per frame of a multi-frame TIFF. Wrapped lines are joined as in a PDF.
 Text is normalised (see `normalize`) and capped at MAX_TEXT_CHARS. A file that cannot be read raises
 ExtractionFailure with a stable code.
 
@@ -114,6 +116,21 @@ def normalize(text: str) -> str:
     return text.strip()
 
 
+# Scripts written without spaces between words: Han ideographs (with extensions and compatibility
+# forms) and kana. Hangul is left out: Korean puts spaces between words, so its lines wrap at them.
+_UNSPACED = ("\u3005\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf"
+             "\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f")
+_WRAPPED_LINE = re.compile(f"(?<=[{_UNSPACED}])\n(?=[{_UNSPACED}])")
+
+
+def join_wrapped_lines(text: str) -> str:
+    """Join the lines of normalised text where a single line break falls between two Chinese (or
+    Japanese) characters: in a laid-out page (PDF, scan) that is where the line ran out of width, in
+    the middle of a sentence or a word. Breaks next to Latin letters, digits or punctuation, and
+    blank lines (paragraphs), stay."""
+    return _WRAPPED_LINE.sub("", text)
+
+
 class PageText:
     """Collects normalised pages into one text with the offset of each page, up to MAX_TEXT_CHARS."""
 
@@ -127,14 +144,19 @@ class PageText:
     def full(self) -> bool:
         return self.length >= self.limit
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, *, wrapped: bool = False) -> None:
+        """Add a page; `wrapped`: its lines were wrapped by a layout (see join_wrapped_lines). Page
+        offsets are those of the final text, after joining."""
         if self.full:
             return
         if self.parts:
             self.parts.append(PAGE_SEPARATOR)
             self.length += len(PAGE_SEPARATOR)
         self.starts.append(min(self.length, self.limit))
-        text = normalize(text)[: max(0, self.limit - self.length)]
+        text = normalize(text)
+        if wrapped:
+            text = join_wrapped_lines(text)
+        text = text[: max(0, self.limit - self.length)]
         self.parts.append(text)
         self.length += len(text)
 
@@ -201,7 +223,7 @@ def extract_pdf(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float 
                     ocr_used = True
                     if _visible_chars(scanned) >= _visible_chars(text):
                         text = scanned
-            out.add(text)
+            out.add(text, wrapped=True)
     finally:
         if rendered is not None:
             rendered.close()
@@ -406,13 +428,19 @@ def extract_image(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: floa
             picture = ImageOps.exif_transpose(frame) if number == 1 else frame.copy()
             dpi = frame.info.get("dpi")
             out.add(_ocr(picture, page=number if frames > 1 else 0,
-                         dpi=round(dpi[0]) if dpi and 150 <= dpi[0] <= 1200 else None, deadline=deadline))
+                         dpi=round(dpi[0]) if dpi and 150 <= dpi[0] <= 1200 else None, deadline=deadline),
+                    wrapped=True)
     except Image.DecompressionBombError as exc:
         raise ExtractionFailure(FailureCode.TOO_LARGE, "the image has too many pixels") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ExtractionFailure(FailureCode.CORRUPT, f"the image cannot be read ({type(exc).__name__})") from exc
     return out.result(frames, True)
 
+
+# Formats whose page_starts are pages a reader can turn to: a PDF's pages, a TIFF's frames. A DOCX
+# has no layout to count (its text is one "page"), an XLSX's "pages" are its sheets, a JPEG or PNG
+# is one picture: a page number for those would be made up.
+PAGED_FILE_TYPES = frozenset({"pdf", "tiff"})
 
 EXTRACTORS = {"pdf": extract_pdf, "docx": extract_docx, "xlsx": extract_xlsx,
               "jpeg": extract_image, "png": extract_image, "tiff": extract_image}

@@ -25,6 +25,7 @@ from qiyue.contracts.models import Contract
 from qiyue.core.permissions import Scope, visible
 from qiyue.customers.models import Customer
 from qiyue.documents.models import Document
+from qiyue.documents.textformats import PAGED_FILE_TYPES
 
 from .indexing import ENTRY_TABLE
 from .models import Kind, SearchEntry
@@ -70,6 +71,8 @@ class SearchResults:
     count_capped: bool = False
     ranked: bool = False
     phrases: list[Phrase] = field(default_factory=list)
+    # The query was not empty but had no word to search for (only punctuation or symbols).
+    no_words: bool = False
 
     @property
     def count_label(self) -> str:
@@ -294,7 +297,7 @@ def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, off
     character as a prefix), narrowed by ContractFilter-style `filters` and `type` (kinds)."""
     filters = filters or {}
     phrases = parse_query(q or "")
-    results = SearchResults(phrases=phrases)
+    results = SearchResults(phrases=phrases, no_words=bool((q or "").strip()) and not phrases)
     visibility = visibility_clause(user)
     if not phrases or visibility is False:
         return results
@@ -342,7 +345,9 @@ def _hits(user, rows, phrases) -> list[Hit]:
     documents = {}
     if ids[Kind.DOCUMENT]:
         documents = {d.pk: d for d in Document.objects.filter(pk__in=ids[Kind.DOCUMENT], deleted_at__isnull=True)
-                     .only("id", "title", "contract_id", "customer_id", "current_version_id", "deleted_at")}
+                     .select_related("current_version")
+                     .only("id", "title", "contract_id", "customer_id", "current_version_id", "deleted_at",
+                           "current_version__file_type")}
     contract_ids = ids[Kind.CONTRACT] | {d.contract_id for d in documents.values() if d.contract_id}
     customer_ids = ids[Kind.CUSTOMER] | {d.customer_id for d in documents.values() if not d.contract_id}
     contracts = customers = {}
@@ -383,7 +388,11 @@ def _hits(user, rows, phrases) -> list[Hit]:
                 title = owner.name if owner else ""
             if owner is None:
                 continue
-            page = entry.page_at(offset) if offset is not None else entry.page
+            # The page of the match the snippet shows, for formats with real pages only; none when
+            # the text does not hold the query (the document's title matched).
+            page = None
+            if offset is not None and document.current_version.file_type in PAGED_FILE_TYPES:
+                page = entry.page_at(offset)
             # A document hit opens the document's page (versions, download, compare).
             url = reverse("documents:detail", args=[document.pk])
             hits.append(Hit(kind, document, title, url, snippet, page=page,

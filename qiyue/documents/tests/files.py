@@ -19,7 +19,9 @@ PDF_PAGES = [
 SCAN_LINES = ["合同金额人民币", "甲方乙方签字", "Contract Payment"]
 
 
-def text_pdf(pages: list[list[str]] = PDF_PAGES) -> bytes:
+def text_pdf(pages: list[list[str]] = PDF_PAGES, *, font_size: int = 12) -> bytes:
+    """A text PDF, a page per list of lines, each line below the last (split a paragraph into lines
+    to lay it out wrapped, as a word processor does: a line may end in the middle of a word)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -29,9 +31,9 @@ def text_pdf(pages: list[list[str]] = PDF_PAGES) -> bytes:
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=A4, invariant=True)
     for lines in pages:
-        pdf.setFont("STSong-Light", 12)
+        pdf.setFont("STSong-Light", font_size)
         for number, line in enumerate(lines):
-            pdf.drawString(72, 760 - 18 * number, line)
+            pdf.drawString(72, 760 - font_size * 1.5 * number, line)
         pdf.showPage()
     pdf.save()
     return out.getvalue()

@@ -6,7 +6,14 @@ import time
 import pytest
 
 from qiyue.documents import ocr
-from qiyue.documents.textformats import ExtractionFailure, FailureCode, TimeLimitExceeded, extract, normalize
+from qiyue.documents.textformats import (
+    ExtractionFailure,
+    FailureCode,
+    TimeLimitExceeded,
+    extract,
+    join_wrapped_lines,
+    normalize,
+)
 
 from . import files
 
@@ -29,6 +36,32 @@ def test_text_pdf_pages_and_offsets():
     assert page(result, 2).startswith("第二页：甲方与乙方签署本补充协议。")
     assert "net thirty days" in page(result, 2)
     assert "第二页" not in page(result, 1)
+
+
+def test_text_pdf_lines_wrapped_inside_chinese_words_are_joined_and_pages_stay_right():
+    result = run("pdf", files.text_pdf([
+        ["第一页：本合同项下的违约金按合同总", "额的百分之五计算。", "The Supplier shall pay liquidated", "damages."],
+        ["第二页：知识产权归甲", "方所有，乙方不得", "擅自使用。", "Clause 2", "第三条 保密"],
+    ]))
+    assert page(result, 1) == ("第一页：本合同项下的违约金按合同总额的百分之五计算。\n"
+                               "The Supplier shall pay liquidated\ndamages.\n\n")
+    # Joined inside Chinese, kept next to Latin words, digits and punctuation.
+    assert page(result, 2) == "第二页：知识产权归甲方所有，乙方不得擅自使用。\nClause 2\n第三条 保密"
+    assert result.page_starts == [0, result.text.index("第二页")]
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("合同总\n额", "合同总额"),
+    ("契約\nします", "契約します"),                            # kana too
+    ("甲方\n\n乙方", "甲方\n\n乙方"),                          # a blank line is a paragraph break
+    ("liquidated\ndamages", "liquidated\ndamages"),          # Latin words stay apart
+    ("金额：\n人民币", "金额：\n人民币"),                          # after punctuation: a real line end
+    ("第3\n条", "第3\n条"),
+    ("USB\n接口", "USB\n接口"),
+    ("한국\n어", "한국\n어"),                                  # Korean wraps at spaces
+])
+def test_join_wrapped_lines(raw, expected):
+    assert join_wrapped_lines(raw) == expected
 
 
 def test_docx_body_table_header_and_footer():

@@ -10,7 +10,10 @@ class SearchHitOutput(serializers.Serializer):
                                             "number and title of its contract (or its customer's name).")
     url = serializers.CharField(help_text="The page that opens the hit (opening it is recorded as an access).")
     snippet = serializers.CharField(help_text="HTML: the escaped text around the match, matches in <mark>.")
-    page = serializers.IntegerField(allow_null=True, help_text="Documents: the page of the match.")
+    page = serializers.IntegerField(
+        allow_null=True, help_text="Documents with pages (PDF, multi-page TIFF): the page of the match the snippet "
+                                   "shows. Null for contracts and customers, for formats without pages (DOCX, "
+                                   "XLSX, JPEG, PNG) and when only the document's title matched.")
     file = serializers.CharField(allow_blank=True, help_text="Documents: the document's title.")
 
 

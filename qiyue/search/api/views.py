@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+from ..errors import SearchErrorCode, query_has_no_words_error
 from ..filters import UNSUPPORTED, SearchFilter, search_filters
 from ..selectors import COUNT_CAP, search
 from .serializers import SearchPageOutput
@@ -65,7 +66,11 @@ class SearchView(APIView):
                     "Searching is not recorded as an access; opening a hit's page is.",
         parameters=_parameters(),
         responses={200: SearchPageOutput,
-                   400: OpenApiResponse(description="Invalid input: {code, message, fields, field_codes}")},
+                   400: OpenApiResponse(description="Invalid input: {code, message, fields, field_codes}. "
+                                                    f"`{SearchErrorCode.QUERY_HAS_NO_WORDS}`: `q` has no "
+                                                    "letter, digit or Chinese character (only punctuation or "
+                                                    "symbols), so nothing can match; an empty `q` is not an "
+                                                    "error (no results). `invalid`: a bad filter or page.")},
     )
     def get(self, request):
         if "q" not in request.query_params:
@@ -77,6 +82,8 @@ class SearchView(APIView):
         number = _page_number(request, "page", 1, 10**6)
         offset = (number - 1) * size
         results = search(user=request.user, q=q, filters=filters, limit=size, offset=offset)
+        if results.no_words:
+            raise query_has_no_words_error()
         url = request.build_absolute_uri()
         more = (results.count_capped or offset + size < results.count) and offset + size < COUNT_CAP
         body = {

@@ -55,8 +55,11 @@ def make_document(*, owner, contract=None, customer=None, text: str, title: str 
 
 def add_version(document, *, owner, text: str, pages: list[int] | None = None) -> DocumentVersion:
     number = document.versions.count() + 1
+    # The file type follows the title's extension ("合同.pdf"): it decides whether hits show a page.
+    suffix = document.title.rpartition(".")[2].lower()
     version = DocumentVersion.objects.create(
-        document=document, number=number, filename=document.title, file_type="docx",
+        document=document, number=number, filename=document.title,
+        file_type=suffix if suffix in ("pdf", "docx", "xlsx", "png", "jpeg", "tiff") else "docx",
         content_type="application/octet-stream", size=len(text), sha256="0" * 64,
         blob_name=uuid.uuid4().hex, key_id="k", wrapped_key=b"k", uploaded_by=owner, extraction_status="done")
     DocumentText.objects.create(version=version, text=text, pages=pages or [0])

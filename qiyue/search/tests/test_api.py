@@ -76,3 +76,28 @@ def test_schema_documents_the_search(api, users):
     assert {"q", "page", "page_size", "type", "status", "nature", "customer", "amount_min",
             "signing_date_after"} <= names
     assert "ordering" not in names
+
+
+@pytest.mark.parametrize("q", ["。，！", "!!!", "——", " ？ ... ", "___"])
+def test_a_query_of_punctuation_only_is_refused_with_its_code(api, users, data, q):
+    api.force_authenticate(users["sales"])
+    response = api.get(URL, {"q": q})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "query_has_no_words" and body["message"]
+    assert body["fields"]["q"] and body["field_codes"] == {"q": ["query_has_no_words"]}
+
+
+def test_an_empty_query_still_answers_no_results(api, users, data):
+    api.force_authenticate(users["sales"])
+    for q in ("", "   "):
+        response = api.get(URL, {"q": q})
+        assert response.status_code == 200 and response.json()["count"] == 0 and response.json()["results"] == []
+
+
+def test_schema_documents_the_errors_and_the_nullable_page(api, users):
+    api.force_authenticate(users["admin"])
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    assert "query_has_no_words" in schema["paths"]["/api/v1/search/"]["get"]["responses"]["400"]["description"]
+    page = schema["components"]["schemas"]["SearchHitOutput"]["properties"]["page"]
+    assert page["nullable"] is True and "DOCX" in page["description"]

@@ -57,3 +57,18 @@ def test_navbar_has_the_search_box(client, users):
 def test_anonymous_users_are_sent_to_login(client):
     response = client.get(reverse("search:results"), {"q": "北京"})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("language, message", [
+    ("en", "punctuation and symbols alone are not searched"),
+    ("zh-hans", "仅有标点或符号无法搜索"),
+])
+def test_a_query_of_punctuation_only_says_why_nothing_is_searched(client, users, data, settings, language, message):
+    settings.LANGUAGE_CODE = language
+    client.force_login(users["sales"])
+    for q in ("。，！", "!!!", "——"):
+        body = client.get(reverse("search:results"), {"q": q}, headers={"Accept-Language": language}).content.decode()
+        assert 'data-testid="search-no-words"' in body and message in body, (language, q)
+        assert 'data-testid="search-count"' not in body
+    body = client.get(reverse("search:results"), {"q": ""}).content.decode()
+    assert 'data-testid="search-no-words"' not in body and 'data-testid="search-count"' not in body
