@@ -19,8 +19,8 @@ from qiyue.contracts.models import RetentionPolicy
 from qiyue.core.errors import ApplicationError
 from qiyue.core.htmx import form_error, message_error, paginate, render_page
 from qiyue.documents.compare import compare_texts
-from qiyue.documents.events import document_event
 from qiyue.documents.models import Document, DocumentText
+from qiyue.documents.selectors import document_compared
 
 from . import policies, selectors
 from .forms import CompareForm, ReasonForm, RetentionPolicyForm
@@ -182,6 +182,5 @@ def document_compare(request, doc_id):
         context["missing"] = [v for v in (older, newer) if v.pk not in texts]
         if not context["missing"]:
             context["comparison"] = compare_texts(texts[older.pk], texts[newer.pk])
-            document_event(actor=request.user, action="document.compared", document=document, access=True,
-                           changes={"versions": [older.number, newer.number]})
+            document_compared(user=request.user, document=document, older=older, newer=newer)
     return render(request, "documents/compare.html", context)

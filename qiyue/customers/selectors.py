@@ -1,3 +1,4 @@
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -5,6 +6,7 @@ from qiyue.core.errors import filtered
 from qiyue.core.permissions import visible
 from qiyue.core.text import normalize_company_name
 
+from . import events
 from .models import Communication, Contact, Customer
 
 
@@ -28,6 +30,17 @@ def customer_list(*, user, filters: dict | None = None) -> QuerySet:
 def customer_get(*, user, pk) -> Customer:
     """The customer if `user` may see it, else 404 (never its data)."""
     return get_object_or_404(visible(user, Customer.objects.select_related("owner", "team")), pk=pk)
+
+
+def customer_open(*, user, pk, may=None) -> Customer:
+    """The customer's whole record for `user` to read (its page, its edit form, its API record):
+    `customer_get`, then `may(user, customer)` when given (403 when it says no), then the view
+    recorded in the access log (R9.2)."""
+    customer = customer_get(user=user, pk=pk)
+    if may is not None and not may(user, customer):
+        raise PermissionDenied
+    events.customer_viewed_event(actor=user, customer=customer)
+    return customer
 
 
 def contact_list(*, user) -> QuerySet:

@@ -16,7 +16,7 @@ from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, ErrorCode, service_errors
 from qiyue.core.htmx import form_error, is_partial, paginate, render_page, style_form
 
-from . import events, policies, selectors, services
+from . import policies, selectors, services
 from .extensions import customer_sections, linkable_contracts
 from .filters import CustomerFilter
 from .forms import CommunicationForm, ContactForm, CustomerForm
@@ -72,8 +72,7 @@ def _panel_context(request, customer, *, contact_form=None, communication_form=N
 
 @login_required
 def customer_detail(request, pk):
-    customer = selectors.customer_get(user=request.user, pk=pk)
-    events.customer_viewed_event(actor=request.user, customer=customer)
+    customer = selectors.customer_open(user=request.user, pk=pk)
     context = _panel_context(request, customer)
     context["nav"] = "customers"
     # The contracts section and whatever else apps above customers add (see extensions.py).
@@ -109,11 +108,12 @@ def customer_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def customer_update(request, pk):
-    customer = selectors.customer_get(user=request.user, pk=pk)
-    _require_edit(request.user, customer)
     if request.method == "GET":
-        # The edit form shows every fact of the customer: that is a view too.
-        events.customer_viewed_event(actor=request.user, customer=customer)
+        # The edit form shows every fact of the customer: opening it is a view too.
+        customer = selectors.customer_open(user=request.user, pk=pk, may=policies.can_edit_customer)
+    else:
+        customer = selectors.customer_get(user=request.user, pk=pk)
+        _require_edit(request.user, customer)
     # The form writes into its instance while validating; keep the loaded one for the page.
     form = CustomerForm(request.POST or None, instance=copy.copy(customer), user=request.user)
     status, duplicate = 200, False

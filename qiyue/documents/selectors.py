@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from qiyue.core.permissions import visible
 
+from . import events
 from .models import Document, DocumentVersion, PaperLoan, PaperOriginal
 
 
@@ -36,6 +37,20 @@ def document_list(*, user, contract_id: int | None = None, customer_id: int | No
 
 def document_get(*, user, pk) -> Document:
     return get_object_or_404(document_queryset(user=user), pk=pk)
+
+
+def document_open(*, user, pk) -> Document:
+    """The document's page for `user` (every version with its file name and who uploaded it):
+    `document_get`, and the view recorded in the access log (R9.2)."""
+    document = document_get(user=user, pk=pk)
+    events.document_event(actor=user, action="document.viewed", document=document, access=True)
+    return document
+
+
+def document_compared(*, user, document: Document, older, newer) -> None:
+    """Record that `user` read two versions' texts side by side."""
+    events.document_event(actor=user, action="document.compared", document=document, access=True,
+                          changes={"versions": [older.number, newer.number]})
 
 
 def document_versions(*, document: Document) -> QuerySet:

@@ -24,7 +24,7 @@ from qiyue.core.errors import ApplicationError
 from qiyue.core.htmx import form_error, hx_redirect, is_partial, message_error, raise_for_status
 from qiyue.customers.selectors import customer_get
 
-from . import events, policies, previews, selectors, services
+from . import policies, previews, selectors, services
 from .forms import LendForm, PaperOriginalForm, ReturnForm, UploadForm, VersionForm
 from .models import FileType
 from .uploads import install_size_limit, too_large_error
@@ -151,9 +151,7 @@ def _versions_context(request, document, *, form=None, error=None, message="") -
 @login_required
 @require_GET
 def document_detail(request, pk):
-    document = selectors.document_get(user=request.user, pk=pk)
-    # The page lists every version with its file name and who uploaded it: a view of the file.
-    events.document_event(actor=request.user, action="document.viewed", document=document, access=True)
+    document = selectors.document_open(user=request.user, pk=pk)
     context = _versions_context(request, document)
     context["nav"] = "contracts" if document.contract_id else "customers"
     return render(request, "documents/detail.html", context)

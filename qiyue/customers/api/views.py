@@ -8,10 +8,10 @@ from rest_framework.response import Response
 from qiyue.core.api import ServiceViewMixin, require_version
 from qiyue.core.errors import permission_denied
 
-from .. import events, policies, services
+from .. import policies, services
 from ..filters import CommunicationFilter, ContactFilter, CustomerFilter
 from ..models import Communication, Contact, Customer
-from ..selectors import communication_list, contact_list, customer_list
+from ..selectors import communication_list, contact_list, customer_list, customer_open
 from .serializers import (
     CommunicationInput,
     CommunicationOutput,
@@ -47,8 +47,7 @@ class CustomerViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
         return customer_list(user=self.request.user)
 
     def retrieve(self, request, pk=None):
-        customer = self.get_object()
-        events.customer_viewed_event(actor=request.user, customer=customer)
+        customer = customer_open(user=request.user, pk=self.get_object().pk)
         return Response(self.output(customer))
 
     def create(self, request):
