@@ -9,15 +9,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from qiyue.contracts import policies as contract_policies
 from qiyue.contracts import selectors as contract_selectors
 from qiyue.contracts import services as contract_services
 from qiyue.contracts.models import RetentionPolicy
 from qiyue.core.errors import ApplicationError
-from qiyue.core.htmx import form_error, message_error, paginate, render_page
+from qiyue.core.htmx import ServiceFormView, message_error, paginate, render_page
 from qiyue.documents.compare import compare_texts
 from qiyue.documents.models import Document, DocumentText
 from qiyue.documents.selectors import document_compared
@@ -120,38 +121,44 @@ def contract_delete(request, pk):
     return redirect("contracts:list")
 
 
-def _require_admin(user) -> None:
-    if not contract_policies.can_manage_retention(user):
-        raise PermissionDenied
+class RetentionPolicies(ServiceFormView):
+    """The retention period per contract nature (admins): every policy is a row with its own form."""
 
+    form_class = RetentionPolicyForm
+    template_name = "archive/policies.html"
+    success_message = _("Retention policy saved.")
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def retention_policies(request):
-    _require_admin(request.user)
-    policies = list(RetentionPolicy.objects.order_by("nature"))
-    edited, status = None, 200
-    if request.method == "POST":
-        policy = get_object_or_404(RetentionPolicy, pk=request.POST.get("policy"))
-        # The form writes into its instance while validating; the service does the real update.
-        form = RetentionPolicyForm(request.POST, instance=copy.copy(policy), prefix=f"p{policy.pk}")
-        if form.is_valid():
-            try:
-                contract_services.retention_policy_update(
-                    actor=request.user, policy=policy,
-                    data={k: form.cleaned_data[k] for k in contract_services.RETENTION_POLICY_FIELDS})
-            except ApplicationError as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, _("Retention policy saved."))
-                return redirect("archive:policies")
-        edited, status = (policy.pk, form), 400
-    rows = []
-    for policy in policies:
-        form = edited[1] if edited and edited[0] == policy.pk else RetentionPolicyForm(instance=policy,
-                                                                                          prefix=f"p{policy.pk}")
-        rows.append({"policy": policy, "form": form})
-    return render(request, "archive/policies.html", {"nav": "archive", "rows": rows}, status=status)
+    def load(self):
+        if not contract_policies.can_manage_retention(self.request.user):
+            raise PermissionDenied  # before telling whether the policy exists
+        self.policy = (get_object_or_404(RetentionPolicy, pk=self.request.POST.get("policy"))
+                       if self.request.method == "POST" else None)
+
+    def allowed(self):
+        return contract_policies.can_manage_retention(self.request.user)
+
+    def form_kwargs(self):
+        # The form writes into its instance while validating; the service updates the loaded one.
+        return {"instance": copy.copy(self.policy), "prefix": f"p{self.policy.pk}"}
+
+    def save(self, form):
+        contract_services.retention_policy_update(
+            actor=self.request.user, policy=self.policy,
+            data={k: form.cleaned_data[k] for k in contract_services.RETENTION_POLICY_FIELDS})
+
+    def redirect_url(self):
+        return reverse("archive:policies")
+
+    def get(self, request, *args, **kwargs):
+        return render(request, self.template_name, self.page_context(None))
+
+    def page_context(self, form):
+        rows = []
+        for policy in RetentionPolicy.objects.order_by("nature"):
+            edited = form is not None and policy.pk == self.policy.pk
+            rows.append({"policy": policy, "form": form if edited else RetentionPolicyForm(
+                instance=policy, prefix=f"p{policy.pk}")})
+        return {"nav": "archive", "rows": rows}
 
 
 @login_required

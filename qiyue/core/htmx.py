@@ -1,16 +1,18 @@
-"""Small helpers shared by the server-rendered pages: HTMX partials, Bootstrap-styled forms and
-turning service errors into form errors."""
+"""Small helpers shared by the server-rendered pages: HTMX partials, Bootstrap-styled forms, turning
+service errors into form errors, and the one base view of the plain form pages."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views import View
 
-from .errors import ApplicationError
+from .errors import ApplicationError, service_errors
 from .pagination import CappedPaginator
 from .permissions import visible_parts
 
@@ -127,3 +129,79 @@ def apply_error(form, exc: Exception) -> None:
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+class ServiceFormView(LoginRequiredMixin, View):
+    """The one shape of the plain create/update pages and panel actions (contacts, communications,
+    paper originals, retention policies): load what the URL names (scoped; 404 if unseen), check the
+    policy, validate a form, make ONE service call, and answer.
+
+    - GET (when `template_name` is set): the page with a blank or filled form.
+    - POST, done: an HTMX request gets the refreshed panel (`partial_template`), else a success message
+      and a redirect.
+    - POST, refused (invalid form or a service error on its fields): an HTMX request gets the panel with
+      the bound form and the error in place; else the page with the form again (400), or a flash error and
+      the redirect when there is no page of its own (`template_name` None).
+
+    Subclasses set `form_class` and the templates and write `load`, `allowed`, `save` and `redirect_url`;
+    commands with a flow of their own (transitions, uploads, lending) stay explicit views."""
+
+    http_method_names = ["get", "post"]  # ["post"] for an action without a page of its own
+    form_class: type[forms.BaseForm]
+    template_name: str | None = None
+    partial_template: str | None = None
+    success_message = ""
+
+    def load(self) -> None:
+        """Load the objects the URL names onto `self` (through scoped selectors)."""
+
+    def allowed(self) -> bool:
+        return True
+
+    def form_kwargs(self) -> dict:
+        return {}
+
+    def save(self, form) -> None:
+        raise ImproperlyConfigured(f"{type(self).__name__} does not define save()")
+
+    def redirect_url(self) -> str:
+        raise ImproperlyConfigured(f"{type(self).__name__} does not define redirect_url()")
+
+    def page_context(self, form) -> dict:
+        return {"form": form}
+
+    def partial_context(self, form, error: str, message: str) -> dict:
+        return {}
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        self.load()
+        if not self.allowed():
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        return render(request, self.template_name, self.page_context(self.form_class(**self.form_kwargs())))
+
+    def post(self, request, *args, **kwargs):
+        form = self.form_class(request.POST, **self.form_kwargs())
+        error = ""
+        if not form.is_valid():
+            error = _("Please correct the errors below.")
+        else:
+            try:
+                self.save(form)
+            except service_errors() as exc:
+                form_error(form, exc)
+                error = getattr(exc, "message", "") or _("Please correct the errors below.")
+        message = "" if error else str(self.success_message)
+        if is_partial(request) and self.partial_template:
+            return render(request, self.partial_template, self.partial_context(form, error, message))
+        if not error:
+            messages.success(request, message)
+            return redirect(self.redirect_url())
+        if self.template_name is None:
+            messages.error(request, error)
+            return redirect(self.redirect_url())
+        return render(request, self.template_name, self.page_context(form), status=400)

@@ -9,8 +9,8 @@ urlpatterns = [
     path("new/", views.customer_create, name="create"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_update, name="update"),
-    path("<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
-    path("<int:pk>/contacts/<int:contact_pk>/edit/", views.contact_update, name="contact_update"),
+    path("<int:pk>/contacts/new/", views.ContactCreate.as_view(), name="contact_create"),
+    path("<int:pk>/contacts/<int:contact_pk>/edit/", views.ContactUpdate.as_view(), name="contact_update"),
     path("<int:pk>/contacts/<int:contact_pk>/delete/", views.contact_delete, name="contact_delete"),
-    path("<int:pk>/communications/new/", views.communication_create, name="communication_create"),
+    path("<int:pk>/communications/new/", views.CommunicationCreate.as_view(), name="communication_create"),
 ]

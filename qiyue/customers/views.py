@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -14,7 +15,7 @@ from qiyue.audit.rendering import timeline_rows
 from qiyue.audit.selectors import customer_timeline
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, ErrorCode, service_errors
-from qiyue.core.htmx import form_error, is_partial, paginate, render_page, style_form
+from qiyue.core.htmx import ServiceFormView, form_error, is_partial, paginate, render_page, style_form
 
 from . import policies, selectors, services
 from .extensions import customer_sections, linkable_contracts
@@ -139,51 +140,61 @@ def _panel_response(request, customer, template: str, **forms):
     return render(request, template, _panel_context(request, customer, **forms))
 
 
-@login_required
-@require_POST
-def contact_create(request, pk):
-    customer = selectors.customer_get(user=request.user, pk=pk)
-    _require_edit(request.user, customer)
-    form = ContactForm(request.POST, prefix="contact")
-    if form.is_valid():
-        try:
-            services.contact_create(actor=request.user, customer=customer, data=form.cleaned_data)
-        except service_errors() as exc:
-            form_error(form, exc)
-    if is_partial(request):
-        return _panel_response(request, customer, "customers/_contacts.html",
-                               contact_form=form if form.errors else None)
-    if form.errors:
-        return render(request, "customers/contact_form.html",
-                      {"nav": "customers", "customer": customer, "form": form}, status=400)
-    messages.success(request, _("Contact added."))
-    return redirect("customers:detail", pk=customer.pk)
+class _CustomerFormView(ServiceFormView):
+    """A form on a customer the user may edit: its contacts and communication records."""
+
+    def load(self):
+        self.customer = selectors.customer_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def allowed(self):
+        return policies.can_edit_customer(self.request.user, self.customer)
+
+    def redirect_url(self):
+        return reverse("customers:detail", args=[self.customer.pk])
+
+    def page_context(self, form):
+        return {"nav": "customers", "customer": self.customer, "form": form}
+
+
+class ContactCreate(_CustomerFormView):
+    http_method_names = ["post"]
+    form_class = ContactForm
+    template_name = "customers/contact_form.html"
+    partial_template = "customers/_contacts.html"
+    success_message = _("Contact added.")
+
+    def form_kwargs(self):
+        return {"prefix": "contact"}
+
+    def save(self, form):
+        services.contact_create(actor=self.request.user, customer=self.customer, data=form.cleaned_data)
+
+    def partial_context(self, form, error, message):
+        return _panel_context(self.request, self.customer, contact_form=form if error else None)
 
 
 def _get_contact(request, customer, contact_pk):
     return get_object_or_404(selectors.contact_list(user=request.user).filter(customer=customer), pk=contact_pk)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def contact_update(request, pk, contact_pk):
-    customer = selectors.customer_get(user=request.user, pk=pk)
-    contact = _get_contact(request, customer, contact_pk)
-    _require_edit(request.user, customer)
-    form = ContactForm(request.POST or None, instance=copy.copy(contact), prefix="contact")
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.contact_update(actor=request.user, contact=contact, data=form.cleaned_data)
-            except service_errors() as exc:
-                form_error(form, exc)
-            else:
-                messages.success(request, _("Contact saved."))
-                return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/contact_form.html",
-                  {"nav": "customers", "customer": customer, "contact": contact, "form": form}, status=status)
+class ContactUpdate(_CustomerFormView):
+    form_class = ContactForm
+    template_name = "customers/contact_form.html"
+    success_message = _("Contact saved.")
+
+    def load(self):
+        super().load()
+        self.contact = _get_contact(self.request, self.customer, self.kwargs["contact_pk"])
+
+    def form_kwargs(self):
+        # The form writes into its instance while validating; the service updates the loaded one.
+        return {"instance": copy.copy(self.contact), "prefix": "contact"}
+
+    def save(self, form):
+        services.contact_update(actor=self.request.user, contact=self.contact, data=form.cleaned_data)
+
+    def page_context(self, form):
+        return {**super().page_context(form), "contact": self.contact}
 
 
 @login_required
@@ -199,22 +210,19 @@ def contact_delete(request, pk, contact_pk):
     return redirect("customers:detail", pk=customer.pk)
 
 
-@login_required
-@require_POST
-def communication_create(request, pk):
-    customer = selectors.customer_get(user=request.user, pk=pk)
-    _require_edit(request.user, customer)
-    form = CommunicationForm(request.POST, prefix="comm", contracts=linkable_contracts(user=request.user, customer=customer))
-    if form.is_valid():
-        try:
-            services.communication_create(actor=request.user, customer=customer, data=form.cleaned_data)
-        except service_errors() as exc:
-            form_error(form, exc)
-    if is_partial(request):
-        return _panel_response(request, customer, "customers/_communications.html",
-                               communication_form=form if form.errors else None)
-    if form.errors:
-        return render(request, "customers/communication_form.html",
-                      {"nav": "customers", "customer": customer, "form": form}, status=400)
-    messages.success(request, _("Communication recorded."))
-    return redirect("customers:detail", pk=customer.pk)
+class CommunicationCreate(_CustomerFormView):
+    http_method_names = ["post"]
+    form_class = CommunicationForm
+    template_name = "customers/communication_form.html"
+    partial_template = "customers/_communications.html"
+    success_message = _("Communication recorded.")
+
+    def form_kwargs(self):
+        return {"prefix": "comm", "contracts": linkable_contracts(user=self.request.user, customer=self.customer)}
+
+    def save(self, form):
+        services.communication_create(actor=self.request.user, customer=self.customer, data=form.cleaned_data)
+
+    def partial_context(self, form, error, message):
+        return _panel_context(self.request, self.customer, communication_form=form if error else None)
+

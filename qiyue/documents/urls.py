@@ -17,7 +17,7 @@ urlpatterns = [
     path("versions/<int:pk>/preview/page/<int:number>.png", views.version_preview_page, name="preview_page"),
     path("versions/<int:pk>/preview/image/", views.version_preview_image, name="preview_image"),
     path("contracts/<int:pk>/paper/", views.paper_panel, name="paper_panel"),
-    path("contracts/<int:pk>/paper/new/", views.paper_create, name="paper_create"),
-    path("paper/<int:pk>/lend/", views.paper_lend, name="paper_lend"),
-    path("paper-loans/<int:pk>/return/", views.paper_return, name="paper_return"),
+    path("contracts/<int:pk>/paper/new/", views.PaperCreate.as_view(), name="paper_create"),
+    path("paper/<int:pk>/lend/", views.PaperLend.as_view(), name="paper_lend"),
+    path("paper-loans/<int:pk>/return/", views.PaperReturn.as_view(), name="paper_return"),
 ]

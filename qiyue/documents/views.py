@@ -21,7 +21,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qiyue.contracts.selectors import contract_get
 from qiyue.core.errors import ApplicationError
-from qiyue.core.htmx import form_error, hx_redirect, is_partial, message_error, raise_for_status
+from qiyue.core.htmx import (
+    ServiceFormView,
+    form_error,
+    hx_redirect,
+    is_partial,
+    message_error,
+    raise_for_status,
+)
 from qiyue.customers.selectors import customer_get
 
 from . import policies, previews, selectors, services
@@ -339,32 +346,22 @@ def _paper_context(request, contract, *, bound: dict | None = None, error: str =
     }
 
 
-def _paper_response(request, contract, *, form_key: str = "", form=None, error=None, message: str = ""):
-    if not is_partial(request):
-        if error:
-            messages.error(request, error)
-        elif message:
-            messages.success(request, message)
-        return redirect("contracts:detail", pk=contract.pk)
-    bound = {form_key: form} if error and form is not None else {}
-    return render(request, "documents/_paper_panel.html",
-                  _paper_context(request, contract, bound=bound, error=error or "", message=message))
+class _PaperFormView(ServiceFormView):
+    """A write on the paper originals of a contract (record, lend, take back): the panel refreshes in
+    place, or the contract page shows the outcome as a message."""
 
+    http_method_names = ["post"]
+    partial_template = "documents/_paper_panel.html"
 
-def _paper_write(request, contract, form_key, form, call, done_message):
-    if not policies.can_manage_paper(request.user, contract):
-        raise PermissionDenied
-    error = None
-    if form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except ApplicationError as exc:
-            form_error(form, exc)
-            error = exc.message
-    else:
-        error = _("Please correct the errors below.")
-    return _paper_response(request, contract, form_key=form_key, form=form, error=error,
-                           message="" if error else done_message)
+    def allowed(self):
+        return policies.can_manage_paper(self.request.user, self.contract)
+
+    def redirect_url(self):
+        return reverse("contracts:detail", args=[self.contract.pk])
+
+    def partial_context(self, form, error, message):
+        bound = {self.form_key: form} if error else {}
+        return _paper_context(self.request, self.contract, bound=bound, error=error, message=message)
 
 
 @login_required
@@ -374,37 +371,51 @@ def paper_panel(request, pk):
     return render(request, "documents/_paper_panel.html", _paper_context(request, contract))
 
 
-@login_required
-@require_POST
-def paper_create(request, pk):
-    contract = contract_get(user=request.user, pk=pk)
-    form = PaperOriginalForm(request.POST, prefix="paper")
-    return _paper_write(
-        request, contract, "new", form,
-        lambda data: services.paper_original_record(actor=request.user, contract=contract,
-                                                    data=form.service_data()),
-        _("Paper original recorded."))
+class PaperCreate(_PaperFormView):
+    form_class = PaperOriginalForm
+    form_key = "new"
+    success_message = _("Paper original recorded.")
+
+    def load(self):
+        self.contract = contract_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def form_kwargs(self):
+        return {"prefix": "paper"}
+
+    def save(self, form):
+        services.paper_original_record(actor=self.request.user, contract=self.contract, data=form.service_data())
 
 
-@login_required
-@require_POST
-def paper_lend(request, pk):
-    original = selectors.paper_original_get(user=request.user, pk=pk)
-    form = LendForm(request.POST, prefix=f"lend-{original.pk}")
-    return _paper_write(
-        request, original.contract, f"lend-{original.pk}", form,
-        lambda data: services.paper_original_lend(actor=request.user, original=original, borrower=data["borrower"],
-                                                  purpose=data["purpose"], lent_on=data["lent_on"],
-                                                  due_on=data["due_on"]),
-        _("Loan recorded."))
+class PaperLend(_PaperFormView):
+    form_class = LendForm
+    success_message = _("Loan recorded.")
+
+    def load(self):
+        self.original = selectors.paper_original_get(user=self.request.user, pk=self.kwargs["pk"])
+        self.contract = self.original.contract
+        self.form_key = f"lend-{self.original.pk}"
+
+    def form_kwargs(self):
+        return {"prefix": self.form_key}
+
+    def save(self, form):
+        data = form.cleaned_data
+        services.paper_original_lend(actor=self.request.user, original=self.original, borrower=data["borrower"],
+                                     purpose=data["purpose"], lent_on=data["lent_on"], due_on=data["due_on"])
 
 
-@login_required
-@require_POST
-def paper_return(request, pk):
-    loan = selectors.paper_loan_get(user=request.user, pk=pk)
-    form = ReturnForm(request.POST, prefix=f"return-{loan.pk}")
-    return _paper_write(
-        request, loan.original.contract, f"return-{loan.pk}", form,
-        lambda data: services.paper_loan_return(actor=request.user, loan=loan, returned_on=data["returned_on"]),
-        _("Return recorded."))
+class PaperReturn(_PaperFormView):
+    form_class = ReturnForm
+    success_message = _("Return recorded.")
+
+    def load(self):
+        self.loan = selectors.paper_loan_get(user=self.request.user, pk=self.kwargs["pk"])
+        self.contract = self.loan.original.contract
+        self.form_key = f"return-{self.loan.pk}"
+
+    def form_kwargs(self):
+        return {"prefix": self.form_key}
+
+    def save(self, form):
+        services.paper_loan_return(actor=self.request.user, loan=self.loan,
+                                   returned_on=form.cleaned_data["returned_on"])
