@@ -105,3 +105,10 @@ class TransitionForm(BootstrapFormMixin, forms.Form):
                                        choices=[("", "---------"), *SigningMethod.choices])
     signing_date = forms.DateField(label=_("Signing date"), required=False, widget=forms.DateInput())
     confirm_early = forms.BooleanField(label=_("Activate now anyway"), required=False)
+
+    def __init__(self, *args, contract: Contract | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if contract is not None and contract.effective_date is not None:
+            self.fields["confirm_early"].label = _(
+                "The contract takes effect on %(date)s; activate it now anyway.") % {
+                "date": contract.effective_date.isoformat()}

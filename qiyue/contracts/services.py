@@ -222,7 +222,7 @@ def contract_transition(
         message = _("The contract takes effect on %(date)s; confirm to activate it now anyway.") % {
             "date": contract.effective_date.isoformat()}
         raise ApplicationError(ContractErrorCode.BEFORE_EFFECTIVE_DATE, message, status=409,
-                               fields={"confirm_early": [message]})
+                               fields={"confirm_early": [_("Confirm to activate before the effective date.")]})
     before = {"status": contract.status, "status_reason": contract.status_reason}
     data: dict[str, Any] = {"status": transition.target, "status_reason": reason}
     if transition.needs_signing:

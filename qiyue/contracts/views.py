@@ -96,13 +96,9 @@ def _status_context(request, contract, *, errors_for: str = "", error_form=None,
         if transition.name == errors_for and error_form is not None:
             form = error_form
         else:
-            form = TransitionForm(prefix=transition.name, initial={"version": contract.version})
+            form = TransitionForm(prefix=transition.name, initial={"version": contract.version}, contract=contract)
         # Activating before the effective date is allowed, but only with this box ticked.
         confirm_early = transition.name == "activate" and _activates_early(contract)
-        if confirm_early:
-            form.fields["confirm_early"].label = _(
-                "The contract takes effect on %(date)s; activate it now anyway.") % {
-                "date": contract.effective_date.isoformat()}
         actions.append({"transition": transition, "form": form, "confirm_early": confirm_early})
     gaps = services.review_gaps(contract) if contract.status == Status.DRAFT else {}
     return {
@@ -142,7 +138,7 @@ def contract_transition(request, pk, name):
         raise Http404
     if not services.can_take(request.user, contract, transition):
         raise PermissionDenied
-    form = TransitionForm(request.POST, prefix=name)
+    form = TransitionForm(request.POST, prefix=name, contract=contract)
     error = ""
     if form.is_valid():
         try:

@@ -409,3 +409,17 @@ def test_api_early_activation_needs_the_flag(users):
     assert done.status_code == 200 and done.json()["status"] == "active"
     assert AuditEvent.objects.order_by("-seq").first().changes["activated_early"][1] == \
         contract.effective_date.isoformat()
+
+
+def test_export_lists_the_new_facts(client, users):
+    import csv
+    import io
+
+    contract = factories.make_contract(users["sales"], amount=Decimal("0"), no_amount_reason="框架协议",
+                                       expiry_date=None, open_ended=True)
+    client.force_login(users["sales"])
+    response = client.get(reverse("contracts:export"), {"format": "csv"})
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    header, *rows = list(csv.reader(io.StringIO(text)))
+    row = dict(zip(header, next(r for r in rows if r[0] == contract.number), strict=True))
+    assert (row["Reason for no amount"], row["Open-ended"], row["Expiry date"]) == ("框架协议", "Yes", "")
