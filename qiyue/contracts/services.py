@@ -42,7 +42,6 @@ FROZEN_FIELDS = (
 # What stays editable while the facts are frozen is about who looks after the contract and how the
 # company files it, not what was agreed: owner and team (a hand-over, still limited by
 # check_assignment), tags and the internal description. None of it is in what reviewers approve.
-EDITABLE_WHILE_FROZEN = tuple(f for f in EDITABLE_AFTER_DRAFT if f not in FROZEN_FIELDS)
 
 
 class ContractErrorCode(StrEnum):
@@ -55,14 +54,18 @@ def facts_frozen(contract: Contract) -> bool:
     return contract.status in FACTS_FROZEN_STATUSES
 
 
+def activates_early(contract: Contract) -> bool:
+    """Whether activating `contract` today is ahead of its effective date (allowed, once confirmed)."""
+    return contract.effective_date is not None and contract.effective_date > timezone.localdate()
+
+
 def review_gaps(contract: Contract) -> dict[str, list[str]]:
     """The facts a reviewer needs that `contract` lacks, as {field: [message]}; empty when complete."""
     gaps: dict[str, list[str]] = {}
     if contract.customer_id is None:
         gaps["customer"] = [_("Choose the customer.")]
-    if not contract.amount or contract.amount <= 0:
-        if not contract.no_amount_reason.strip():
-            gaps["amount"] = [_("Enter an amount greater than 0, or the reason the contract has none.")]
+    if contract.amount <= 0 and not contract.no_amount_reason.strip():
+        gaps["amount"] = [_("Enter an amount greater than 0, or the reason the contract has none.")]
     if contract.effective_date is None:
         gaps["effective_date"] = [_("Enter the effective date.")]
     if contract.expiry_date is None and not contract.open_ended:
@@ -216,8 +219,7 @@ def contract_transition(
         if gaps:
             raise ApplicationError(ContractErrorCode.INCOMPLETE_FOR_REVIEW,
                                    _("Some facts a review needs are missing."), status=400, fields=gaps)
-    early = (name == "activate" and contract.effective_date is not None
-             and contract.effective_date > timezone.localdate())
+    early = name == "activate" and activates_early(contract)
     if early and not confirm_early:
         message = _("The contract takes effect on %(date)s; confirm to activate it now anyway.") % {
             "date": contract.effective_date.isoformat()}

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -85,10 +84,6 @@ def contract_export(request):
             else exports.csv_response(contracts, request.user))
 
 
-def _activates_early(contract) -> bool:
-    return contract.effective_date is not None and contract.effective_date > timezone.localdate()
-
-
 def _status_context(request, contract, *, errors_for: str = "", error_form=None, error_message: str = "",
                     message: str = "") -> dict:
     actions = []
@@ -98,7 +93,7 @@ def _status_context(request, contract, *, errors_for: str = "", error_form=None,
         else:
             form = TransitionForm(prefix=transition.name, initial={"version": contract.version}, contract=contract)
         # Activating before the effective date is allowed, but only with this box ticked.
-        confirm_early = transition.name == "activate" and _activates_early(contract)
+        confirm_early = transition.name == "activate" and services.activates_early(contract)
         actions.append({"transition": transition, "form": form, "confirm_early": confirm_early})
     gaps = services.review_gaps(contract) if contract.status == Status.DRAFT else {}
     return {
