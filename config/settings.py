@@ -297,9 +297,16 @@ if PRODUCTION and not SECURE_HSTS_PRELOAD:
     # Preload is an opt-in commitment; do not nag about it.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+LOG_LEVEL = env("QIYUE_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")
+# One handler, on the root logger; every other logger only propagates to it. Django first applies its
+# own defaults, which give the "django" logger a console handler of its own (active with DEBUG) and a
+# mail_admins handler (ADMINS is not set: it mailed nobody), and let it propagate to root as well: each
+# django.* line (every 404 and 500 of django.request) was written twice. Naming "django" here replaces
+# those handlers.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("QIYUE_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }

@@ -21,8 +21,8 @@ from .models import Contract
 # (header source, value) per column; the header is the model field's translated name.
 COLUMNS = (
     "number", "title", "customer", "status", "nature", "subject_matter", "signing_form", "amount", "currency",
-    "tax_rate", "signing_date", "effective_date", "expiry_date", "auto_renewal", "notice_period_days",
-    "owner", "team", "parent", "tags",
+    "tax_rate", "no_amount_reason", "signing_date", "effective_date", "expiry_date", "open_ended", "auto_renewal",
+    "notice_period_days", "owner", "team", "parent", "tags",
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -43,8 +43,9 @@ def row(contract: Contract, user) -> list:
     return [_safe(value) for value in (
         contract.number, contract.title, contract.customer.name, contract.get_status_display(),
         contract.get_nature_display(), contract.get_subject_matter_display(), contract.get_signing_form_display(),
-        contract.amount, contract.currency, contract.tax_rate, contract.signing_date, contract.effective_date,
-        contract.expiry_date, _("Yes") if contract.auto_renewal else _("No"), contract.notice_period_days,
+        contract.amount, contract.currency, contract.tax_rate, contract.no_amount_reason, contract.signing_date,
+        contract.effective_date, contract.expiry_date, _("Yes") if contract.open_ended else _("No"),
+        _("Yes") if contract.auto_renewal else _("No"), contract.notice_period_days,
         str(contract.owner), str(contract.team) if contract.team_id else "",
         contract.parent.number if contract.parent_id and permissions.can_see(user, contract.parent) else "", contract.tags.replace(",", ", "),
     )]

@@ -11,11 +11,12 @@ from qiyue.customers.forms import team_choices
 from qiyue.customers.models import Customer
 
 from .models import Contract, SigningMethod, Status
+from .services import FROZEN_FIELDS, facts_frozen
 
 CONTRACT_FORM_FIELDS = [
     "number", "title", "customer", "parent", "our_entity", "counterparty_signatory",
-    "amount", "currency", "tax_rate", "signing_date", "effective_date", "expiry_date",
-    "auto_renewal", "notice_period_days", "nature", "subject_matter", "signing_form",
+    "amount", "currency", "tax_rate", "no_amount_reason", "signing_date", "effective_date", "expiry_date",
+    "open_ended", "auto_renewal", "notice_period_days", "nature", "subject_matter", "signing_form",
     "owner", "team", "tags", "description",
 ]
 
@@ -36,6 +37,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
         }
 
     common_currencies = COMMON_CURRENCIES
+    facts_frozen = False
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,6 +70,12 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
                 # The number identifies the signed document once the contract leaves draft.
                 self.fields["number"].disabled = True
                 self.fields["number"].help_text = _("The number cannot change after the draft stage.")
+            # Shown, not editable: the service refuses a change to these (facts_frozen) anyway.
+            self.facts_frozen = facts_frozen(instance)
+            if self.facts_frozen:
+                for name in FROZEN_FIELDS:
+                    if name in self.fields:
+                        self.fields[name].disabled = True
 
     def clean_currency(self):
         return (self.cleaned_data.get("currency") or "").strip().upper()
@@ -81,8 +89,9 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
             data.pop("owner", None)
         if self.instance.pk is None and data.get("team") is None:
             data.pop("team", None)  # let the service take the owner's team
-        if self.fields["number"].disabled:
-            data.pop("number", None)
+        for name, field in self.fields.items():
+            if field.disabled:
+                data.pop(name, None)
         return data
 
 
@@ -95,3 +104,11 @@ class TransitionForm(BootstrapFormMixin, forms.Form):
     signing_method = forms.ChoiceField(label=_("Signing method"), required=False,
                                        choices=[("", "---------"), *SigningMethod.choices])
     signing_date = forms.DateField(label=_("Signing date"), required=False, widget=forms.DateInput())
+    confirm_early = forms.BooleanField(label=_("Activate now anyway"), required=False)
+
+    def __init__(self, *args, contract: Contract | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if contract is not None and contract.effective_date is not None:
+            self.fields["confirm_early"].label = _(
+                "The contract takes effect on %(date)s; activate it now anyway.") % {
+                "date": contract.effective_date.isoformat()}

@@ -78,12 +78,18 @@ class Contract(VersionedModel):
     counterparty_signatory = models.CharField(_("counterparty signatory"), max_length=100, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, default=Decimal("0.00"),
                                  validators=[MinValueValidator(Decimal("0"))])
+    # A framework agreement or a free contract has no amount; review needs to know why (see review_gaps).
+    no_amount_reason = models.CharField(_("reason for no amount"), max_length=500, blank=True,
+                                        help_text=_("Only when the amount is 0: for example a framework "
+                                                    "agreement priced in its supplements, or a free contract."))
     currency = models.CharField(_("currency"), max_length=3, default="CNY", validators=[validate_currency])
     tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2, default=Decimal("0.00"),
                                    validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
     signing_date = models.DateField(_("signing date"), null=True, blank=True)
     effective_date = models.DateField(_("effective date"), null=True, blank=True)
     expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
+    open_ended = models.BooleanField(_("open-ended"), default=False,
+                                     help_text=_("The contract runs until terminated and has no expiry date."))
     auto_renewal = models.BooleanField(_("renews automatically"), default=False)
     notice_period_days = models.PositiveIntegerField(_("notice period (days)"), default=0,
                                                      validators=[MaxValueValidator(3650)])
@@ -168,6 +174,13 @@ class Contract(VersionedModel):
         if self.effective_date and self.expiry_date and self.expiry_date < self.effective_date:
             errors["expiry_date"] = ValidationError(
                 _("The expiry date cannot be before the effective date."), code="expiry_before_effective")
+        if self.open_ended and self.expiry_date:
+            errors["expiry_date"] = ValidationError(
+                _("An open-ended contract has no expiry date: clear the date or untick “open-ended”."),
+                code="open_ended_with_expiry")
+        if self.no_amount_reason.strip() and self.amount:
+            errors["no_amount_reason"] = ValidationError(
+                _("A reason for no amount is only for contracts whose amount is 0."), code="reason_with_amount")
         if self.parent_id is not None:
             if self.pk is not None and self.parent_id == self.pk:
                 errors["parent"] = ValidationError(_("A contract cannot be its own framework agreement."),

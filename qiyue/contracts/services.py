@@ -20,14 +20,56 @@ from .retention import IN_WORKFLOW, Retention, retention
 from .transitions import TRANSITIONS, Transition
 
 CONTRACT_FIELDS = (
-    "number", "title", "customer", "our_entity", "counterparty_signatory", "amount", "currency", "tax_rate",
-    "signing_date", "effective_date", "expiry_date", "auto_renewal", "notice_period_days", "owner", "team",
-    "tags", "description", "nature", "subject_matter", "signing_form", "parent",
+    "number", "title", "customer", "our_entity", "counterparty_signatory", "amount", "no_amount_reason",
+    "currency", "tax_rate", "signing_date", "effective_date", "expiry_date", "open_ended", "auto_renewal",
+    "notice_period_days", "owner", "team", "tags", "description", "nature", "subject_matter", "signing_form",
+    "parent",
 )
 # A contract that has ended is a record: its facts no longer change.
 CLOSED_STATUSES = (Status.COMPLETED, Status.EXPIRED, Status.TERMINATED, Status.CANCELLED)
 # The number is fixed once the contract leaves draft; it identifies the signed document.
 EDITABLE_AFTER_DRAFT = tuple(f for f in CONTRACT_FIELDS if f != "number")
+# From submission on, reviewers approve (and the parties sign) these facts: changing one afterwards
+# would carry an unreviewed contract through with an approval it never got. Until amendments exist,
+# they change only after the contract is returned to draft (which sends it through review again).
+FACTS_FROZEN_STATUSES = (Status.IN_REVIEW, Status.APPROVED, Status.SIGNED, Status.ACTIVE)
+FROZEN_FIELDS = (
+    "title", "customer", "our_entity", "counterparty_signatory", "amount", "no_amount_reason", "currency",
+    "tax_rate", "signing_date", "effective_date", "expiry_date", "open_ended", "auto_renewal",
+    "notice_period_days", "nature", "subject_matter", "signing_form", "parent",
+)
+# What stays editable while the facts are frozen is about who looks after the contract and how the
+# company files it, not what was agreed: owner and team (a hand-over, still limited by
+# check_assignment), tags and the internal description. None of it is in what reviewers approve.
+
+
+class ContractErrorCode(StrEnum):
+    FACTS_FROZEN = "facts_frozen"
+    INCOMPLETE_FOR_REVIEW = "incomplete_for_review"
+    BEFORE_EFFECTIVE_DATE = "before_effective_date"
+
+
+def facts_frozen(contract: Contract) -> bool:
+    return contract.status in FACTS_FROZEN_STATUSES
+
+
+def activates_early(contract: Contract) -> bool:
+    """Whether activating `contract` today is ahead of its effective date (allowed, once confirmed)."""
+    return contract.effective_date is not None and contract.effective_date > timezone.localdate()
+
+
+def review_gaps(contract: Contract) -> dict[str, list[str]]:
+    """The facts a reviewer needs that `contract` lacks, as {field: [message]}; empty when complete."""
+    gaps: dict[str, list[str]] = {}
+    if contract.customer_id is None:
+        gaps["customer"] = [_("Choose the customer.")]
+    if contract.amount <= 0 and not contract.no_amount_reason.strip():
+        gaps["amount"] = [_("Enter an amount greater than 0, or the reason the contract has none.")]
+    if contract.effective_date is None:
+        gaps["effective_date"] = [_("Enter the effective date.")]
+    if contract.expiry_date is None and not contract.open_ended:
+        gaps["expiry_date"] = [_("Enter the expiry date, or mark the contract open-ended.")]
+    return gaps
 
 
 def _clean_contract_data(actor, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -36,6 +78,8 @@ def _clean_contract_data(actor, data: Mapping[str, Any]) -> dict[str, Any]:
         data["tags"] = ",".join(split_tags(data["tags"]))
     if "number" in data:
         data["number"] = (data["number"] or "").strip()
+    if "no_amount_reason" in data:
+        data["no_amount_reason"] = (data["no_amount_reason"] or "").strip()
     for key in ("customer", "parent"):
         obj = data.get(key)
         if obj is None:
@@ -101,6 +145,13 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
     if "number" in data and not data["number"]:
         data.pop("number")
     changes = model_update(instance=contract, fields=allowed, data=data)
+    frozen = [name for name in FROZEN_FIELDS if name in changes]
+    if frozen and facts_frozen(contract):
+        # Raised inside the transaction: the locked copy that model_update changed is thrown away.
+        message = _("This contract is in review or beyond: its facts can change only after it is "
+                    "returned to draft.")
+        raise ApplicationError(ContractErrorCode.FACTS_FROZEN, message, status=409,
+                               fields={name: [message] for name in frozen})
     if not changes:
         return contract
     if "owner" in changes or "team" in changes:
@@ -126,7 +177,10 @@ def contract_transition(
     signing_method: str = "",
     signing_date: datetime.date | None = None,
     expected_version: int | None = None,
+    confirm_early: bool = False,
 ) -> Contract:
+    """Take the transition `name`. Submitting needs the facts review needs (review_gaps); activating
+    before the effective date needs `confirm_early`, and the audit event records that it was early."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("Unknown action “%(name)s”.") % {"name": name},
@@ -149,6 +203,17 @@ def contract_transition(
     if len(reason) > 1000:
         raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
                                fields={"reason": [_("At most 1000 characters.")]})
+    if name == "submit":
+        gaps = review_gaps(contract)
+        if gaps:
+            raise ApplicationError(ContractErrorCode.INCOMPLETE_FOR_REVIEW,
+                                   _("Some facts a review needs are missing."), status=400, fields=gaps)
+    early = name == "activate" and activates_early(contract)
+    if early and not confirm_early:
+        message = _("The contract takes effect on %(date)s; confirm to activate it now anyway.") % {
+            "date": contract.effective_date.isoformat()}
+        raise ApplicationError(ContractErrorCode.BEFORE_EFFECTIVE_DATE, message, status=409,
+                               fields={"confirm_early": [_("Confirm to activate before the effective date.")]})
     before = {"status": contract.status, "status_reason": contract.status_reason}
     data: dict[str, Any] = {"status": transition.target, "status_reason": reason}
     if transition.needs_signing:
@@ -166,6 +231,9 @@ def contract_transition(
                            data=data)
     if reason and "status_reason" not in changes:
         changes["status_reason"] = [before["status_reason"], reason]
+    if early:
+        # The date it was activated ahead of: the timeline shows the early activation and by how much.
+        changes["activated_early"] = [None, contract.effective_date.isoformat()]
     contract.status_changed_at = timezone.now()
     try:
         contract.full_clean()

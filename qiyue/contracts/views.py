@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +22,7 @@ from qiyue.customers.models import Customer
 from . import events, exports, policies, selectors, services
 from .filters import ContractFilter, narrow_filter_choices
 from .forms import ContractForm, TransitionForm
-from .models import Contract
+from .models import Contract, Status
 from .transitions import TRANSITIONS
 
 # Query parameters that are not filters.
@@ -89,11 +90,17 @@ def _status_context(request, contract, *, errors_for: str = "", error_form=None,
         if transition.name == errors_for and error_form is not None:
             form = error_form
         else:
-            form = TransitionForm(prefix=transition.name, initial={"version": contract.version})
-        actions.append({"transition": transition, "form": form})
+            form = TransitionForm(prefix=transition.name, initial={"version": contract.version}, contract=contract)
+        # Activating before the effective date is allowed, but only with this box ticked.
+        confirm_early = transition.name == "activate" and services.activates_early(contract)
+        actions.append({"transition": transition, "form": form, "confirm_early": confirm_early})
+    gaps = services.review_gaps(contract) if contract.status == Status.DRAFT else {}
     return {
         "contract": contract,
         "actions": actions,
+        "review_gaps": [(str(capfirst(Contract._meta.get_field(name).verbose_name)), messages)
+                        for name, messages in gaps.items()],
+        "can_edit_facts": bool(gaps) and policies.can_edit_contract(request.user, contract),
         "status_error": error_message,
         "status_message": message,
     }
@@ -125,14 +132,15 @@ def contract_transition(request, pk, name):
         raise Http404
     if not policies.can_take(request.user, contract, transition):
         raise PermissionDenied
-    form = TransitionForm(request.POST, prefix=name)
+    form = TransitionForm(request.POST, prefix=name, contract=contract)
     error = ""
     if form.is_valid():
         try:
             contract = services.contract_transition(
                 actor=request.user, contract=contract, name=name,
                 reason=form.cleaned_data["reason"], signing_method=form.cleaned_data["signing_method"],
-                signing_date=form.cleaned_data["signing_date"], expected_version=form.cleaned_data["version"])
+                signing_date=form.cleaned_data["signing_date"], expected_version=form.cleaned_data["version"],
+                confirm_early=form.cleaned_data["confirm_early"])
         except service_errors() as exc:
             if getattr(exc, "status", 400) == 403:
                 raise PermissionDenied from exc

@@ -350,6 +350,7 @@ class _Builder:
             "title": title, "customer": customer, "our_entity": OUR_ENTITY,
             "counterparty_signatory": contacts[0].name if contacts else "",
             "amount": amount, "currency": currency, "tax_rate": Decimal(tax),
+            "no_amount_reason": "" if amount else "合作类协议，不涉及交易金额。",  # review needs a reason
             "effective_date": effective, "expiry_date": expiry,
             "auto_renewal": auto_renewal, "notice_period_days": rng.choice((30, 60, 90)) if auto_renewal else 0,
             "owner": owner, "tags": ",".join(tags),

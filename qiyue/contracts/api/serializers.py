@@ -9,8 +9,8 @@ from qiyue.core import permissions
 from qiyue.core.api import TagsField, VersionField, VisiblePrimaryKeyRelatedField
 from qiyue.customers.models import Customer
 
-from ..models import Contract, SigningMethod
-from ..services import available_transitions
+from ..models import Contract, SigningMethod, Status
+from ..services import available_transitions, facts_frozen, review_gaps
 from ..transitions import TRANSITIONS
 
 
@@ -26,10 +26,10 @@ class ContractInput(serializers.ModelSerializer):
 
     class Meta:
         model = Contract
-        fields = ["number", "title", "customer", "our_entity", "counterparty_signatory", "amount", "currency",
-                  "tax_rate", "signing_date", "effective_date", "expiry_date", "auto_renewal",
-                  "notice_period_days", "owner", "team", "tags", "description", "nature", "subject_matter",
-                  "signing_form", "parent"]
+        fields = ["number", "title", "customer", "our_entity", "counterparty_signatory", "amount",
+                  "no_amount_reason", "currency", "tax_rate", "signing_date", "effective_date", "expiry_date",
+                  "open_ended", "auto_renewal", "notice_period_days", "owner", "team", "tags", "description",
+                  "nature", "subject_matter", "signing_form", "parent"]
 
 
 class ContractUpdateInput(ContractInput):
@@ -52,13 +52,18 @@ class ContractOutput(serializers.ModelSerializer):
     subject_matter_display = serializers.CharField(source="get_subject_matter_display", read_only=True)
     signing_form_display = serializers.CharField(source="get_signing_form_display", read_only=True)
     available_transitions = serializers.SerializerMethodField()
+    facts_frozen = serializers.SerializerMethodField(
+        help_text="true from in_review to active: title, parties, money, dates, renewal and classification "
+                  "change only after the contract is returned to draft (409 facts_frozen)")
+    review_gaps = serializers.SerializerMethodField(
+        help_text="facts submit still needs, as {field: [message]}; empty when it may be submitted")
 
     class Meta:
         model = Contract
         fields = [
             "id", "number", "title", "customer", "customer_name", "our_entity", "counterparty_signatory",
-            "amount", "currency", "tax_rate", "signing_date", "effective_date", "expiry_date", "auto_renewal",
-            "notice_period_days", "owner", "owner_name", "team", "team_name", "tags", "description",
+            "amount", "no_amount_reason", "currency", "tax_rate", "signing_date", "effective_date", "expiry_date",
+            "open_ended", "auto_renewal", "notice_period_days", "facts_frozen", "review_gaps", "owner", "owner_name", "team", "team_name", "tags", "description",
             "nature", "nature_display", "subject_matter", "subject_matter_display", "signing_form",
             "signing_form_display", "parent", "parent_number", "supplements", "status", "status_display",
             "status_reason", "status_changed_at", "signing_method", "available_transitions", "legal_hold",
@@ -74,6 +79,13 @@ class ContractOutput(serializers.ModelSerializer):
             # A framework agreement the reader may not see is not named, not even by id.
             data["parent"] = data["parent_number"] = None
         return data
+
+    def get_facts_frozen(self, contract: Contract) -> bool:
+        return facts_frozen(contract)
+
+    @extend_schema_field(serializers.DictField(child=serializers.ListField(child=serializers.CharField())))
+    def get_review_gaps(self, contract: Contract) -> dict[str, list[str]]:
+        return review_gaps(contract) if contract.status == Status.DRAFT else {}
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_supplements(self, contract: Contract) -> list[int]:
@@ -94,6 +106,13 @@ class TransitionInput(serializers.Serializer):
 
 class ReasonTransitionInput(TransitionInput):
     reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ActivateTransitionInput(TransitionInput):
+    confirm_early = serializers.BooleanField(
+        required=False, default=False,
+        help_text="true activates a contract before its effective date; without it that is 409 "
+                  "before_effective_date")
 
 
 class SignTransitionInput(TransitionInput):

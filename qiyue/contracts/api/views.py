@@ -17,6 +17,7 @@ from ..models import Contract
 from ..selectors import contract_queryset, live_contracts
 from ..transitions import TRANSITIONS
 from .serializers import (
+    ActivateTransitionInput,
     ContractInput,
     ContractOutput,
     ContractUpdateInput,
@@ -31,12 +32,23 @@ ERRORS = {400: OpenApiResponse(description="Invalid input: {code, message, field
           403: OpenApiResponse(description="permission_denied"),
           404: OpenApiResponse(description="not_found")}
 WRITE_ERRORS = {**ERRORS, 409: OpenApiResponse(description="stale_version or illegal_transition")}
+UPDATE_ERRORS = {**ERRORS, 409: OpenApiResponse(
+    description="stale_version, contract_closed, or facts_frozen (a frozen fact changed while the contract "
+                "is in review, approved, signed or active; `fields` names them)")}
+TRANSITION_ERRORS = {
+    "submit": {**WRITE_ERRORS, 400: OpenApiResponse(
+        description="incomplete_for_review (`fields` names the missing facts), or invalid input")},
+    "activate": {**WRITE_ERRORS, 409: OpenApiResponse(
+        description="stale_version, illegal_transition, or before_effective_date (send confirm_early=true)")},
+}
 
 
 def _transition_input(name: str) -> type[TransitionInput]:
     transition = TRANSITIONS[name]
     if transition.needs_signing:
         return SignTransitionInput
+    if name == "activate":
+        return ActivateTransitionInput
     return ReasonTransitionInput if transition.reason_required or name == "approve" else TransitionInput
 
 
@@ -50,7 +62,7 @@ def _transition_endpoint(name: str, attr: str):
         contract = services.contract_transition(
             actor=request.user, contract=contract, name=name, reason=data.get("reason", ""),
             signing_method=data.get("signing_method", ""), signing_date=data.get("signing_date"),
-            expected_version=data.get("version"),
+            expected_version=data.get("version"), confirm_early=data.get("confirm_early", False),
         )
         return Response(self.output(contract))
 
@@ -60,7 +72,7 @@ def _transition_endpoint(name: str, attr: str):
         operation_id=f"contracts_{name}",
         summary=str(TRANSITIONS[name].label),
         description=f"Status transition “{name}”. Refused with 409 illegal_transition from any other status.",
-        request=input_serializer, responses={200: ContractOutput, **WRITE_ERRORS},
+        request=input_serializer, responses={200: ContractOutput, **TRANSITION_ERRORS.get(name, WRITE_ERRORS)},
     )(endpoint)
 
 
@@ -69,9 +81,9 @@ def _transition_endpoint(name: str, attr: str):
     retrieve=extend_schema(summary="One contract (records an access event)",
                            responses={200: ContractOutput, **ERRORS}),
     create=extend_schema(request=ContractInput, responses={201: ContractOutput, **ERRORS}),
-    update=extend_schema(request=ContractUpdateInput, responses={200: ContractOutput, **WRITE_ERRORS}),
+    update=extend_schema(request=ContractUpdateInput, responses={200: ContractOutput, **UPDATE_ERRORS}),
     partial_update=extend_schema(request=ContractUpdateInput,
-                                 responses={200: ContractOutput, **WRITE_ERRORS}),
+                                 responses={200: ContractOutput, **UPDATE_ERRORS}),
 )
 class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = output_serializer = ContractOutput

@@ -384,3 +384,29 @@ def test_cannot_attach_to_invisible_customer_or_parent(users, matrix):
 def test_anonymous_gets_401(db):
     response = APIClient().get(URL)
     assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("role", MATRIX)
+def test_matrix_early_activation_flag(users, role):
+    """confirm_early changes no one's rights: the role and visibility checks come first (404/403 before
+    409 before_effective_date), and only those who may activate get that far."""
+    visible, editable = MATRIX[role]
+    today = datetime.date.today()
+    owners = {"A1": users["sales"], "A2": users["sales2"], "B": users["sales_b"]}
+    client = client_for(users[role])
+    for key, owner in owners.items():
+        contract = move(make_contract(owner, effective_date=today + datetime.timedelta(days=30),
+                                                expiry_date=today + datetime.timedelta(days=400)),
+                        users["admin"], "submit", "approve", "sign", signing_method="wet_ink",
+                        signing_date=today - datetime.timedelta(days=1))
+        unconfirmed = post(client, contract, "activate")
+        confirmed = post(client, contract, "activate", confirm_early=True)
+        if key not in visible:
+            assert [unconfirmed.status_code, confirmed.status_code] == [404, 404], key
+        elif key not in editable:
+            assert [unconfirmed.status_code, confirmed.status_code] == [403, 403], key
+        else:
+            assert unconfirmed.status_code == 409 and unconfirmed.json()["code"] == "before_effective_date"
+            assert confirmed.status_code == 200 and confirmed.json()["status"] == "active", key
+        contract.refresh_from_db()
+        assert (contract.status == Status.ACTIVE) == (key in editable), key

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import Contract
-from qiyue.contracts.services import contract_transition
+from qiyue.contracts.services import contract_transition, contract_update
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.tests.factories import make_customer
 
@@ -226,7 +226,10 @@ def test_update_and_stale_version(client, users, three_contracts):
 
 
 def test_number_is_fixed_after_draft(client, users, three_contracts):
-    contract = contract_transition(actor=users["sales"], contract=three_contracts["own"], name="submit")
+    # The title is a fact frozen from review on: give it while the contract is a draft.
+    draft = contract_update(actor=users["sales"], contract=three_contracts["own"], expected_version=None,
+                            data={"title": "软件许可合同"})
+    contract = contract_transition(actor=users["sales"], contract=draft, name="submit")
     client.force_login(users["sales"])
     form = client.get(reverse("contracts:update", args=[contract.pk])).context["form"]
     assert form.fields["number"].disabled
