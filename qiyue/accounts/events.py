@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.audit.registry import register_actions
+from qiyue.audit.registry import register_actions, register_change_labels
 from qiyue.audit.services import audit_record
 
 ACTIONS = register_actions({
@@ -15,6 +15,9 @@ ACTIONS = register_actions({
     "user.password_set": _("set the password"),
     "user.token_issued": _("issued an API token"),
 })
+
+
+register_change_labels({"password": _("password")})
 
 
 def team_created_event(*, actor, team, changes):

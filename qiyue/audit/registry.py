@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from django.utils.functional import Promise
 
 _LABELS: dict[str, Promise | str] = {}
+_CHANGE_LABELS: dict[str, Promise | str] = {}
 
 
 def register_actions(labels: Mapping[str, Promise | str]) -> dict[str, Promise | str]:
@@ -27,3 +28,13 @@ def action_label(code: str) -> str:
 
 def action_codes() -> list[str]:
     return sorted(_LABELS)
+
+
+def register_change_labels(labels: Mapping[str, Promise | str]) -> None:
+    """Names for the keys an app's events write into `changes` that are no field of the event's
+    target (a document event's "filename", an activation's "activated_early")."""
+    _CHANGE_LABELS.update(labels)
+
+
+def change_label(key: str) -> str:
+    return str(_CHANGE_LABELS.get(key, key))

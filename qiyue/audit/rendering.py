@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from qiyue.core.permissions import is_scoped_model, visible
 from qiyue.core.roles import Role
 
-from .registry import action_label
+from .registry import action_label, change_label
 
 # The audit log page shows at most this many lines per event, each value cut to this length.
 MAX_CHANGE_LINES = 6
@@ -99,7 +99,8 @@ def change_lines(event, model=None, *, hidden: frozenset | set = frozenset(),
                 return _("(not visible to you)")
             return display(value, field, max_chars=max_chars)
 
-        label = str(capfirst(field.verbose_name)) if field is not None and hasattr(field, "verbose_name") else name
+        has_name = field is not None and hasattr(field, "verbose_name")
+        label = str(capfirst(field.verbose_name if has_name else change_label(name)))
         lines.append({"field": label, "before": shown(before), "after": shown(after), "created": before is None})
     return lines
 

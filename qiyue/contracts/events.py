@@ -3,7 +3,7 @@ events roll up to its customer's timeline too."""
 
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.audit.registry import register_actions
+from qiyue.audit.registry import register_actions, register_change_labels
 from qiyue.audit.services import access_record, audit_record
 from qiyue.customers.models import Customer
 
@@ -27,6 +27,11 @@ ACTIONS = register_actions({
     "contract.legal_hold_released": _("released the legal hold"),
     "contract.deleted": _("deleted the contract"),
     "retention_policy.updated": _("updated a retention policy"),
+})
+
+
+register_change_labels({
+    "activated_early": _("activated before its effective date of"),
 })
 
 

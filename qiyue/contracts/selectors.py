@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -8,6 +9,7 @@ from django.utils import timezone
 from qiyue.core.errors import filtered
 from qiyue.core.permissions import visible
 
+from . import events
 from .filters import ContractFilter
 from .models import Contract, ContractStat, Status
 
@@ -33,6 +35,17 @@ def contract_list(*, user, filters=None) -> QuerySet:
 
 def contract_get(*, user, pk) -> Contract:
     return get_object_or_404(contract_queryset(user=user).select_related("parent"), pk=pk)
+
+
+def contract_open(*, user, pk, may=None, queryset: QuerySet | None = None) -> Contract:
+    """The contract's whole record for `user` to read (its page, its edit form, its API record): found
+    in `queryset` (default: what `user` may see), then `may(user, contract)` when given (403 when it
+    says no), then the view recorded in the access log (R9.2)."""
+    contract = (get_object_or_404(queryset, pk=pk) if queryset is not None else contract_get(user=user, pk=pk))
+    if may is not None and not may(user, contract):
+        raise PermissionDenied
+    events.contract_viewed_event(actor=user, contract=contract)
+    return contract
 
 
 def contract_supplements(*, user, contract: Contract) -> QuerySet:

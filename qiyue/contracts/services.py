@@ -1,6 +1,5 @@
 import datetime
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +13,7 @@ from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import split_tags
 
 from . import events, policies
+from .errors import ContractErrorCode
 from .models import Contract, RetentionPolicy, SigningMethod, Status
 from .numbering import next_contract_number
 from .retention import IN_WORKFLOW, Retention, retention
@@ -43,10 +43,6 @@ FROZEN_FIELDS = (
 # check_assignment), tags and the internal description. None of it is in what reviewers approve.
 
 
-class ContractErrorCode(StrEnum):
-    FACTS_FROZEN = "facts_frozen"
-    INCOMPLETE_FOR_REVIEW = "incomplete_for_review"
-    BEFORE_EFFECTIVE_DATE = "before_effective_date"
 
 
 def facts_frozen(contract: Contract) -> bool:
@@ -135,7 +131,7 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
     if expected_version is not None and expected_version != contract.version:
         raise stale_version_error()
     if contract.status in CLOSED_STATUSES:
-        raise ApplicationError(ErrorCode.CONTRACT_CLOSED,
+        raise ApplicationError(ContractErrorCode.CONTRACT_CLOSED,
                                _("A completed, expired, terminated or cancelled contract can no longer be edited."))
     data = _clean_contract_data(actor, data)
     allowed = CONTRACT_FIELDS if contract.status == "draft" else EDITABLE_AFTER_DRAFT
@@ -150,7 +146,7 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
         # Raised inside the transaction: the locked copy that model_update changed is thrown away.
         message = _("This contract is in review or beyond: its facts can change only after it is "
                     "returned to draft.")
-        raise ApplicationError(ContractErrorCode.FACTS_FROZEN, message, status=409,
+        raise ApplicationError(ContractErrorCode.FACTS_FROZEN, message,
                                fields={name: [message] for name in frozen})
     if not changes:
         return contract
@@ -207,12 +203,12 @@ def contract_transition(
         gaps = review_gaps(contract)
         if gaps:
             raise ApplicationError(ContractErrorCode.INCOMPLETE_FOR_REVIEW,
-                                   _("Some facts a review needs are missing."), status=400, fields=gaps)
+                                   _("Some facts a review needs are missing."), fields=gaps)
     early = name == "activate" and activates_early(contract)
     if early and not confirm_early:
         message = _("The contract takes effect on %(date)s; confirm to activate it now anyway.") % {
             "date": contract.effective_date.isoformat()}
-        raise ApplicationError(ContractErrorCode.BEFORE_EFFECTIVE_DATE, message, status=409,
+        raise ApplicationError(ContractErrorCode.BEFORE_EFFECTIVE_DATE, message,
                                fields={"confirm_early": [_("Confirm to activate before the effective date.")]})
     before = {"status": contract.status, "status_reason": contract.status_reason}
     data: dict[str, Any] = {"status": transition.target, "status_reason": reason}
@@ -248,10 +244,6 @@ def contract_transition(
 
 # --- archive: legal hold, soft deletion, retention policies (R8.2) ----------------------------------
 
-class ArchiveErrorCode(StrEnum):
-    LEGAL_HOLD = "legal_hold"
-    WITHIN_RETENTION = "within_retention"
-    HAS_SUPPLEMENTS = "has_supplements"
 
 
 def _reason(reason: str, *, required: bool = True) -> str:
@@ -304,8 +296,8 @@ def contract_delete(*, actor, contract: Contract, reason: str, today: datetime.d
         raise permission_denied()
     reason = _reason(reason)
     if contract.legal_hold:
-        raise ApplicationError(ArchiveErrorCode.LEGAL_HOLD,
-                               _("This contract is under legal hold and cannot be deleted."), status=409)
+        raise ApplicationError(ContractErrorCode.LEGAL_HOLD,
+                               _("This contract is under legal hold and cannot be deleted."))
     if contract.status in IN_WORKFLOW:
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION,
                                _("A contract in review or approved cannot be deleted; return it to draft "
@@ -317,10 +309,10 @@ def contract_delete(*, actor, contract: Contract, reason: str, today: datetime.d
         else:
             message = _("This contract is within its retention period until %(date)s and cannot be deleted.") % {
                 "date": kept.until.isoformat()}
-        raise ApplicationError(ArchiveErrorCode.WITHIN_RETENTION, message, status=409)
+        raise ApplicationError(ContractErrorCode.WITHIN_RETENTION, message)
     if Contract.objects.filter(parent=contract, deleted_at__isnull=True).exists():
-        raise ApplicationError(ArchiveErrorCode.HAS_SUPPLEMENTS,
-                               _("Delete the supplements of this framework agreement first."), status=409)
+        raise ApplicationError(ContractErrorCode.HAS_SUPPLEMENTS,
+                               _("Delete the supplements of this framework agreement first."))
     changes = model_update(instance=contract, fields=("deleted_at", "deleted_reason"),
                            data={"deleted_at": timezone.now(), "deleted_reason": reason})
     contract.full_clean()

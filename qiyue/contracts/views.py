@@ -16,7 +16,7 @@ from qiyue.audit.rendering import timeline_rows
 from qiyue.audit.selectors import timeline
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, service_errors
-from qiyue.core.htmx import apply_error, is_partial, paginate, render_page, style_form
+from qiyue.core.htmx import form_error, is_partial, paginate, render_page, style_form
 from qiyue.customers.models import Customer
 
 from . import events, exports, policies, selectors, services
@@ -108,8 +108,7 @@ def _status_context(request, contract, *, errors_for: str = "", error_form=None,
 
 @login_required
 def contract_detail(request, pk):
-    contract = selectors.contract_get(user=request.user, pk=pk)
-    events.contract_viewed_event(actor=request.user, contract=contract)
+    contract = selectors.contract_open(user=request.user, pk=pk)
     context = _status_context(request, contract)
     context.update({
         "nav": "contracts",
@@ -142,10 +141,8 @@ def contract_transition(request, pk, name):
                 signing_date=form.cleaned_data["signing_date"], expected_version=form.cleaned_data["version"],
                 confirm_early=form.cleaned_data["confirm_early"])
         except service_errors() as exc:
-            if getattr(exc, "status", 400) == 403:
-                raise PermissionDenied from exc
-            apply_error(form, exc)
-            error = exc.message
+            form_error(form, exc)
+            error = getattr(exc, "message", "") or _("Please correct the errors below.")
     else:
         error = _("Please correct the errors below.")
     if not is_partial(request):
@@ -193,9 +190,7 @@ def contract_create(request):
             try:
                 contract = services.contract_create(actor=request.user, data=form.service_data())
             except service_errors() as exc:
-                if getattr(exc, "status", 400) == 403:
-                    raise PermissionDenied from exc
-                apply_error(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _("Contract %(number)s created.") % {"number": contract.number})
                 return redirect("contracts:detail", pk=contract.pk)
@@ -205,12 +200,13 @@ def contract_create(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def contract_update(request, pk):
-    contract = selectors.contract_get(user=request.user, pk=pk)
-    if not policies.can_edit_contract(request.user, contract):
-        raise PermissionDenied
     if request.method == "GET":
-        # The edit form shows every fact of the contract: that is a view too.
-        events.contract_viewed_event(actor=request.user, contract=contract)
+        # The edit form shows every fact of the contract: opening it is a view too.
+        contract = selectors.contract_open(user=request.user, pk=pk, may=policies.can_edit_contract)
+    else:
+        contract = selectors.contract_get(user=request.user, pk=pk)
+        if not policies.can_edit_contract(request.user, contract):
+            raise PermissionDenied
     # The form writes into its instance while validating; keep the loaded one for the page.
     form = ContractForm(request.POST or None, instance=copy.copy(contract), user=request.user)
     status = 200
@@ -222,10 +218,7 @@ def contract_update(request, pk):
                                                     data=form.service_data(),
                                                     expected_version=form.cleaned_data["version"])
             except service_errors() as exc:
-                if getattr(exc, "status", 400) == 403:
-                    raise PermissionDenied from exc
-                status = getattr(exc, "status", 400)
-                apply_error(form, exc)
+                status = form_error(form, exc)
             else:
                 messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
                 return redirect("contracts:detail", pk=contract.pk)

@@ -1,4 +1,4 @@
-"""Application errors with stable codes.
+"""Application errors with stable codes: the generic ones here, each app's own in its errors.py.
 
 Services raise ApplicationError; views turn it into a form error or an HTTP status and the
 API returns {"code", "message", "fields"}. Tests assert on `code`, never on wording.
@@ -18,12 +18,10 @@ class ErrorCode(StrEnum):
     STALE_VERSION = "stale_version"
     ILLEGAL_TRANSITION = "illegal_transition"
     REASON_REQUIRED = "reason_required"
-    DUPLICATE_CUSTOMER = "duplicate_customer"
     THROTTLED = "throttled"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     CONFLICT = "conflict"
-    CONTRACT_CLOSED = "contract_closed"
 
 
 DEFAULT_STATUS = {
@@ -35,10 +33,13 @@ DEFAULT_STATUS = {
     ErrorCode.STALE_VERSION: 409,
     ErrorCode.ILLEGAL_TRANSITION: 409,
     ErrorCode.REASON_REQUIRED: 400,
-    ErrorCode.DUPLICATE_CUSTOMER: 400,
     ErrorCode.CONFLICT: 409,
-    ErrorCode.CONTRACT_CLOSED: 409,
 }
+
+
+def register_statuses(statuses: dict) -> None:
+    """An app's own codes and the HTTP status each answers with by default (its errors.py)."""
+    DEFAULT_STATUS.update(statuses)
 
 
 class ApplicationError(Exception):

@@ -11,6 +11,7 @@ from qiyue.core.text import normalize_company_name, split_tags
 from qiyue.core.validators import normalize_credit_code
 
 from . import events, policies
+from .errors import CustomerErrorCode
 from .models import Communication, Contact, Customer
 from .selectors import customer_duplicates
 
@@ -46,7 +47,7 @@ def _check_duplicates(actor, customer: Customer, confirm_duplicate: bool) -> Non
     else:
         message = _("Another team already has a customer with a very similar name. Confirm to save anyway.")
         field = _("Another team already has a customer with a very similar name.")
-    raise ApplicationError(ErrorCode.DUPLICATE_CUSTOMER, message, fields={"name": [field]})
+    raise ApplicationError(CustomerErrorCode.DUPLICATE_CUSTOMER, message, fields={"name": [field]})
 
 
 @transaction.atomic

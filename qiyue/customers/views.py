@@ -14,10 +14,11 @@ from qiyue.accounts.selectors import filter_owners, filter_teams
 from qiyue.audit.rendering import timeline_rows
 from qiyue.audit.selectors import customer_timeline
 from qiyue.core import permissions
-from qiyue.core.errors import ApplicationError, ErrorCode, service_errors
+from qiyue.core.errors import ApplicationError, service_errors
 from qiyue.core.htmx import ServiceFormView, form_error, is_partial, paginate, render_page, style_form
 
 from . import policies, selectors, services
+from .errors import CustomerErrorCode
 from .extensions import customer_sections, linkable_contracts
 from .filters import CustomerFilter
 from .forms import CommunicationForm, ContactForm, CustomerForm
@@ -97,7 +98,7 @@ def customer_create(request):
                 customer = services.customer_create(actor=request.user, data=form.service_data(),
                                                     confirm_duplicate=form.cleaned_data["confirm_duplicate"])
             except service_errors() as exc:
-                duplicate = getattr(exc, "code", "") == ErrorCode.DUPLICATE_CUSTOMER
+                duplicate = getattr(exc, "code", "") == CustomerErrorCode.DUPLICATE_CUSTOMER
                 form_error(form, exc)
             else:
                 messages.success(request, _("Customer “%(name)s” created.") % {"name": customer.name})
@@ -127,7 +128,7 @@ def customer_update(request, pk):
                     expected_version=form.cleaned_data["version"],
                     confirm_duplicate=form.cleaned_data["confirm_duplicate"])
             except service_errors() as exc:
-                duplicate = getattr(exc, "code", "") == ErrorCode.DUPLICATE_CUSTOMER
+                duplicate = getattr(exc, "code", "") == CustomerErrorCode.DUPLICATE_CUSTOMER
                 status = form_error(form, exc)
             else:
                 messages.success(request, _("Customer “%(name)s” saved.") % {"name": customer.name})

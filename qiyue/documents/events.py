@@ -4,7 +4,7 @@ events roll up to its contract's and its customer's timelines; a paper original'
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.audit.models import AuditEvent
-from qiyue.audit.registry import register_actions
+from qiyue.audit.registry import register_actions, register_change_labels
 from qiyue.audit.services import audit_record
 from qiyue.contracts.models import Contract
 from qiyue.customers.models import Customer
@@ -26,6 +26,24 @@ ACTIONS = register_actions({
     "paper_original.returned": _("recorded the return of a paper original"),
     "keys.rotated": _("rotated the master key"),
     "keys.retired": _("retired a master key"),
+})
+
+
+register_change_labels({
+    "filename": _("file name"),
+    "size": _("size (bytes)"),
+    "sha256": "SHA-256",
+    "version": _("version"),
+    "versions": _("versions"),
+    "comment": _("comment"),
+    "error": _("error"),
+    "borrower": _("borrower"),
+    "purpose": _("purpose"),
+    "lent_on": _("lent on"),
+    "due_on": _("due back on"),
+    "returned_on": _("returned on"),
+    "key_id": _("key"),
+    "remaining": _("remaining"),
 })
 
 

@@ -64,3 +64,32 @@ def test_related_names_the_timelines_an_event_rolls_up_to(users):
     with transaction.atomic():
         alone = audit_record(actor=users["sales"], action="communication.created", target=unrelated)
     assert alone.contract_id is None and alone.customer_id is None
+
+
+def test_views_write_no_access_event_themselves():
+    """A view of a record is recorded by the selector that opens it (`contract_open`, `customer_open`,
+    `document_open`), or by the service that reads a file: never by a view on its own."""
+    written = []
+    for path in ROOT.rglob("views.py"):
+        text = path.read_text()
+        for needle in ("_viewed_event(", "access_record(", "access=True", "Kind.ACCESS"):
+            if needle in text:
+                written.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert not written, written
+
+
+@pytest.mark.django_db
+def test_change_keys_that_are_no_field_read_as_words(users):
+    from django.db import transaction
+    from django.utils import translation
+
+    from qiyue.audit.rendering import timeline_rows
+
+    contract = make_contract(users["sales"])
+    with transaction.atomic():
+        audit_record(actor=users["sales"], action="contract.activate", target=contract,
+                     changes={"activated_early": [None, "2026-05-01"], "unknown_key": [None, "x"]})
+    with translation.override("zh-hans"):
+        rows = timeline_rows(timeline(contract_id=contract.pk)[:1], users["sales"])
+    fields = [change["field"] for change in rows[0]["changes"]]
+    assert fields == ["提前生效，原定生效日期", "Unknown_key"]

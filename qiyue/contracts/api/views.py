@@ -11,10 +11,10 @@ from qiyue.core import permissions
 from qiyue.core.api import ServiceViewMixin, require_version
 from qiyue.core.errors import permission_denied
 
-from .. import events, policies, services
+from .. import policies, services
 from ..filters import ContractFilter
 from ..models import Contract
-from ..selectors import contract_queryset, live_contracts
+from ..selectors import contract_open, contract_queryset, live_contracts
 from ..transitions import TRANSITIONS
 from .serializers import (
     ActivateTransitionInput,
@@ -98,8 +98,7 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
         return contract_queryset(user=user).select_related("parent").prefetch_related(supplements)
 
     def retrieve(self, request, *args, **kwargs):
-        contract = self.get_object()
-        events.contract_viewed_event(actor=request.user, contract=contract)
+        contract = contract_open(user=request.user, pk=kwargs["pk"], queryset=self.filter_queryset(self.get_queryset()))
         return Response(self.output(contract))
 
     def create(self, request):
