@@ -24,15 +24,23 @@ from django.urls import reverse
 
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.tests.factories import make_contract
-from qiyue.documents import blobs, crypto, previews, services, uploadhandlers
+from qiyue.documents import previews, services
 from qiyue.documents.models import DocumentVersion
-from qiyue.documents.spool import EncryptedSpoolFile
 from qiyue.documents.textformats import extract
+from qiyue.vault import blobs, crypto, uploadhandlers
+from qiyue.vault.spool import EncryptedSpoolFile
+from qiyue.vault.tests.test_upload_handlers import (
+    MARKER,
+    MB,
+    _filler,
+    marked_docx,
+    marked_pdf,
+    open_files_under,
+)
 
 from . import factories as f
 from . import files
 from .factories import running_waitress, storage_fixture, upload_tmp_fixture  # noqa: F401  (the two fixtures)
-from .test_upload_handlers import MARKER, MB, _filler, marked_docx, marked_pdf, open_files_under
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),
                                 reason="needs /proc to see anonymous temp files")

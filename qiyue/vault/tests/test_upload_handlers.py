@@ -18,14 +18,14 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from qiyue.contracts.tests.factories import make_contract
-from qiyue.documents import blobs, crypto, services
+from qiyue.documents import services
 from qiyue.documents.models import Document, DocumentVersion
-from qiyue.documents.spool import CHUNK, SLOT, EncryptedSpoolFile
-from qiyue.documents.uploadhandlers import EncryptedUploadedFile, EncryptedUploadHandler
+from qiyue.documents.tests import factories as f
 from qiyue.documents.uploads import install_size_limit
-
-from . import factories as f
-from .factories import storage_fixture, upload_tmp_fixture  # noqa: F401  (the `storage` and `upload_tmp` fixtures)
+from qiyue.vault import blobs, crypto
+from qiyue.vault.spool import CHUNK, SLOT, EncryptedSpoolFile
+from qiyue.vault.tests.fixtures import storage_fixture, upload_tmp_fixture  # noqa: F401  (the `storage` and `upload_tmp` fixtures)
+from qiyue.vault.uploadhandlers import EncryptedUploadedFile, EncryptedUploadHandler
 
 MARKER = b"QIYUE-PLAINTEXT-MARKER-5c1e"
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -503,7 +503,7 @@ def post_through_waitress(body: bytes) -> tuple[bytes, dict[str, bytes]]:
 def test_waitress_keeps_large_request_bodies_encrypted(upload_tmp, monkeypatch):
     from waitress import buffers
 
-    from qiyue.documents.uploadhandlers import encrypt_waitress_buffers
+    from qiyue.vault.uploadhandlers import encrypt_waitress_buffers
 
     body = _filler(2 * MB, 8)  # waitress moves a body over 512 KB out of memory
     echoed, seen = post_through_waitress(body)
