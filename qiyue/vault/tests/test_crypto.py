@@ -98,3 +98,13 @@ def test_blob_storage_holds_no_plaintext_and_checks_the_hash(data_dir, settings)
     with pytest.raises(crypto.IntegrityError):
         blobs.blob_read(name=stored.name, key_id=stored.key_id, wrapped_key=stored.wrapped_key, sha256=stored.sha256)
     assert default_storage.exists(other.name)
+
+
+def test_blob_names_lists_every_stored_blob_and_nothing_else(data_dir, settings):
+    settings.QIYUE_MASTER_KEY = ""
+    assert list(blobs.blob_names()) == []  # no blobs directory yet
+    written = {blobs.blob_write([f"文件 {n}".encode()]).name for n in range(5)}
+    default_storage.save("other/not-a-blob.txt", io.BytesIO(b"x"))
+    assert set(blobs.blob_names()) == written and all(name.startswith("blobs/") for name in written)
+    blobs.blob_delete(sorted(written)[0])
+    assert set(blobs.blob_names()) == written - {sorted(written)[0]}
