@@ -16,7 +16,7 @@ LIVE_STATUSES = (Status.SIGNED, Status.ACTIVE)
 
 def live_contracts() -> QuerySet:
     """Every contract that is not (softly) deleted: the base of every read but the archive's "deleted" view."""
-    return Contract.objects.filter(deleted_at__isnull=True)
+    return Contract.objects.live()
 
 
 def contract_queryset(*, user) -> QuerySet:

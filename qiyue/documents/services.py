@@ -157,7 +157,7 @@ def document_upload(
 
 def _lock_document(document: Document) -> Document:
     return (Document.objects.select_for_update(of=("self",)).select_related("contract", "customer")
-            .get(pk=document.pk, deleted_at__isnull=True))
+            .live().get(pk=document.pk))
 
 
 def document_add_version(*, actor, document: Document, file: BinaryIO, comment: str = "",
