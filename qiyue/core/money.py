@@ -12,8 +12,8 @@ from django.template.defaultfilters import floatformat
 
 # ISO 4217 currencies (of `validators.ISO_4217`) whose minor unit is not 2 decimals.
 MINOR_UNITS = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
-                     "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND",
+                     "VUV", "XAF", "XOF", "XPF"), 0),
     **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
 }
 DEFAULT_MINOR_UNIT = 2

@@ -12,7 +12,8 @@ from qiyue.core.validators import ISO_4217
 
 @pytest.mark.parametrize(("currency", "digits"), [
     ("CNY", 2), ("USD", 2), ("EUR", 2), ("HKD", 2), ("GBP", 2),
-    ("JPY", 0), ("KRW", 0), ("VND", 0), ("CLP", 0), ("ISK", 0), ("UGX", 0), ("XAF", 0), ("XOF", 0), ("XPF", 0),
+    ("JPY", 0), ("KRW", 0), ("VND", 0), ("CLP", 0), ("ISK", 0), ("UGX", 0),
+    ("XAF", 0), ("XOF", 0), ("XPF", 0),
     ("BHD", 3), ("KWD", 3), ("OMR", 3), ("JOD", 3), ("IQD", 3), ("LYD", 3), ("TND", 3),
     ("jpy", 0), ("", 2),
 ])

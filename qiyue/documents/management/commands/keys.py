@@ -43,7 +43,8 @@ class Command(BaseCommand):
     def handle_status(self, **options):
         current, available = keys.keyring()
         counts = dict(DocumentVersion.objects.values_list("key_id").annotate(n=Count("id")).order_by())
-        self.stdout.write(f"current key: {current} ({'QIYUE_MASTER_KEY' if keys.current_from_settings() else 'key file'})")
+        source = "QIYUE_MASTER_KEY" if keys.current_from_settings() else "key file"
+        self.stdout.write(f"current key: {current} ({source})")
         for kid in sorted(set(available) | set(counts)):
             marks = [m for m, on in (("current", kid == current), ("MISSING", kid not in available)) if on]
             self.stdout.write(f"  {kid}  {counts.get(kid, 0):>8} versions  {' '.join(marks)}".rstrip())
