@@ -213,17 +213,23 @@ STORAGES = {
 }
 # Uploads: a hard limit enforced while the request streams in (see qiyue.documents.uploads).
 QIYUE_MAX_UPLOAD_MB = int(env("QIYUE_MAX_UPLOAD_MB", "50"))
-# No plaintext of an upload touches the disk (see qiyue.documents.uploadhandlers): a request's files
+# No plaintext of an upload touches the disk (see qiyue.vault.uploadhandlers): a request's files
 # stay in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE together; beyond that each file streams into a
 # temporary file in FILE_UPLOAD_TEMP_DIR encrypted under a key held only in memory.
-FILE_UPLOAD_HANDLERS = ["qiyue.documents.uploadhandlers.EncryptedUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["qiyue.vault.uploadhandlers.EncryptedUploadHandler"]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2621440  # 2.5 MB, Django's default
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 (DATA_DIR / "tmp").mkdir(mode=0o700, exist_ok=True)
 FILE_UPLOAD_PERMISSIONS = 0o600
+# Encryption at rest (qiyue.vault.keys): the master key that wraps new data keys, base64 of 32 bytes
+# (empty: key files in DATA_DIR/keys/), and older keys still needed during a rotation.
+QIYUE_MASTER_KEY = env("QIYUE_MASTER_KEY").strip()
+QIYUE_OLD_MASTER_KEYS = env_list("QIYUE_OLD_MASTER_KEYS")
 
 # Background tasks (text extraction, OCR, indexing): a database queue worked by `qiyue worker`.
 TASKS = {"default": {"BACKEND": env("QIYUE_TASK_BACKEND", "django_tasks_db.backend.DatabaseBackend")}}
+# Wall-clock seconds (at least 1) the text extraction of one file may take.
+QIYUE_EXTRACTION_TIME_LIMIT = max(1, int(env("QIYUE_EXTRACTION_TIME_LIMIT", "1800")))
 
 EMAIL_BACKEND = env("QIYUE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("QIYUE_DEFAULT_FROM_EMAIL", "qiyue@localhost")

@@ -168,8 +168,8 @@ def document_compare(request, doc_id):
     current version against the one before)."""
     visible_contracts = contract_selectors.contract_queryset(user=request.user)
     document = get_object_or_404(
-        Document.objects.select_related("contract", "customer").filter(
-            deleted_at__isnull=True, contract__isnull=False, contract__in=visible_contracts.values("pk")),
+        Document.objects.live().select_related("contract", "customer").filter(
+            contract__isnull=False, contract__in=visible_contracts.values("pk")),
         pk=doc_id)
     versions = list(document.versions.order_by("-number"))
     by_id = {v.pk: v for v in versions}

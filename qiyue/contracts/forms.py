@@ -46,7 +46,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["number"].help_text = _("Leave empty to generate the next number.")
         # Only customers and framework agreements the user may see are offered.
         self.fields["customer"].queryset = visible(user, Customer.objects.all()).order_by("name")
-        parents = visible(user, Contract.objects.filter(parent__isnull=True, deleted_at__isnull=True)
+        parents = visible(user, Contract.objects.live().filter(parent__isnull=True)
                           .select_related("customer"))
         if instance.pk:
             parents = parents.exclude(pk=instance.pk)

@@ -7,8 +7,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.core.models import VersionedModel
+from qiyue.core.money import fits_minor_unit, minor_unit
 from qiyue.core.permissions import LiveQuerySet
-from qiyue.core.validators import validate_currency
+from qiyue.core.validators import ISO_4217, validate_currency
 
 
 class Status(models.TextChoices):
@@ -181,6 +182,18 @@ class Contract(VersionedModel):
         if self.no_amount_reason.strip() and self.amount:
             errors["no_amount_reason"] = ValidationError(
                 _("A reason for no amount is only for contracts whose amount is 0."), code="reason_with_amount")
+        # The column keeps two decimals for every currency (more is the field's own max_decimal_places
+        # error); the currency's minor unit may allow fewer.
+        column_decimals = self._meta.get_field("amount").decimal_places
+        if (isinstance(self.amount, Decimal) and self.amount.is_finite() and self.currency in ISO_4217
+                and -self.amount.as_tuple().exponent <= column_decimals
+                and not fits_minor_unit(self.amount, self.currency)):
+            if minor_unit(self.currency) == 0:
+                message = _("An amount in %(currency)s has no decimal places (for example 100, not 100.50).")
+            else:
+                message = _("An amount in %(currency)s has at most %(digits)s decimal places.")
+            errors["amount"] = ValidationError(message, code="amount_decimals", params={
+                "currency": self.currency, "digits": minor_unit(self.currency)})
         if self.parent_id is not None:
             if self.pk is not None and self.parent_id == self.pk:
                 errors["parent"] = ValidationError(_("A contract cannot be its own framework agreement."),

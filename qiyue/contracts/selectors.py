@@ -1,5 +1,4 @@
 import datetime
-from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
@@ -7,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from qiyue.core.errors import filtered
+from qiyue.core.money import quantize_money
 from qiyue.core.permissions import visible
 
 from . import events
@@ -18,7 +18,7 @@ LIVE_STATUSES = (Status.SIGNED, Status.ACTIVE)
 
 def live_contracts() -> QuerySet:
     """Every contract that is not (softly) deleted: the base of every read but the archive's "deleted" view."""
-    return Contract.objects.filter(deleted_at__isnull=True)
+    return Contract.objects.live()
 
 
 def contract_queryset(*, user) -> QuerySet:
@@ -78,7 +78,7 @@ def contracts_expiring(*, user, days: int, today: datetime.date | None = None) -
 def contract_amount_totals(*, user) -> list[dict]:
     rows = (contract_stats(user=user).filter(status__in=LIVE_STATUSES).values("currency")
             .annotate(total=Sum("amount"), n=Sum("count")).filter(n__gt=0).order_by("-total"))
-    return [{**row, "total": Decimal(row["total"]).quantize(Decimal("0.01"))} for row in rows]
+    return [{**row, "total": quantize_money(row["total"], row["currency"])} for row in rows]
 
 
 # Contracts that were signed at some point: they count as contracted value.
@@ -92,4 +92,5 @@ def customer_contract_totals(*, user, customer_id: int) -> list[dict]:
             .annotate(count=Count("id"), total=Sum("amount"),
                       signed_total=Sum("amount", filter=Q(status__in=SIGNED_STATUSES)))
             .order_by("currency"))
-    return [{**row, "signed_total": row["signed_total"] or 0} for row in rows]
+    return [{**row, "total": quantize_money(row["total"], row["currency"]),
+             "signed_total": quantize_money(row["signed_total"] or 0, row["currency"])} for row in rows]

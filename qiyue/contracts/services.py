@@ -82,7 +82,7 @@ def _clean_contract_data(actor, data: Mapping[str, Any]) -> dict[str, Any]:
             continue
         candidates = type(obj).objects.filter(pk=obj.pk)
         if key == "parent":
-            candidates = candidates.filter(deleted_at__isnull=True)
+            candidates = candidates.live()
         # A customer or framework agreement the actor may not see (or a deleted one) is as good as missing.
         if not permissions.visible(actor, candidates).exists():
             raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
@@ -118,7 +118,7 @@ def _lock(contract: Contract) -> Contract:
     """The contract's row, locked; a deleted contract is gone for every write (404)."""
     try:
         return (Contract.objects.select_for_update(of=("self",)).select_related("customer", "owner", "team")
-                .get(pk=contract.pk, deleted_at__isnull=True))
+                .live().get(pk=contract.pk))
     except Contract.DoesNotExist:
         raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found.")) from None
 
@@ -310,7 +310,7 @@ def contract_delete(*, actor, contract: Contract, reason: str, today: datetime.d
             message = _("This contract is within its retention period until %(date)s and cannot be deleted.") % {
                 "date": kept.until.isoformat()}
         raise ApplicationError(ContractErrorCode.WITHIN_RETENTION, message)
-    if Contract.objects.filter(parent=contract, deleted_at__isnull=True).exists():
+    if Contract.objects.live().filter(parent=contract).exists():
         raise ApplicationError(ContractErrorCode.HAS_SUPPLEMENTS,
                                _("Delete the supplements of this framework agreement first."))
     changes = model_update(instance=contract, fields=("deleted_at", "deleted_reason"),

@@ -9,7 +9,7 @@ Each version is extracted once even with several workers and duplicate deliverie
 claims it with an atomic compare-and-set of its status (queued → running), and a version that is
 running, done or failed is left alone.
 
-Time limit and lease. An extraction may take EXTRACTION_TIME_LIMIT seconds (environment variable
+Time limit and lease. An extraction may take EXTRACTION_TIME_LIMIT seconds (the setting
 QIYUE_EXTRACTION_TIME_LIMIT, default 30 min); past it, it fails for good with `time_limit` — the file
 itself is the problem. In the worker's main thread a SIGALRM timer interrupts pure-Python parsing
 (pypdf, python-docx, openpyxl); everywhere the deadline is also checked between pages and bounds each
@@ -24,19 +24,20 @@ lease.
 import contextlib
 import datetime
 import logging
-import os
 import signal
 import threading
 import time
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
-from . import blobs, crypto, keys
+from qiyue.vault import blobs, crypto, keys
+
 from .models import DocumentText, DocumentVersion, ExtractionStatus
 from .signals import text_extracted
 from .textformats import Extracted, ExtractionFailure, FailureCode, TimeLimitExceeded, extract
@@ -47,8 +48,9 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = (datetime.timedelta(seconds=30), datetime.timedelta(minutes=2), datetime.timedelta(minutes=10))
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 ERROR_LENGTH = 500
-# Wall-clock seconds one extraction (read, decrypt, parse, OCR) may take.
-EXTRACTION_TIME_LIMIT = max(1, int(os.environ.get("QIYUE_EXTRACTION_TIME_LIMIT", "1800")))
+# Wall-clock seconds one extraction (read, decrypt, parse, OCR) may take; read once, as a worker's
+# lease must not change under it.
+EXTRACTION_TIME_LIMIT = settings.QIYUE_EXTRACTION_TIME_LIMIT
 # A running version whose claim is older than the time limit plus this lost its worker.
 LEASE_MARGIN = datetime.timedelta(minutes=5)
 WORKER_LOST_MESSAGE = "the worker stopped while extracting this file (killed, out of memory or restarted)"

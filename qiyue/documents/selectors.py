@@ -14,7 +14,7 @@ from .models import Document, DocumentVersion, PaperLoan, PaperOriginal
 
 
 def document_queryset(*, user) -> QuerySet:
-    base = Document.objects.filter(deleted_at__isnull=True)
+    base = Document.objects.live()
     # Documents of a (softly) deleted contract go with it.
     on_contracts = visible(user, base.filter(contract__isnull=False, contract__deleted_at__isnull=True),
                            via="contract__")

@@ -22,8 +22,9 @@ from qiyue.contracts.models import Contract
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
 from qiyue.core.services import audit_value, model_update, snapshot
 from qiyue.customers.models import Customer
+from qiyue.vault import blobs, crypto, keys
 
-from . import blobs, crypto, events, keys, policies
+from . import events, policies
 from .errors import DocumentErrorCode, document_error, integrity_error
 from .models import Document, DocumentKind, DocumentVersion, PaperLoan, PaperOriginal
 from .signals import document_changed
@@ -156,7 +157,7 @@ def document_upload(
 
 def _lock_document(document: Document) -> Document:
     return (Document.objects.select_for_update(of=("self",)).select_related("contract", "customer")
-            .get(pk=document.pk, deleted_at__isnull=True))
+            .live().get(pk=document.pk))
 
 
 def document_add_version(*, actor, document: Document, file: BinaryIO, comment: str = "",

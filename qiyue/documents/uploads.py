@@ -3,8 +3,8 @@ content (never from the name), zip checks for DOCX/XLSX before anything is extra
 checks, and cleaned display names.
 
 `inspect_upload` is the one gate every upload (UI, API, commands) passes before a blob is written.
-Until then an uploaded file waits in memory or in an encrypted temporary file (`uploadhandlers`),
-never as plaintext on disk.
+Until then an uploaded file waits in memory or in an encrypted temporary file
+(`qiyue.vault.uploadhandlers`), never as plaintext on disk.
 """
 
 import logging
@@ -18,6 +18,8 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext as _
+
+from qiyue.vault.uploadhandlers import max_upload_bytes
 
 from .errors import DocumentErrorCode, document_error
 from .models import FileType
@@ -46,10 +48,6 @@ ZIP_MAX_RATIO = 100
 ZIP_RATIO_MIN_SIZE = 1024 * 1024
 MAX_NAME = 200
 READ_CHUNK = 64 * 1024
-
-
-def max_upload_bytes() -> int:
-    return int(settings.QIYUE_MAX_UPLOAD_MB) * 1024 * 1024
 
 
 def too_large_error():

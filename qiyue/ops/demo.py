@@ -24,6 +24,7 @@ from qiyue.accounts.models import User
 from qiyue.accounts.services import team_get_or_create, user_create
 from qiyue.contracts.models import Contract, Nature, SigningForm, SigningMethod, Status, SubjectMatter
 from qiyue.contracts.services import contract_create, contract_transition
+from qiyue.core.money import quantize_money
 from qiyue.core.roles import Role
 from qiyue.core.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from qiyue.customers.models import Communication, Customer, CustomerLevel, Industry
@@ -229,7 +230,7 @@ def _money(rng: random.Random, low: int, high: int) -> Decimal:
     if high <= 0:
         return Decimal("0.00")
     value = rng.randint(low // 100, high // 100) * 100
-    return Decimal(value).quantize(Decimal("0.01"))
+    return quantize_money(value, "CNY")
 
 
 class _Builder:
@@ -343,7 +344,7 @@ class _Builder:
             currency = "USD"
         amount = _money(rng, low, high)
         if currency != "CNY":
-            amount = (amount / 7).quantize(Decimal("0.01"))
+            amount = quantize_money(amount / 7, currency)
         auto_renewal = rng.random() < 0.2
         tags = [t for t in TAGS if rng.random() < 0.12]
         return {

@@ -397,9 +397,7 @@ def _merged_by_created(*streams: Iterator) -> Iterator:
 def _contracts_stream(batch: int) -> Iterator:
     fields = ("id", "number", "title", "our_entity", "counterparty_signatory", "tags", "description",
               "customer_id", "owner_id", "team_id", "created_at", *CONTRACT_FACETS)
-    qs = Contract.objects.values(*fields, customer_name=F("customer__name"))
-    if hasattr(Contract, "deleted_at"):
-        qs = qs.filter(deleted_at__isnull=True)
+    qs = Contract.objects.live().values(*fields, customer_name=F("customer__name"))
     for row in _keyset(qs, batch):
         contract = SimpleNamespace(pk=row["id"], **row)
         yield contract.created_at, contract_entries(contract, contract.customer_name)
@@ -413,10 +411,8 @@ def _customers_stream(batch: int) -> Iterator:
 
 
 def _documents_stream(batch: int) -> Iterator:
-    live = Q()
-    if hasattr(Contract, "deleted_at"):
-        live = Q(contract__isnull=True) | Q(contract__deleted_at__isnull=True)
-    qs = (Document.objects.filter(live, deleted_at__isnull=True, current_version__isnull=False)
+    live = Q(contract__isnull=True) | Q(contract__deleted_at__isnull=True)
+    qs = (Document.objects.live().filter(live, current_version__isnull=False)
           .select_related("contract", "customer"))
     for chunk in _keyset_batches(qs, max(10, batch // 20)):
         texts = {t.version_id: t for t in DocumentText.objects.filter(

@@ -286,9 +286,7 @@ def _exact_contract(q: str, user) -> int | None:
     if not q or " " in q or not any(ch.isdigit() for ch in q) or len(q) > 64:
         return None
     candidates = {q, q.upper()}
-    qs = visible(user, Contract.objects.filter(number__in=candidates))
-    if hasattr(Contract, "deleted_at"):
-        qs = qs.filter(deleted_at__isnull=True)
+    qs = visible(user, Contract.objects.live().filter(number__in=candidates))
     return qs.values_list("pk", flat=True).first()
 
 
@@ -331,8 +329,7 @@ def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, off
 
 
 def _live_contracts():
-    qs = Contract.objects.all()
-    return qs.filter(deleted_at__isnull=True) if hasattr(Contract, "deleted_at") else qs
+    return Contract.objects.live()
 
 
 def _hits(user, rows, phrases) -> list[Hit]:
@@ -344,7 +341,7 @@ def _hits(user, rows, phrases) -> list[Hit]:
     ids = {kind: {object_id for _e, k, object_id in rows if k == kind} for kind in Kind.values}
     documents = {}
     if ids[Kind.DOCUMENT]:
-        documents = {d.pk: d for d in Document.objects.filter(pk__in=ids[Kind.DOCUMENT], deleted_at__isnull=True)
+        documents = {d.pk: d for d in Document.objects.live().filter(pk__in=ids[Kind.DOCUMENT])
                      .select_related("current_version")
                      .only("id", "title", "contract_id", "customer_id", "current_version_id", "deleted_at",
                            "current_version__file_type")}

@@ -18,7 +18,7 @@ class ContractInput(serializers.ModelSerializer):
     # Empty number: the next one from the configured pattern. Uniqueness is the service's check.
     number = serializers.CharField(max_length=64, required=False, allow_blank=True)
     customer = VisiblePrimaryKeyRelatedField(queryset=Customer.objects.all())
-    parent = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.filter(deleted_at__isnull=True), required=False,
+    parent = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.live(), required=False,
                                            allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)

@@ -96,6 +96,14 @@ def test_create(users):
     assert AuditEvent.objects.filter(action="contract.created", target_id=str(contract.pk)).count() == 1
 
 
+def test_create_refuses_decimals_the_currency_does_not_have(users):
+    customer = make_customer(users["sales"])
+    payload = {"title": "日元采购合同", "customer": customer.pk, "amount": "100.50", "currency": "JPY"}
+    response = client_for(users["sales"]).post(URL, payload, format="json")
+    assert response.status_code == 400 and response.json()["field_codes"] == {"amount": ["amount_decimals"]}
+    assert not Contract.objects.exists()
+
+
 def test_create_accepts_tags_as_text(users):
     customer = make_customer(users["sales"])
     response = client_for(users["sales"]).post(URL, {"title": "t", "customer": customer.pk,

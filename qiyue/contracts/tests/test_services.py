@@ -78,6 +78,33 @@ def test_bad_input_is_refused_and_saves_nothing(users, extra, field, code):
     assert AuditEvent.objects.count() == events
 
 
+def test_an_amount_with_more_decimals_than_its_currency_allows_is_refused(users):
+    """JPY has no minor unit: 100.50 yen is refused on the amount field (the column keeps two
+    decimals for every currency); 100 yen and 100.50 in CNY are fine."""
+    refused = [base_data(users, amount=Decimal("100.50"), currency="JPY"),
+               base_data(users, amount=Decimal("0.01"), currency="KRW")]
+    contracts, events = Contract.objects.count(), AuditEvent.objects.count()
+    for data in refused:
+        with pytest.raises(ValidationError) as exc:
+            contract_create(actor=users["sales"], data=data)
+        assert [e.code for e in exc.value.error_dict["amount"]] == ["amount_decimals"]
+    assert Contract.objects.count() == contracts and AuditEvent.objects.count() == events
+    assert contract_create(actor=users["sales"], data=base_data(users, amount=Decimal("100.00"),
+                                                                currency="JPY")).amount == Decimal("100")
+    assert contract_create(actor=users["sales"], data=base_data(users, amount=Decimal("100.50"),
+                                                                currency="CNY")).amount == Decimal("100.50")
+
+
+def test_changing_the_currency_rechecks_the_amount(users):
+    contract = make_contract(users["sales"], amount=Decimal("1234.56"), currency="CNY")
+    with pytest.raises(ValidationError) as exc:
+        contract_update(actor=users["sales"], contract=contract, data={"currency": "JPY"},
+                        expected_version=contract.version)
+    assert [e.code for e in exc.value.error_dict["amount"]] == ["amount_decimals"]
+    contract.refresh_from_db()
+    assert (contract.amount, contract.currency) == (Decimal("1234.56"), "CNY")
+
+
 def test_missing_customer(users):
     with pytest.raises(ApplicationError) as exc:
         contract_create(actor=users["sales"], data={"title": "x"})

@@ -46,7 +46,7 @@ class DocumentOutput(serializers.ModelSerializer):
 
 
 class UploadInput(serializers.Serializer):
-    contract = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.filter(deleted_at__isnull=True),
+    contract = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.live(),
                                              required=False, allow_null=True)
     customer = VisiblePrimaryKeyRelatedField(queryset=Customer.objects.all(), required=False, allow_null=True)
     kind = serializers.ChoiceField(choices=DocumentKind.choices, default=DocumentKind.ATTACHMENT)
@@ -104,7 +104,7 @@ class PaperOriginalOutput(serializers.ModelSerializer):
 
 
 class PaperOriginalInput(serializers.ModelSerializer):
-    contract = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.filter(deleted_at__isnull=True))
+    contract = VisiblePrimaryKeyRelatedField(queryset=Contract.objects.live())
 
     class Meta:
         model = PaperOriginal

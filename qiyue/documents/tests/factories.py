@@ -1,50 +1,19 @@
-"""Real files for the documents tests, made in memory with the libraries that write them, plus a
-fixture that gives each test its own storage directory and master key."""
+"""Real files for the documents tests, made in memory with the libraries that write them. The
+`storage` and `upload_tmp` fixtures and the waitress runner come from the vault's tests."""
 
-import contextlib
 import io
-import tempfile
-import threading
-import time
 import zipfile
-from pathlib import Path
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from qiyue.documents import keys
+from qiyue.vault.tests.fixtures import (  # noqa: F401  (re-exported for the documents tests)
+    running_waitress,
+    storage_fixture,
+    stored_blobs,
+    upload_tmp_fixture,
+)
 
 CHINESE = "甲方：上海明德精密机械有限公司。乙方：杭州云栖数智科技有限公司。违约金为合同总额的百分之五。"
-
-
-@pytest.fixture(name="storage")
-def storage_fixture(settings, tmp_path, monkeypatch) -> Path:
-    """A fresh data directory (files and keys) per test; returns the storage root."""
-    monkeypatch.delenv("QIYUE_MASTER_KEY", raising=False)
-    monkeypatch.delenv("QIYUE_OLD_MASTER_KEYS", raising=False)
-    settings.DATA_DIR = tmp_path
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "files")}}}
-    keys.keyring.cache_clear()
-    yield tmp_path / "files"
-    keys.keyring.cache_clear()
-
-
-@pytest.fixture(name="upload_tmp")
-def upload_tmp_fixture(settings, storage, tmp_path, monkeypatch) -> Path:
-    """FILE_UPLOAD_TEMP_DIR and the system temp dir, both inside the test's data directory;
-    returns FILE_UPLOAD_TEMP_DIR (the system temp dir is its sibling `system-tmp`)."""
-    spool = tmp_path / "tmp"
-    spool.mkdir(mode=0o700)
-    system = tmp_path / "system-tmp"
-    system.mkdir()
-    settings.FILE_UPLOAD_TEMP_DIR = str(spool)
-    monkeypatch.setattr(tempfile, "tempdir", str(system))
-    return spool
-
-
-def stored_blobs(root: Path) -> list[Path]:
-    return [p for p in (root / "blobs").rglob("*") if p.is_file()] if (root / "blobs").exists() else []
 
 
 def make_pdf(text: str = CHINESE, pages: int = 1) -> bytes:
@@ -143,39 +112,3 @@ FORMATS = {
 
 def upload(name: str, data: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type=content_type)
-
-
-@contextlib.contextmanager
-def running_waitress(app, threads: int = 2):
-    """A real waitress server on a free port, in a thread; yields the port. The loop runs a poll at a
-    time until told to stop and the connections are gone, so the listening socket is closed only
-    after the loop has let go of it (closing it under a running select() fails that thread with
-    EBADF)."""
-    from waitress.server import create_server
-
-    server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="qiyue-test")
-    stop = threading.Event()
-
-    def serve():
-        # After stop, run on until the clients' connections are closed (they release their request
-        # and response buffers then), for at most a second; what is left is closed below.
-        deadline = None
-        while True:
-            if stop.is_set():
-                deadline = deadline or time.monotonic() + 1
-                if len(server._map) <= 1 or time.monotonic() > deadline:  # the listening socket alone
-                    return
-            server.asyncore.loop(timeout=0.05, map=server._map, count=1)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(server.effective_port)
-    finally:
-        stop.set()
-        thread.join(5)
-        server.task_dispatcher.shutdown()
-        for channel in list(server._map.values()):
-            if channel is not server:
-                channel.handle_close()
-        server.close()

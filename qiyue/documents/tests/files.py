@@ -153,8 +153,8 @@ def xlsx_file() -> bytes:
 def make_stored_version(owner, data: bytes, file_type: str, *, filename: str | None = None):
     """A contract document with one version whose bytes are encrypted in storage, as an upload leaves
     it (extraction queued); no task is enqueued."""
-    from qiyue.documents import blobs
     from qiyue.documents.models import Document, DocumentVersion
+    from qiyue.vault import blobs
 
     contract = make_contract(owner)
     document = Document.objects.create(contract=contract, customer=contract.customer, title="合同正文",

@@ -174,7 +174,7 @@ def test_paper_originals_and_loans(users, contract):
 def test_storage_failure_is_503_not_an_integrity_alarm(users, contract, storage, monkeypatch):
     from django.test import Client
 
-    from qiyue.documents import blobs
+    from qiyue.vault import blobs
 
     client = client_for(users["sales"])
     version_id = post_file(client, contract, "合同.pdf", f.make_pdf()).json()["current_version"]["id"]

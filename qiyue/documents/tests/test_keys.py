@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.tests.factories import make_contract
-from qiyue.documents import keys, services
+from qiyue.documents import services
 from qiyue.documents.models import DocumentVersion
+from qiyue.vault import keys
 
 from . import factories as f
 from .factories import storage_fixture  # noqa: F401  (the `storage` fixture)
@@ -71,19 +72,19 @@ def test_rotate_interrupted_resumed_and_retire(users, storage, uploaded):
     assert AuditEvent.objects.filter(action="keys.retired").count() == 1
 
 
-def test_rotate_onto_a_key_from_the_environment(users, storage, monkeypatch):
+def test_rotate_onto_a_key_from_the_environment(users, storage, settings):
     first, second = os.urandom(32), os.urandom(32)
-    monkeypatch.setenv("QIYUE_MASTER_KEY", base64.b64encode(first).decode())
+    settings.QIYUE_MASTER_KEY = base64.b64encode(first).decode()
     keys.keyring.cache_clear()
     contract = make_contract(users["sales"])
     data = f.make_docx()
     services.document_upload(actor=users["sales"], contract=contract, files=[f.upload("合同.docx", data)])
-    monkeypatch.setenv("QIYUE_MASTER_KEY", base64.b64encode(second).decode())
-    monkeypatch.setenv("QIYUE_OLD_MASTER_KEYS", base64.b64encode(first).decode())
+    settings.QIYUE_MASTER_KEY = base64.b64encode(second).decode()
+    settings.QIYUE_OLD_MASTER_KEYS = [base64.b64encode(first).decode()]
     keys.keyring.cache_clear()
     output = run("rotate")
     assert "1 versions re-wrapped" in output and not (storage.parent / "keys").exists()
     assert DocumentVersion.objects.get().key_id == keys.key_id(second)
-    monkeypatch.delenv("QIYUE_OLD_MASTER_KEYS")
+    settings.QIYUE_OLD_MASTER_KEYS = []
     keys.keyring.cache_clear()
     assert contents(users["sales"]) == {"合同.docx": data}

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from qiyue.contracts.tests.factories import make_contract
-from qiyue.documents import blobs, services
+from qiyue.documents import services
+from qiyue.vault import blobs
 
 from . import factories as f
 from .factories import storage_fixture  # noqa: F401  (the `storage` fixture)

@@ -11,17 +11,13 @@ Only the 32-byte data keys are re-encrypted (in memory); the stored files never 
 plaintext is written. Each batch commits on its own, so an interrupted run loses nothing.
 """
 
-import os
-from pathlib import Path
-
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
-from qiyue.documents import keys
 from qiyue.documents.events import keys_event
 from qiyue.documents.models import DocumentVersion
 from qiyue.documents.services import versions_rewrap
+from qiyue.vault import keys
 
 
 class Command(BaseCommand):
@@ -47,7 +43,8 @@ class Command(BaseCommand):
     def handle_status(self, **options):
         current, available = keys.keyring()
         counts = dict(DocumentVersion.objects.values_list("key_id").annotate(n=Count("id")).order_by())
-        self.stdout.write(f"current key: {current} ({'QIYUE_MASTER_KEY' if _env_current() else 'key file'})")
+        source = "QIYUE_MASTER_KEY" if keys.current_from_settings() else "key file"
+        self.stdout.write(f"current key: {current} ({source})")
         for kid in sorted(set(available) | set(counts)):
             marks = [m for m, on in (("current", kid == current), ("MISSING", kid not in available)) if on]
             self.stdout.write(f"  {kid}  {counts.get(kid, 0):>8} versions  {' '.join(marks)}".rstrip())
@@ -56,7 +53,7 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         before = keys.keyring()[0]
-        if not resume and not _env_current():
+        if not resume and not keys.current_from_settings():
             kid = keys.create_key_file()
             self.stdout.write(f"new master key {kid} (was {before})")
         else:
@@ -79,7 +76,7 @@ class Command(BaseCommand):
         in_use = DocumentVersion.objects.filter(key_id=key_id).count()
         if in_use:
             raise CommandError(f"{in_use} versions still use {key_id}; run `qiyue keys rotate --resume` first")
-        path = Path(settings.DATA_DIR) / "keys" / f"{key_id}.key"
+        path = keys.key_file(key_id)
         if not path.exists():
             if key_id in available:
                 raise CommandError(f"{key_id} comes from QIYUE_OLD_MASTER_KEYS: remove it there")
@@ -89,7 +86,3 @@ class Command(BaseCommand):
         keys_event(actor=None, action="keys.retired", label=f"retired master key {key_id}",
                      changes={"key_id": [key_id, None]})
         self.stdout.write(self.style.SUCCESS(f"retired {key_id}"))
-
-
-def _env_current() -> bool:
-    return bool(os.environ.get("QIYUE_MASTER_KEY", "").strip())

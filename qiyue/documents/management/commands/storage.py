@@ -12,19 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from qiyue.documents.models import DocumentVersion
-
-ROOT = "blobs"
-
-
-def walk(storage, directory: str = ROOT):
-    try:
-        dirs, files = storage.listdir(directory)
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    for name in files:
-        yield f"{directory}/{name}"
-    for sub in dirs:
-        yield from walk(storage, f"{directory}/{sub}")
+from qiyue.vault.blobs import blob_names
 
 
 class Command(BaseCommand):
@@ -36,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--min-age-minutes", type=float, default=60.0)
 
     def handle(self, *args, fix, min_age_minutes, **options):
-        stored = set(walk(default_storage))
+        stored = set(blob_names(default_storage))
         known = set(DocumentVersion.objects.values_list("blob_name", flat=True))
         orphans = sorted(stored - known)
         missing = sorted(known - stored)

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         from waitress import serve
 
         from config.wsgi import application
-        from qiyue.documents.uploadhandlers import encrypt_waitress_buffers
+        from qiyue.vault.uploadhandlers import encrypt_waitress_buffers
 
         # Request bodies and pending responses that waitress spills out of memory go to encrypted
         # temporary files; raises (and nothing is served) if this waitress cannot be made to.

@@ -4,7 +4,7 @@ import os
 import pytest
 from django.core.files.storage import default_storage
 
-from qiyue.documents import blobs, crypto, keys
+from qiyue.vault import blobs, crypto, keys
 
 
 def roundtrip(data: bytes, pieces: int = 3) -> bytes:
@@ -72,8 +72,8 @@ def data_dir(settings, tmp_path):
     keys.keyring.cache_clear()
 
 
-def test_master_key_file_is_private_and_stable(data_dir, monkeypatch):
-    monkeypatch.delenv("QIYUE_MASTER_KEY", raising=False)
+def test_master_key_file_is_private_and_stable(data_dir, settings):
+    settings.QIYUE_MASTER_KEY = ""
     kid, _key = keys.current_key()
     path = data_dir / "keys" / f"{kid}.key"
     assert path.exists() and (path.stat().st_mode & 0o777) == 0o600
@@ -81,8 +81,8 @@ def test_master_key_file_is_private_and_stable(data_dir, monkeypatch):
     assert keys.current_key()[0] == kid
 
 
-def test_blob_storage_holds_no_plaintext_and_checks_the_hash(data_dir, monkeypatch):
-    monkeypatch.delenv("QIYUE_MASTER_KEY", raising=False)
+def test_blob_storage_holds_no_plaintext_and_checks_the_hash(data_dir, settings):
+    settings.QIYUE_MASTER_KEY = ""
     text = ("甲方：上海明德精密机械有限公司。乙方：杭州云栖数智科技有限公司。" * 200).encode()
     stored = blobs.blob_write([text[:1000], text[1000:]])
     raw = (data_dir / "files" / stored.name).read_bytes()
@@ -98,3 +98,13 @@ def test_blob_storage_holds_no_plaintext_and_checks_the_hash(data_dir, monkeypat
     with pytest.raises(crypto.IntegrityError):
         blobs.blob_read(name=stored.name, key_id=stored.key_id, wrapped_key=stored.wrapped_key, sha256=stored.sha256)
     assert default_storage.exists(other.name)
+
+
+def test_blob_names_lists_every_stored_blob_and_nothing_else(data_dir, settings):
+    settings.QIYUE_MASTER_KEY = ""
+    assert list(blobs.blob_names()) == []  # no blobs directory yet
+    written = {blobs.blob_write([f"文件 {n}".encode()]).name for n in range(5)}
+    default_storage.save("other/not-a-blob.txt", io.BytesIO(b"x"))
+    assert set(blobs.blob_names()) == written and all(name.startswith("blobs/") for name in written)
+    blobs.blob_delete(sorted(written)[0])
+    assert set(blobs.blob_names()) == written - {sorted(written)[0]}

@@ -15,12 +15,12 @@ import hashlib
 import io
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 
 from . import crypto, keys
 from .spool import EncryptedSpoolFile
@@ -41,9 +41,24 @@ class StoredBlob:
     wrapped_key: bytes
 
 
+BLOB_ROOT = "blobs"
+
+
 def new_blob_name() -> str:
     token = uuid.uuid4().hex
-    return f"blobs/{token[:2]}/{token[2:4]}/{token}"
+    return f"{BLOB_ROOT}/{token[:2]}/{token[2:4]}/{token}"
+
+
+def blob_names(storage: Storage = default_storage, directory: str = BLOB_ROOT) -> Iterator[str]:
+    """The name of every blob in `storage` (what `blob_write` returned for it)."""
+    try:
+        dirs, files = storage.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for name in files:
+        yield f"{directory}/{name}"
+    for sub in dirs:
+        yield from blob_names(storage, f"{directory}/{sub}")
 
 
 def blob_write(chunks: Iterable[bytes]) -> StoredBlob:

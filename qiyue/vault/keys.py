@@ -1,8 +1,8 @@
 """Master keys: which one wraps new data keys, and every one that may still unwrap old ones.
 
 A master key is 32 random bytes, named by its id (the first 16 hex digits of its SHA-256). Sources:
-- QIYUE_MASTER_KEY: base64 of the current key (then kept out of the data directory entirely);
-  QIYUE_OLD_MASTER_KEYS: comma-separated base64 keys that may still be in use during a rotation;
+- the settings QIYUE_MASTER_KEY: base64 of the current key (then kept out of the data directory
+  entirely) and QIYUE_OLD_MASTER_KEYS: base64 keys that may still be in use during a rotation;
 - otherwise DATA_DIR/keys/<id>.key files (mode 0600), with DATA_DIR/keys/current naming the
   current one. The first start creates one.
 """
@@ -36,10 +36,20 @@ def _write_private(path: Path, data: str) -> None:
     os.replace(tmp, path)
 
 
-def _from_env() -> tuple[str | None, dict[str, bytes]]:
-    current = os.environ.get("QIYUE_MASTER_KEY", "").strip()
+def current_from_settings() -> bool:
+    """Whether the current master key is the setting QIYUE_MASTER_KEY (not a key file)."""
+    return bool(settings.QIYUE_MASTER_KEY.strip())
+
+
+def key_file(kid: str) -> Path:
+    """Where the key file of master key `kid` is (or would be)."""
+    return _key_dir() / f"{kid}.key"
+
+
+def _from_settings() -> tuple[str | None, dict[str, bytes]]:
+    current = settings.QIYUE_MASTER_KEY.strip()
     keys: dict[str, bytes] = {}
-    for item in [current, *os.environ.get("QIYUE_OLD_MASTER_KEYS", "").split(",")]:
+    for item in [current, *settings.QIYUE_OLD_MASTER_KEYS]:
         item = item.strip()
         if item:
             raw = base64.b64decode(item)
@@ -67,7 +77,7 @@ def create_key_file() -> str:
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     raw = os.urandom(32)
     kid = key_id(raw)
-    _write_private(directory / f"{kid}.key", base64.b64encode(raw).decode())
+    _write_private(key_file(kid), base64.b64encode(raw).decode())
     _write_private(directory / "current", kid)
     keyring.cache_clear()
     return kid
@@ -75,8 +85,8 @@ def create_key_file() -> str:
 
 @cache
 def keyring() -> tuple[str, dict[str, bytes]]:
-    """(current key id, {key id: key}) — from the environment when set, else the data directory."""
-    current, keys = _from_env()
+    """(current key id, {key id: key}) — from the settings when set, else the data directory."""
+    current, keys = _from_settings()
     if current is None:
         file_current, file_keys = _from_files()
         keys = {**file_keys, **keys}

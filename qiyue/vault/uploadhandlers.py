@@ -15,15 +15,15 @@ files, and nothing but ciphertext reaches the disk. Keeping a whole 50 MB file i
 settings did before) would multiply by the number of files and of concurrent uploads.
 
 The spooled upload (`EncryptedUploadedFile`) reads, seeks and tells like any uploaded file and
-decrypts as it is read, so the checks in `uploads.py` (content sniffing, zipfile, pypdf), the hash and
-the final encryption in `blobs.py` work on it unchanged. It deliberately has no
+decrypts as it is read, so the upload checks (`qiyue.documents.uploads`: content sniffing, zipfile, pypdf),
+the hash and the final encryption in `blobs.py` work on it unchanged. It deliberately has no
 `temporary_file_path()`: the file behind it holds only ciphertext. Its temporary file is removed when
 the file is closed: when the request ends (Django closes request.FILES), when the upload is refused
 while streaming (Django closes the skipped file) or when the upload breaks off.
 
 A file larger than QIYUE_MAX_UPLOAD_MB is never spooled whole, even on a view that did not install
-`uploads.SizeLimitUploadHandler` (which reports it as file_too_large): it is dropped as it streams,
-so no request can fill the disk with more than the limit per file.
+a size-limit handler that reports it (the documents app's `SizeLimitUploadHandler`, file_too_large):
+it is dropped as it streams, so no request can fill the disk with more than the limit per file.
 
 The web server is the other place an upload could wait: waitress (`qiyue serve`) reads a whole
 request body before Django sees it and keeps any body over 512 KB (inbuf_overflow) in a plaintext
@@ -44,7 +44,11 @@ from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopFutureHandlers
 
 from .spool import EncryptedSpoolFile
-from .uploads import max_upload_bytes
+
+
+def max_upload_bytes() -> int:
+    """QIYUE_MAX_UPLOAD_MB in bytes: no uploaded file may be larger."""
+    return int(settings.QIYUE_MAX_UPLOAD_MB) * 1024 * 1024
 
 
 class EncryptedUploadedFile(UploadedFile):
