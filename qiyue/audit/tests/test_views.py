@@ -158,3 +158,11 @@ def test_export_without_filters_is_labelled_all(client, users):
     event = AuditEvent.objects.order_by("-seq").first()
     assert (event.action, event.target_label) == ("audit.exported", "all")
     assert rows[-1][rows[0].index("Action")] == "audit.exported"
+
+
+def test_a_created_value_shows_alone_and_long_values_are_cut(client, users):
+    make_contract(users["sales"], title="长" * 100)
+    client.force_login(users["auditor"])
+    html = client.get(reverse("audit:list"), {"action": "contract.created"}).content.decode()
+    assert "— → " + "长" * 79 not in html
+    assert "</span> " + "长" * 79 + "…</li>" in html  # a created value alone, cut to 80 characters
