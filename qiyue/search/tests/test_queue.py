@@ -57,6 +57,7 @@ def contract_with_documents(users, django_capture_on_commit_callbacks):
     return contract, documents
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes its connections between tasks
 def test_a_status_change_queues_indexing_and_leaves_the_index_to_the_worker(
         client, users, contract_with_documents, queued_indexing, worker, django_capture_on_commit_callbacks):
     contract, documents = contract_with_documents
