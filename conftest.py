@@ -14,6 +14,17 @@ def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _index_at_commit(settings, monkeypatch):
+    """Tests read the search index right after a commit, as a user would a moment later once the
+    worker has run the queued indexing: here the indexing task runs at commit (django-tasks'
+    immediate backend). Tests of the queue itself use `queued_indexing` (qiyue/search/tests)."""
+    from qiyue.search import tasks
+
+    settings.TASKS = {**settings.TASKS, "index_now": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    monkeypatch.setattr(tasks, "index_objects", tasks.index_objects.using(backend="index_now"))
+
+
 @pytest.fixture
 def team_a(db):
     return make_team("East")

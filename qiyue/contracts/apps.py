@@ -10,12 +10,15 @@ class ContractsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from qiyue.core.search_kinds import register_search_kind
         from qiyue.customers.extensions import register_customer_section, register_linkable_contracts
 
         from . import customer_page, events  # noqa: F401  (events declares this app's audit actions)
+        from .search import CONTRACT_KIND
 
         register_customer_section(customer_page.contracts_section)
         register_linkable_contracts(customer_page.linkable_contracts)
+        register_search_kind(CONTRACT_KIND)
 
         post_migrate.connect(_reinstall_stat_triggers, sender=self)
 

@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
+from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import split_tags
 
 from . import events, policies
+from . import search as contract_search
 from .errors import ContractErrorCode
 from .models import Contract, RetentionPolicy, SigningMethod, Status
 from .numbering import next_contract_number
@@ -109,6 +111,7 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
             contract.number = next_contract_number()
     contract.full_clean()
     contract.save()
+    reindex_later(contract_search.KIND, contract.pk)  # queued at commit, indexed by the worker
     events.contract_created_event(actor=actor, contract=contract,
                                   changes=snapshot(contract, CONTRACT_FIELDS))
     return contract
@@ -155,6 +158,7 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
     contract.full_clean()
     contract.version += 1
     contract.save()
+    reindex_later(contract_search.KIND, contract.pk)
     events.contract_updated_event(actor=actor, contract=contract, changes=changes)
     return contract
 
@@ -238,6 +242,7 @@ def contract_transition(
                                fields=exc.message_dict) from exc
     contract.version += 1
     contract.save()
+    reindex_later(contract_search.KIND, contract.pk)
     events.contract_transitioned_event(actor=actor, contract=contract, transition=transition, changes=changes)
     return contract
 
@@ -318,6 +323,7 @@ def contract_delete(*, actor, contract: Contract, reason: str, today: datetime.d
     contract.full_clean()
     contract.version += 1
     contract.save()
+    reindex_later(contract_search.KIND, contract.pk)
     events.contract_deleted_event(actor=actor, contract=contract, changes=changes)
     return contract
 

@@ -8,4 +8,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from qiyue.core.search_kinds import register_search_kind
+
         from . import events  # noqa: F401  (declares this app's audit actions)
+        from .search import CUSTOMER_KIND
+
+        register_search_kind(CUSTOMER_KIND)

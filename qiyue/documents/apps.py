@@ -8,4 +8,10 @@ class DocumentsConfig(AppConfig):
     verbose_name = _("Documents")
 
     def ready(self):
-        from . import events  # noqa: F401  (declares this app's audit actions)
+        from qiyue.core.search_kinds import register_search_kind
+
+        from . import events, jobs  # noqa: F401  (events declares this app's audit actions)
+        from .search import DOCUMENT_KIND
+
+        register_search_kind(DOCUMENT_KIND)
+        jobs.register()

@@ -36,10 +36,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
+from qiyue.core.search_kinds import reindex_later
 from qiyue.vault import blobs, crypto, keys
 
-from .models import DocumentText, DocumentVersion, ExtractionStatus
-from .signals import text_extracted
+from .models import Document, DocumentText, DocumentVersion, ExtractionStatus
+from .search import KIND as SEARCH_KIND
 from .textformats import Extracted, ExtractionFailure, FailureCode, TimeLimitExceeded, extract
 
 logger = logging.getLogger(__name__)
@@ -158,19 +159,11 @@ def _save_text(version: DocumentVersion, result: Extracted, seconds: float) -> b
         DocumentVersion.objects.filter(pk=version.pk).update(
             extraction_status=ExtractionStatus.DONE, extraction_error="", page_count=result.page_count,
             extraction_seconds=round(seconds, 3), ocr_used=result.ocr_used, extracted_at=now, updated_at=now)
-        transaction.on_commit(lambda: _announce(version.pk))
+        # The text is searchable once the indexing queued at commit has run (if it is current).
+        reindex_later(SEARCH_KIND, *Document.objects.filter(current_version_id=version.pk).values_list("pk", flat=True))
     logger.info("extracted version %s: %s pages, %s chars, %.2f s%s", version.pk, result.page_count,
                 len(result.text), seconds, " (OCR)" if result.ocr_used else "")
     return True
-
-
-def _announce(version_id: int) -> None:
-    # The search index listens; a failing listener must not undo or fail the extraction (a
-    # `qiyue reindex` rebuilds the index), but it must be seen.
-    for receiver, response in text_extracted.send_robust(sender=DocumentVersion, version_id=version_id):
-        if isinstance(response, Exception):
-            logger.error("text_extracted receiver %r failed for version %s", receiver, version_id,
-                         exc_info=response)
 
 
 def _record_failure(version: DocumentVersion, failure: ExtractionFailure, seconds: float) -> str:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
+from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import audit_value, model_update, snapshot
 from qiyue.customers.models import Customer
 from qiyue.vault import blobs, crypto, keys
@@ -27,7 +28,7 @@ from qiyue.vault import blobs, crypto, keys
 from . import events, policies
 from .errors import DocumentErrorCode, document_error, integrity_error
 from .models import Document, DocumentKind, DocumentVersion, PaperLoan, PaperOriginal
-from .signals import document_changed
+from .search import KIND as SEARCH_KIND
 from .uploads import Inspection, inspect_upload, iter_chunks, title_from_filename
 
 log = logging.getLogger(__name__)
@@ -90,14 +91,12 @@ def _delete_blobs(names: Sequence[str]) -> None:
 
 
 def _after_commit(document_id: int, version_id: int | None) -> None:
-    def notify():
-        if version_id is not None:
-            from .tasks import schedule_extraction
+    """After commit: extract the new version's text (if any) and index the document again."""
+    if version_id is not None:
+        from .tasks import schedule_extraction
 
-            schedule_extraction(version_id)
-        document_changed.send(sender=Document, document_id=document_id)
-
-    transaction.on_commit(notify)
+        transaction.on_commit(lambda: schedule_extraction(version_id))
+    reindex_later(SEARCH_KIND, document_id)
 
 
 def _new_version(document: Document, stored: _Stored, *, actor, number: int, comment: str) -> DocumentVersion:

@@ -8,4 +8,9 @@ class SearchConfig(AppConfig):
     verbose_name = _("Search")
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the index to model saves and document signals)
+        from qiyue.core.search_kinds import set_index_queue
+
+        from .tasks import enqueue_index
+
+        # What apps queue with reindex_later after commit goes to the worker's indexing task.
+        set_index_queue(enqueue_index)

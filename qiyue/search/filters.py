@@ -7,15 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from qiyue.contracts.filters import ContractFilter
 from qiyue.contracts.models import Contract
 from qiyue.core.permissions import visible
+from qiyue.core.search_kinds import kind_choices
 from qiyue.customers.models import Customer
-
-from .models import Kind
 
 UNSUPPORTED = ("ordering", "tag", "currency", "parent")
 
 
 class SearchFilter(ContractFilter):
-    type = django_filters.MultipleChoiceFilter(label=_("type"), choices=Kind.choices, method="filter_nothing")
+    type = django_filters.MultipleChoiceFilter(label=_("type"), choices=kind_choices,
+                                               method="filter_nothing")
 
     def __init__(self, data=None, *, user=None, **kwargs):
         kwargs.setdefault("queryset", Contract.objects.none())

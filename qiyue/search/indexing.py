@@ -7,23 +7,18 @@ is a pure function of the entry's row (`entry_body`): on SQLite the FTS5 table k
 `qiyue reindex`.
 """
 
-import datetime
+import dataclasses
+import heapq
 import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
-from types import SimpleNamespace
 
 from django.db import connection, transaction
-from django.db.models import F, Q
 
-from qiyue.contracts.models import Contract
-from qiyue.customers.models import Customer
-from qiyue.documents.models import Document, DocumentText
+from qiyue.core.search_kinds import Follow, IndexRow, SearchKind, search_kind, search_kinds
 
-from .models import Kind, SearchEntry
+from .models import SearchEntry
 from .tokenizer import MAX_QUERY_CHARS, is_cjk, tokenize
 
 log = logging.getLogger(__name__)
@@ -43,36 +38,6 @@ COLUMNS = ("kind", "object_id", "chunk", "contract_id", "customer_id", "version_
            "expiry_date", "amount", "title", "text", "page", "page_breaks")
 # The key columns that become tokens: a change to one of them changes every entry's stream.
 KEY_COLUMNS = ("owner_id", "team_id", "customer_id", "status", "nature", "subject_matter", "signing_form")
-# Contract columns copied onto the contract's entries and those of its documents.
-CONTRACT_FACETS = ("status", "nature", "subject_matter", "signing_form", "signing_date", "effective_date",
-                   "expiry_date", "amount")
-
-
-@dataclass(slots=True)
-class IndexRow:
-    """An entry about to be written (SearchEntry's columns, without a model instance's cost)."""
-
-    kind: str
-    object_id: int
-    chunk: int = 0
-    contract_id: int | None = None
-    customer_id: int | None = None
-    version_id: int | None = None
-    owner_id: int | None = None
-    team_id: int | None = None
-    status: str = ""
-    nature: str = ""
-    subject_matter: str = ""
-    signing_form: str = ""
-    signing_date: datetime.date | None = None
-    effective_date: datetime.date | None = None
-    expiry_date: datetime.date | None = None
-    amount: Decimal | None = None
-    title: str = ""
-    text: str = ""
-    page: int | None = None
-    page_breaks: list = field(default_factory=list)
-    pk: int | None = None
 
 
 # --- token streams --------------------------------------------------------------------------------
@@ -93,8 +58,13 @@ def key_tokens(entry: SearchEntry) -> list[str]:
     return keys
 
 
+def _title_tokens(kind_name: str) -> bool:
+    kind = search_kind(kind_name)
+    return kind is not None and kind.title_tokens
+
+
 def text_tokens(entry: SearchEntry) -> list[str]:
-    tokens = tokenize(entry.title) if entry.kind == Kind.DOCUMENT and entry.chunk == 0 else []
+    tokens = tokenize(entry.title) if entry.chunk == 0 and _title_tokens(entry.kind) else []
     return tokens + tokenize(entry.text)
 
 
@@ -156,57 +126,25 @@ def chunk_spans(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
     return out
 
 
-# --- building entries -----------------------------------------------------------------------------
+# --- chunking the kinds' rows ---------------------------------------------------------------------
 
-def _contract_keys(contract) -> dict:
-    values = {name: getattr(contract, name) for name in CONTRACT_FACETS}
-    values.update(contract_id=contract.pk, customer_id=contract.customer_id, owner_id=contract.owner_id,
-                  team_id=contract.team_id)
-    return values
-
-
-def _is_live_contract(contract) -> bool:
-    return getattr(contract, "deleted_at", None) is None
-
-
-def contract_text(contract, customer_name: str) -> str:
-    parts = (contract.number, contract.title, customer_name, contract.our_entity,
-             contract.counterparty_signatory, contract.tags.replace(",", "，"), contract.description)
-    return " · ".join(p for p in parts if p)
-
-
-def contract_entries(contract, customer_name: str) -> list[IndexRow]:
-    text = contract_text(contract, customer_name)
-    title = f"{contract.number} {contract.title}"
-    return [IndexRow(kind=Kind.CONTRACT, object_id=contract.pk, chunk=n, title=title[:300],
-                        text=text[start:end], **_contract_keys(contract))
-            for n, (start, end) in enumerate(chunk_spans(text))]
-
-
-def customer_text(customer) -> str:
-    parts = (customer.name, customer.credit_code or "", customer.tags.replace(",", "，"), customer.address)
-    return " · ".join(p for p in parts if p)
-
-
-def customer_entries(customer) -> list[IndexRow]:
-    return [IndexRow(kind=Kind.CUSTOMER, object_id=customer.pk, customer_id=customer.pk,
-                        owner_id=customer.owner_id, team_id=customer.team_id, title=customer.name[:300],
-                        text=customer_text(customer))]
-
-
-def document_entries(document, text: DocumentText, owner) -> list[IndexRow]:
-    """Entries for a document's current text; `owner` is its contract (or its customer)."""
-    keys = (_contract_keys(owner) if isinstance(owner, Contract)
-            else {"customer_id": owner.pk, "owner_id": owner.owner_id, "team_id": owner.team_id})
-    pages = sorted(text.pages or [])
+def chunked(row: IndexRow) -> list[IndexRow]:
+    """A kind's row of one object as the entries of its text's chunks (the row itself when short)."""
+    spans = chunk_spans(row.text)
+    if len(spans) == 1:
+        return [row]
     entries = []
-    for n, (start, end) in enumerate(chunk_spans(text.text or "")):
-        page = sum(1 for p in pages if p <= start) or 1
-        breaks = [p - start for p in pages if start < p < end]
-        entries.append(IndexRow(kind=Kind.DOCUMENT, object_id=document.pk, chunk=n,
-                                   version_id=text.version_id, title=document.title[:300],
-                                   text=text.text[start:end], page=page, page_breaks=breaks, **keys))
+    for n, (start, end) in enumerate(spans):
+        page, breaks = row.page, []
+        if page is not None:
+            page += sum(1 for p in row.page_breaks if p <= start)
+            breaks = [p - start for p in row.page_breaks if start < p < end]
+        entries.append(dataclasses.replace(row, chunk=n, text=row.text[start:end], page=page, page_breaks=breaks))
     return entries
+
+
+def entries_of(rows: Iterable[IndexRow]) -> list[IndexRow]:
+    return [entry for row in rows for entry in chunked(row)]
 
 
 # --- the two databases ----------------------------------------------------------------------------
@@ -277,7 +215,7 @@ def clear_index() -> None:
             cursor.execute(f"DELETE FROM {ENTRY_TABLE}")
 
 
-def replace(kind: str, object_ids: Iterable[int], entries: list[IndexRow]) -> None:
+def replace_entries(kind: str, object_ids: Iterable[int], entries: list[IndexRow]) -> None:
     """Make `entries` the index's entries for these objects (locking them against a concurrent run)."""
     object_ids = list(object_ids)
     with transaction.atomic():
@@ -288,174 +226,69 @@ def replace(kind: str, object_ids: Iterable[int], entries: list[IndexRow]) -> No
 
 # --- following changes ----------------------------------------------------------------------------
 
-def _contract_rows(ids: Iterable[int]):
-    return Contract.objects.filter(pk__in=list(ids)).select_related("customer")
+def _followers(kind: SearchKind) -> list[tuple[SearchKind, Follow]]:
+    return [(other, other.follows[kind.name]) for other in search_kinds() if kind.name in other.follows]
 
 
-def index_contracts(contract_ids: Iterable[int]) -> None:
-    """Re-index contracts; when a contract's keys (owner, team, status …) changed, its documents'
-    entries are re-keyed too, since visibility and filters of a document follow its contract."""
-    contract_ids = list(contract_ids)
-    with transaction.atomic():
-        contracts = {c.pk: c for c in _contract_rows(contract_ids).select_for_update(of=("self",))}
-        before = {e.object_id: e for e in SearchEntry.objects.filter(kind=Kind.CONTRACT, chunk=0,
-                                                                     object_id__in=contract_ids)}
-        entries = []
-        rekey = []
-        for pk in contract_ids:
-            contract = contracts.get(pk)
-            live = contract is not None and _is_live_contract(contract)
-            if live:
-                entries.extend(contract_entries(contract, contract.customer.name))
-            old = before.get(pk)
-            if not live or old is None or any(getattr(old, k) != v for k, v in _contract_keys(contract).items()):
-                rekey.append(pk)
-        replace(Kind.CONTRACT, contract_ids, entries)
-        if rekey:
-            documents = Document.objects.filter(contract_id__in=rekey).values_list("pk", flat=True)
-            index_documents(list(documents))
+def _changed(old: SearchEntry | None, new: IndexRow | None, columns: tuple[str, ...]) -> bool:
+    return old is None or new is None or any(getattr(old, c) != getattr(new, c) for c in columns)
 
 
-def index_customers(customer_ids: Iterable[int]) -> None:
-    """Re-index customers; a new name reaches their contracts' entries, new owners or teams reach
-    their own documents' entries."""
-    customer_ids = list(customer_ids)
-    with transaction.atomic():
-        customers = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=customer_ids)}
-        before = {e.object_id: e for e in SearchEntry.objects.filter(kind=Kind.CUSTOMER, object_id__in=customer_ids)}
-        entries = []
-        renamed, rekeyed = [], []
-        for pk in customer_ids:
-            customer = customers.get(pk)
-            if customer is not None:
-                entries.extend(customer_entries(customer))
-            old = before.get(pk)
-            if customer is None or old is None or old.title != customer.name[:300]:
-                renamed.append(pk)
-            if customer is None or old is None or (old.owner_id, old.team_id) != (customer.owner_id,
-                                                                                  customer.team_id):
-                rekeyed.append(pk)
-        replace(Kind.CUSTOMER, customer_ids, entries)
-    if renamed:
-        contract_ids = list(Contract.objects.filter(customer_id__in=renamed).values_list("pk", flat=True))
-        for start in range(0, len(contract_ids), 500):
-            index_contracts(contract_ids[start:start + 500])
-    if rekeyed:
-        index_documents(list(Document.objects.filter(customer_id__in=rekeyed, contract__isnull=True)
-                             .values_list("pk", flat=True)))
-
-
-def _owner_of(document):
-    if document.contract_id is not None:
-        contract = document.contract
-        return contract if _is_live_contract(contract) else None
-    return document.customer
-
-
-def index_documents(document_ids: Iterable[int]) -> None:
-    """Re-index documents: the text of the current version of a live document, or nothing."""
-    document_ids = list(document_ids)
-    for start in range(0, len(document_ids), 100):
-        batch = document_ids[start:start + 100]
+def index(kind_name: str, object_ids: Iterable[int]) -> int:
+    """Re-index these objects of a kind from their current state (an object that is gone or no longer
+    live leaves the index), then the objects of other kinds that follow the changes (a contract's
+    documents when its owner, team, status … changed; a customer's contracts when it was renamed).
+    Returns the number of entries written."""
+    kind = search_kind(kind_name)
+    if kind is None:
+        log.warning("search kind %r is not registered: %s object(s) not indexed", kind_name, len(list(object_ids)))
+        return 0
+    object_ids = list(dict.fromkeys(object_ids))
+    followers = _followers(kind)
+    follow_up: dict[str, list[int]] = {}
+    written = 0
+    for start in range(0, len(object_ids), kind.batch):
+        batch = object_ids[start:start + kind.batch]
         with transaction.atomic():
-            documents = list(Document.objects.select_for_update(of=("self",)).filter(pk__in=batch)
-                             .select_related("contract", "customer"))
-            texts = {t.version_id: t for t in DocumentText.objects.filter(
-                version_id__in=[d.current_version_id for d in documents if d.current_version_id])}
-            entries = []
-            for document in documents:
-                text = texts.get(document.current_version_id)
-                owner = _owner_of(document)
-                if document.deleted_at is None and text is not None and owner is not None:
-                    entries.extend(document_entries(document, text, owner))
-            replace(Kind.DOCUMENT, batch, entries)
-
-
-def index_version(version_id: int) -> None:
-    """A version's text was extracted: index it if it is its document's current version."""
-    document_ids = list(Document.objects.filter(current_version_id=version_id).values_list("pk", flat=True))
-    index_documents(document_ids)
-
-
-def safely(function, *args) -> None:
-    """Run an indexing step after commit: a failure is logged (reindex repairs it), never raised
-    into the request that already committed its change."""
-    try:
-        function(*args)
-    except Exception:
-        log.exception("search indexing failed: %s%r", function.__name__, args)
+            rows = {row.object_id: row for row in kind.rows(batch)}
+            before = ({e.object_id: e for e in SearchEntry.objects.filter(kind=kind.name, chunk=0, object_id__in=batch)}
+                      if followers else {})
+            entries = entries_of(rows.values())
+            replace_entries(kind.name, batch, entries)
+            written += len(entries)
+        for other, follow in followers:
+            changed = [pk for pk in batch if _changed(before.get(pk), rows.get(pk), follow.columns)]
+            if changed:
+                follow_up.setdefault(other.name, []).extend(follow.ids(changed))
+    for other_name, ids in follow_up.items():
+        written += index(other_name, ids)
+    return written
 
 
 # --- rebuilding everything ------------------------------------------------------------------------
 
 def _merged_by_created(*streams: Iterator) -> Iterator:
-    import heapq
-
     return heapq.merge(*streams, key=lambda item: item[0])
 
 
-def _contracts_stream(batch: int) -> Iterator:
-    fields = ("id", "number", "title", "our_entity", "counterparty_signatory", "tags", "description",
-              "customer_id", "owner_id", "team_id", "created_at", *CONTRACT_FACETS)
-    qs = Contract.objects.live().values(*fields, customer_name=F("customer__name"))
-    for row in _keyset(qs, batch):
-        contract = SimpleNamespace(pk=row["id"], **row)
-        yield contract.created_at, contract_entries(contract, contract.customer_name)
-
-
-def _customers_stream(batch: int) -> Iterator:
-    qs = Customer.objects.values("id", "name", "credit_code", "tags", "address", "owner_id", "team_id", "created_at")
-    for row in _keyset(qs, batch):
-        customer = SimpleNamespace(pk=row["id"], **row)
-        yield customer.created_at, customer_entries(customer)
-
-
-def _documents_stream(batch: int) -> Iterator:
-    live = Q(contract__isnull=True) | Q(contract__deleted_at__isnull=True)
-    qs = (Document.objects.live().filter(live, current_version__isnull=False)
-          .select_related("contract", "customer"))
-    for chunk in _keyset_batches(qs, max(10, batch // 20)):
-        texts = {t.version_id: t for t in DocumentText.objects.filter(
-            version_id__in=[d.current_version_id for d in chunk])}
-        for document in chunk:
-            text = texts.get(document.current_version_id)
-            if text is not None:
-                yield document.created_at, document_entries(document, text, _owner_of(document))
-
-
-def _keyset_batches(qs, batch: int) -> Iterator[list]:
-    last = 0
-    while True:
-        rows = list(qs.filter(pk__gt=last).order_by("pk")[:batch])
-        if not rows:
-            return
-        yield rows
-        last = rows[-1]["id"] if isinstance(rows[-1], dict) else rows[-1].pk
-
-
-def _keyset(qs, batch: int) -> Iterator:
-    for rows in _keyset_batches(qs, batch):
-        yield from rows
-
-
 def reindex_all(*, batch: int = 2000, progress=None) -> int:
-    """Rebuild the whole index: customers, contracts and documents interleaved by creation time,
-    so the newest objects get the highest ids. Returns the number of entries."""
+    """Rebuild the whole index: the objects of every registered kind (customers, contracts,
+    documents …) interleaved by creation time, so the newest objects get the highest ids. Returns the
+    number of entries."""
     clear_index()
+    kinds = search_kinds()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Fresh statistics first: after a bulk load or a restore the planner may think the
             # document table is empty and scan all of it for every batch (a second per 100 rows).
-            cursor.execute(f"ANALYZE {Document._meta.db_table}, {DocumentText._meta.db_table}, "
-                           f"{Contract._meta.db_table}, {Customer._meta.db_table}")
+            cursor.execute("ANALYZE")
             # Building the GIN index once at the end is much faster than maintaining it row by row.
             cursor.execute("DROP INDEX IF EXISTS search_tsv_gin")
     total = objects = reported = 0
     pending: list[IndexRow] = []
     try:
-        for _created, entries in _merged_by_created(_customers_stream(batch), _contracts_stream(batch),
-                                                    _documents_stream(batch)):
-            pending.extend(entries)
+        for _created, rows in _merged_by_created(*(kind.stream(batch) for kind in kinds)):
+            pending.extend(entries_of(rows))
             objects += 1
             if len(pending) >= batch:
                 insert_entries(pending)

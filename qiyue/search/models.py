@@ -1,5 +1,5 @@
-"""The search index: one SearchEntry per indexed contract, customer, or chunk of a document's
-current text, and beside it the full-text table that only the database reads:
+"""The search index: one SearchEntry per indexed object, or per chunk of a long text (a document's
+current text), of the kinds apps register (qiyue.core.search_kinds), and beside it the full-text table that only the database reads:
 
 - SQLite: `search_fts`, an FTS5 table without content (rowid = SearchEntry.id) over the
   pre-tokenized stream, split on spaces by FTS5's ascii tokenizer;
@@ -14,12 +14,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class Kind(models.TextChoices):
-    CONTRACT = "contract", _("Contract")
-    CUSTOMER = "customer", _("Customer")
-    DOCUMENT = "document", _("Document")
-
-
 class SearchEntry(models.Model):
     """What the index knows about one hit: the object, its visibility keys, its filter values and
     the original text of the chunk (for snippets). Ids only grow (AUTOINCREMENT on SQLite), and an
@@ -27,7 +21,8 @@ class SearchEntry(models.Model):
     recently changed objects have the highest ids: "newest first" is a scan of the index in
     descending id order, which both full-text indexes do without sorting."""
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # The registered search kind's name (qiyue.core.search_kinds): "contract", "customer", "document" …
+    kind = models.CharField(max_length=10)
     object_id = models.BigIntegerField()
     chunk = models.PositiveIntegerField(default=0)
     contract_id = models.BigIntegerField(null=True, blank=True)

@@ -1,4 +1,5 @@
-"""Search: contracts, customers and the current text of documents, only what the user may see.
+"""Search: the kinds apps register (contracts, customers, the current text of documents …), only
+what the user may see.
 
 One query plan on both databases, answered by the full-text index (FTS5 on SQLite, a GIN-indexed
 tsvector on PostgreSQL):
@@ -18,17 +19,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from qiyue.contracts.models import Contract
+from qiyue.contracts.search import KIND as CONTRACT
 from qiyue.core.permissions import Scope, visible
-from qiyue.customers.models import Customer
-from qiyue.documents.models import Document
-from qiyue.documents.textformats import PAGED_FILE_TYPES
+from qiyue.core.search_kinds import search_kind
 
 from .indexing import ENTRY_TABLE
-from .models import Kind, SearchEntry
+from .models import SearchEntry
 from .snippets import highlight
 from .tokenizer import Phrase, parse_query
 
@@ -58,6 +57,8 @@ class Hit:
     snippet: SafeString
     page: int | None = None
     file: str = ""
+    label: str = ""
+    badge: str = "secondary"
 
     @property
     def id(self) -> int:
@@ -106,7 +107,7 @@ def _pk(value) -> int | None:
 def filter_clauses(filters: Mapping) -> tuple[list[AnyOf], list[tuple[str, str, object]]]:
     """Key-token clauses and (column, operator, value) range conditions for the filters."""
     clauses = []
-    kinds = [k for k in (filters.get("type") or []) if k in Kind.values]
+    kinds = [k for k in (filters.get("type") or []) if search_kind(k) is not None]
     if kinds:
         clauses.append(AnyOf(tuple(f"_k{k}" for k in kinds)))
     for name, prefix in CHOICE_FILTERS.items():
@@ -314,10 +315,10 @@ def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, off
     pinned = None
     exact = _exact_contract(q, user)
     if exact is not None:
-        found = _Query(phrases, clauses, ranges, only=(Kind.CONTRACT.value, exact)).rows(ranked=False, limit=1)
+        found = _Query(phrases, clauses, ranges, only=(CONTRACT, exact)).rows(ranked=False, limit=1)
         pinned = found[0] if found else None
     if pinned is not None:
-        rest = _Query(phrases, clauses, ranges, exclude=(Kind.CONTRACT.value, pinned[2]))
+        rest = _Query(phrases, clauses, ranges, exclude=(CONTRACT, pinned[2]))
         if offset == 0:
             rows = [pinned] + rest.first_objects(ranked=results.ranked, wanted=limit - 1) if limit else []
         else:
@@ -328,70 +329,31 @@ def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, off
     return results
 
 
-def _live_contracts():
-    return Contract.objects.live()
-
-
 def _hits(user, rows, phrases) -> list[Hit]:
     """Hits for index rows, in order, read through the visibility rule (an entry the index still
-    holds for an object the user may no longer see is dropped)."""
+    holds for an object the user may no longer see is dropped): each kind's `found` reads its
+    objects among the page's in a fixed number of queries."""
     if not rows:
         return []
     entries = SearchEntry.objects.in_bulk([entry_id for entry_id, _kind, _object_id in rows])
-    ids = {kind: {object_id for _e, k, object_id in rows if k == kind} for kind in Kind.values}
-    documents = {}
-    if ids[Kind.DOCUMENT]:
-        documents = {d.pk: d for d in Document.objects.live().filter(pk__in=ids[Kind.DOCUMENT])
-                     .select_related("current_version")
-                     .only("id", "title", "contract_id", "customer_id", "current_version_id", "deleted_at",
-                           "current_version__file_type")}
-    contract_ids = ids[Kind.CONTRACT] | {d.contract_id for d in documents.values() if d.contract_id}
-    customer_ids = ids[Kind.CUSTOMER] | {d.customer_id for d in documents.values() if not d.contract_id}
-    contracts = customers = {}
-    if contract_ids:
-        contracts = visible(user, _live_contracts().filter(pk__in=contract_ids)).only("id", "number", "title").in_bulk()
-    if customer_ids:
-        customers = visible(user, Customer.objects.filter(pk__in=customer_ids)).only("id", "name").in_bulk()
+    ids: dict[str, set[int]] = {}
+    for _entry_id, kind, object_id in rows:
+        ids.setdefault(kind, set()).add(object_id)
+    found, kinds = {}, {}
+    for name, object_ids in ids.items():
+        kind = kinds[name] = search_kind(name)
+        found[name] = kind.found(user, object_ids) if kind is not None else {}
 
     hits = []
-    for entry_id, kind, object_id in rows:
+    for entry_id, name, object_id in rows:
         entry = entries.get(entry_id)
-        if entry is None:
+        result = found[name].get(object_id)
+        if entry is None or result is None or (result.version_id is not None and result.version_id != entry.version_id):
             continue
         snippet, offset = highlight(entry.text, phrases)
-        if kind == Kind.CONTRACT:
-            contract = contracts.get(object_id)
-            if contract is None:
-                continue
-            hits.append(Hit(kind, contract, f"{contract.number} {contract.title}",
-                            reverse("contracts:detail", args=[contract.pk]), snippet))
-        elif kind == Kind.CUSTOMER:
-            customer = customers.get(object_id)
-            if customer is None:
-                continue
-            hits.append(Hit(kind, customer, customer.name, reverse("customers:detail", args=[customer.pk]),
-                            snippet))
-        else:
-            document = documents.get(object_id)
-            if document is None or document.current_version_id != entry.version_id:
-                continue
-            if document.contract_id:
-                owner = contracts.get(document.contract_id)
-                url = reverse("contracts:detail", args=[document.contract_id]) if owner else ""
-                title = f"{owner.number} {owner.title}" if owner else ""
-            else:
-                owner = customers.get(document.customer_id)
-                url = reverse("customers:detail", args=[document.customer_id]) if owner else ""
-                title = owner.name if owner else ""
-            if owner is None:
-                continue
-            # The page of the match the snippet shows, for formats with real pages only; none when
-            # the text does not hold the query (the document's title matched).
-            page = None
-            if offset is not None and document.current_version.file_type in PAGED_FILE_TYPES:
-                page = entry.page_at(offset)
-            # A document hit opens the document's page (versions, download, compare).
-            url = reverse("documents:detail", args=[document.pk])
-            hits.append(Hit(kind, document, title, url, snippet, page=page,
-                            file=document.title))
+        # The page of the match the snippet shows, for texts with real pages only (Found.paged); none
+        # when the text does not hold the query (the document's title matched).
+        page = entry.page_at(offset) if offset is not None and result.paged else None
+        hits.append(Hit(name, result.object, result.title, result.url, snippet, page=page, file=result.file,
+                        label=kinds[name].label, badge=kinds[name].badge))
     return hits

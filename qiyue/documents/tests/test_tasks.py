@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from qiyue.core import search_kinds
 from qiyue.documents import extraction
 from qiyue.documents.extraction import (
     MAX_ATTEMPTS,
@@ -25,8 +26,7 @@ from qiyue.documents.extraction import (
     extraction_requeue,
     run_extraction,
 )
-from qiyue.documents.models import DocumentText, DocumentVersion, ExtractionStatus
-from qiyue.documents.signals import text_extracted
+from qiyue.documents.models import Document, DocumentText, DocumentVersion, ExtractionStatus
 from qiyue.documents.tasks import extract_version, schedule_extraction
 from qiyue.documents.textformats import ExtractionFailure, FailureCode
 
@@ -34,16 +34,16 @@ from . import files
 
 
 @pytest.fixture
-def announced():
-    """Version ids sent with text_extracted."""
+def announced(monkeypatch):
+    """The current version ids of the documents queued for indexing (as their text was extracted)."""
     seen = []
 
-    def receiver(sender, version_id, **kwargs):
-        seen.append(version_id)
+    def enqueue(kind, ids):
+        if kind == "document":
+            seen.extend(Document.objects.filter(pk__in=ids).values_list("current_version_id", flat=True))
 
-    text_extracted.connect(receiver, weak=False)
-    yield seen
-    text_extracted.disconnect(receiver)
+    monkeypatch.setattr(search_kinds, "_queue", [enqueue])
+    return seen
 
 
 @pytest.fixture
@@ -483,9 +483,11 @@ def test_two_sweeps_at_once_recover_once(users):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_running_worker_sweeps_in_the_background(users, monkeypatch):
-    """Without --batch the worker sweeps again every RECOVER_INTERVAL seconds in its own thread, which
-    stops with the worker."""
-    from qiyue.ops.management.commands import worker as worker_command
+    """Without --batch the worker runs the periodic jobs (the sweep among them) in its own thread,
+    which stops with the worker."""
+    from qiyue.core import jobs
+    from qiyue.documents.jobs import RECOVER_STALE_EXTRACTIONS
+    from qiyue.ops import jobs as job_runner
 
     swept = threading.Event()
     sweeps = []
@@ -501,9 +503,10 @@ def test_a_running_worker_sweeps_in_the_background(users, monkeypatch):
         return real(file_type, file, **options)
 
     real = extraction.extract
-    monkeypatch.setattr(extraction, "extraction_recover_stale", fake_sweep)
+    every = datetime.timedelta(seconds=0.05)
+    monkeypatch.setitem(jobs._jobs, RECOVER_STALE_EXTRACTIONS, jobs.PeriodicJob(RECOVER_STALE_EXTRACTIONS, fake_sweep, every))
     monkeypatch.setattr(extraction, "extract", extract_after_a_sweep)
-    monkeypatch.setattr(worker_command, "RECOVER_INTERVAL", 0.05)
+    monkeypatch.setattr(job_runner, "POLL_INTERVAL", 0.05)
     version = pdf_version(users)
     schedule_extraction(version.pk)
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
@@ -514,5 +517,5 @@ def test_a_running_worker_sweeps_in_the_background(users, monkeypatch):
             signal.signal(sig, handler)
     assert refreshed(version).extraction_status == ExtractionStatus.DONE
     assert sweeps[0] == threading.main_thread().name  # at start
-    assert "qiyue-extraction-recovery" in sweeps[1:]
-    assert not any(t.name == "qiyue-extraction-recovery" for t in threading.enumerate())
+    assert "qiyue-periodic-jobs" in sweeps[1:]
+    assert not any(t.name == "qiyue-periodic-jobs" for t in threading.enumerate())

@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
-from ..models import Kind
+from qiyue.core.search_kinds import kind_choices
 
 
 class SearchHitOutput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=Kind.choices, source="kind")
+    # The kinds registered when the API is loaded (apps register theirs before).
+    type = serializers.ChoiceField(choices=kind_choices(), source="kind")
     id = serializers.IntegerField()
     title = serializers.CharField(help_text="Contract number and title, customer name, or for a document the "
                                             "number and title of its contract (or its customer's name).")

@@ -32,7 +32,8 @@ def _parameters() -> list[OpenApiParameter]:
             continue
         description = str(item.label or name)
         if isinstance(item, django_filters.MultipleChoiceFilter):
-            choices = [value for value, _label in item.extra["choices"]]
+            choices = item.extra["choices"]
+            choices = [value for value, _label in (choices() if callable(choices) else choices)]
             params.append(OpenApiParameter(name, {"type": "array", "items": {"type": "string", "enum": choices}},
                                            explode=True, description=description))
         elif isinstance(item, django_filters.ModelChoiceFilter):

@@ -1,43 +1,16 @@
-"""`qiyue worker`: django-tasks' database worker (`db_worker`), plus the recovery of text extractions
-whose worker was lost (see qiyue.documents.extraction): swept when the worker starts and every
-RECOVER_INTERVAL seconds in a background thread while it runs, or once by hand with --recover."""
+"""`qiyue worker`: django-tasks' database worker (`db_worker`), plus the periodic jobs apps register
+(qiyue.core.jobs; today the recovery of text extractions whose worker was lost, see
+qiyue.documents.extraction): the due ones run when the worker starts, and a background thread looks
+for due jobs every POLL_INTERVAL seconds while it runs, each job once per period across all workers
+(see qiyue.ops.jobs). `--recover` runs the extraction recovery once by hand."""
 
-import logging
 import os
-import threading
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 
-logger = logging.getLogger(__name__)
-
-RECOVER_INTERVAL = 300.0  # seconds between two recovery sweeps of a running worker
-
-
-class RecoverySweeper(threading.Thread):
-    """Runs the recovery sweep every `interval` seconds until stopped, closing its database
-    connection after each sweep (a daemon thread: it never keeps the process alive)."""
-
-    def __init__(self, interval: float | None = None):
-        super().__init__(name="qiyue-extraction-recovery", daemon=True)
-        self.interval = RECOVER_INTERVAL if interval is None else interval
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        from qiyue.documents.extraction import extraction_recover_stale
-
-        while not self.stopped.wait(self.interval):
-            try:
-                extraction_recover_stale()
-            except Exception:
-                logger.exception("the recovery sweep of stale text extractions failed; trying again later")
-            finally:
-                connections.close_all()
-
-    def stop(self) -> None:
-        self.stopped.set()
+from qiyue.ops.jobs import PeriodicJobRunner, run_due_jobs
 
 
 class Command(BaseCommand):
@@ -46,10 +19,11 @@ class Command(BaseCommand):
         "queued task). It polls the task table in the database every --interval seconds and runs "
         "ready tasks one at a time; start more workers (on this or other machines sharing the database) "
         "for more throughput — each task runs once. Ctrl+C or SIGTERM lets the running task finish; a "
-        "second Ctrl+C stops at once. `make run` starts one beside the web server. When it starts, and "
-        "every 5 minutes while it runs, it recovers text extractions whose worker was killed: a version "
-        "still running after the extraction time limit (QIYUE_EXTRACTION_TIME_LIMIT) plus 5 minutes is "
-        "queued again, or failed once its attempts are used up."
+        "second Ctrl+C stops at once. `make run` starts one beside the web server. It also runs the "
+        "periodic jobs apps register, each once per period whatever the number of workers: when it "
+        "starts, and while it runs. Every 5 minutes one recovers text extractions whose worker was "
+        "killed: a version still running after the extraction time limit (QIYUE_EXTRACTION_TIME_LIMIT) "
+        "plus 5 minutes is queued again, or failed once its attempts are used up."
     )
 
     def add_arguments(self, parser):
@@ -71,7 +45,7 @@ class Command(BaseCommand):
         parser.add_argument("--recover", action="store_true",
                             help="Only recover the text extractions abandoned by a lost worker (running past "
                                  "the time limit plus 5 minutes: queued again, or failed when out of "
-                                 "attempts), print how many, and exit without running tasks.")
+                                 "attempts), print how many, and exit without running tasks or jobs.")
 
     def handle(self, *args, queues, interval, batch, max_tasks, worker_id, reload, retry_failed, recover,
                **options):
@@ -85,14 +59,14 @@ class Command(BaseCommand):
                 "pk", flat=True)
             queued = sum(extraction_requeue(version_id=pk) for pk in failed.iterator())
             self.stdout.write(f"Queued {queued} failed text extraction(s) again.")
-        # With --reload this process only restarts a child that runs the same command: the child sweeps.
-        reloader_parent = reload and not batch and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
-        if recover or not reloader_parent:
-            recovered = extraction_recover_stale()
-            if recovered or recover:
-                self.stdout.write(f"Recovered {recovered} text extraction(s) abandoned by a lost worker.")
         if recover:
+            recovered = extraction_recover_stale()
+            self.stdout.write(f"Recovered {recovered} text extraction(s) abandoned by a lost worker.")
             return
+        # With --reload this process only restarts a child that runs the same command: the child runs the jobs.
+        reloader_parent = reload and not batch and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
+        if not reloader_parent:
+            run_due_jobs()
         arguments = ["db_worker", "--queue-name", queues, "--interval", str(interval),
                      "--reload" if reload else "--no-reload"]
         if batch:
@@ -101,12 +75,12 @@ class Command(BaseCommand):
             arguments += ["--max-tasks", str(max_tasks)]
         if worker_id:
             arguments += ["--worker-id", worker_id]
-        sweeper = None if batch or reloader_parent else RecoverySweeper()
-        if sweeper:
-            sweeper.start()
+        runner = None if batch or reloader_parent else PeriodicJobRunner()
+        if runner:
+            runner.start()
         try:
             call_command(*arguments, verbosity=options["verbosity"], stdout=self.stdout, stderr=self.stderr)
         finally:
-            if sweeper:
-                sweeper.stop()
-                sweeper.join(timeout=5)  # let a sweep under way commit
+            if runner:
+                runner.stop()
+                runner.join(timeout=5)  # let a job under way commit

@@ -6,7 +6,8 @@ from qiyue.search.indexing import reindex_all
 
 
 class Command(BaseCommand):
-    help = "Rebuild the search index from contracts, customers and current document texts."
+    help = ("Rebuild the search index from the objects of every registered search kind (contracts, customers, "
+            "current document texts …).")
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=2000, help="Entries written per transaction.")
