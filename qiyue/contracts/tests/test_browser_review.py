@@ -10,7 +10,7 @@ from django.utils import timezone
 from qiyue.accounts.tests.factories import make_team, make_user
 from qiyue.contracts.services import contract_transition
 from qiyue.contracts.tests.factories import make_contract
-from qiyue.core.tests.test_browser import browser_page, log_in  # noqa: F401  (the fixture)
+from qiyue.ops.tests.test_browser import browser_page, log_in  # noqa: F401  (the fixture)
 
 
 @pytest.mark.browser

@@ -10,7 +10,7 @@ from docx import Document as DocxDocument
 
 from qiyue.accounts.tests.factories import make_team, make_user
 from qiyue.contracts.tests.factories import make_contract
-from qiyue.core.tests.test_browser import browser_page, log_in  # noqa: F401 (the fixture)
+from qiyue.ops.tests.test_browser import browser_page, log_in  # noqa: F401 (the fixture)
 
 BODY = "甲方应在验收合格后三十日内支付澜沧云图专项服务费。"
 

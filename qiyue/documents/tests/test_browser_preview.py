@@ -9,8 +9,8 @@ import pytest
 from qiyue.accounts.tests.factories import make_team, make_user
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.tests.factories import make_contract
-from qiyue.core.tests.test_browser import browser_page, log_in  # noqa: F401 (the fixture)
 from qiyue.documents import previews, services
+from qiyue.ops.tests.test_browser import browser_page, log_in  # noqa: F401 (the fixture)
 
 from . import factories as f
 from .factories import storage_fixture  # noqa: F401  (the `storage` fixture)
