@@ -46,13 +46,15 @@ $(VENV)/.uv-$(UV_VERSION):
 	$(BIN)/pip install --quiet uv==$(UV_VERSION)
 	touch $@
 
-# The task worker (text extraction, OCR) runs in the background beside the server and stops with it:
-# in its own session (setsid), so Ctrl+C reaches only the server and the worker gets one SIGTERM, on
-# which it finishes the task in hand before it exits.
+# The task worker (text extraction, OCR, search indexing, periodic jobs) runs in the background beside
+# the server and stops with it: in its own session (setsid), so Ctrl+C reaches only the server and the
+# worker gets one SIGTERM, on which it finishes the task in hand before it exits. It runs quietly
+# (--verbosity 0: no line per task; failures are still logged), so the logins stay on the screen
+# while it indexes the demo data.
 run: install rundeps
 	$(BIN)/qiyue migrate --noinput
 	$(BIN)/qiyue demo --if-empty --url http://$(HOST):$(PORT)/
-	$$(command -v setsid) $(BIN)/qiyue worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	$$(command -v setsid) $(BIN)/qiyue worker --verbosity 0 & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	  $(BIN)/qiyue serve --host $(HOST) --port $(PORT)
 
 # A worker alone, e.g. a second one beside `make run` or on another machine sharing the database.
