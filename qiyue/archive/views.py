@@ -19,6 +19,7 @@ from qiyue.contracts import services as contract_services
 from qiyue.contracts.models import RetentionPolicy
 from qiyue.core.errors import ApplicationError
 from qiyue.core.htmx import ServiceFormView, message_error, paginate, render_page
+from qiyue.core.validators import MAX_ID
 from qiyue.documents.compare import compare_texts
 from qiyue.documents.models import Document, DocumentText
 from qiyue.documents.selectors import document_compared
@@ -131,8 +132,12 @@ class RetentionPolicies(ServiceFormView):
     def load(self):
         if not contract_policies.can_manage_retention(self.request.user):
             raise PermissionDenied  # before telling whether the policy exists
-        self.policy = (get_object_or_404(RetentionPolicy, pk=self.request.POST.get("policy"))
-                       if self.request.method == "POST" else None)
+        self.policy = None
+        if self.request.method == "POST":
+            pk = self.request.POST.get("policy", "")
+            if not pk.isdigit() or int(pk) > MAX_ID:
+                raise Http404
+            self.policy = get_object_or_404(RetentionPolicy, pk=int(pk))
 
     def allowed(self):
         return contract_policies.can_manage_retention(self.request.user)

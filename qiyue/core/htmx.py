@@ -174,6 +174,8 @@ class ServiceFormView(LoginRequiredMixin, View):
         return {}
 
     def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()  # to the log-in page, before anything is looked up
         if request.method.lower() not in self.http_method_names:
             return self.http_method_not_allowed(request, *args, **kwargs)
         self.load()
