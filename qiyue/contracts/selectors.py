@@ -8,6 +8,7 @@ from django.utils import timezone
 from qiyue.core.errors import filtered
 from qiyue.core.money import quantize_money
 from qiyue.core.permissions import visible
+from qiyue.core.selectors import get_or_404
 
 from . import events
 from .filters import ContractFilter
@@ -41,7 +42,7 @@ def contract_open(*, user, pk, may=None, queryset: QuerySet | None = None) -> Co
     """The contract's whole record for `user` to read (its page, its edit form, its API record): found
     in `queryset` (default: what `user` may see), then `may(user, contract)` when given (403 when it
     says no), then the view recorded in the access log (R9.2)."""
-    contract = (get_object_or_404(queryset, pk=pk) if queryset is not None else contract_get(user=user, pk=pk))
+    contract = get_or_404(queryset, pk) if queryset is not None else contract_get(user=user, pk=pk)
     if may is not None and not may(user, contract):
         raise PermissionDenied
     events.contract_viewed_event(actor=user, contract=contract)

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 
 from qiyue.core.errors import filtered
 from qiyue.core.permissions import visible
+from qiyue.core.selectors import get_or_404
 from qiyue.core.text import normalize_company_name
 
 from . import events
@@ -32,11 +33,11 @@ def customer_get(*, user, pk) -> Customer:
     return get_object_or_404(visible(user, Customer.objects.select_related("owner", "team")), pk=pk)
 
 
-def customer_open(*, user, pk, may=None) -> Customer:
-    """The customer's whole record for `user` to read (its page, its edit form, its API record):
-    `customer_get`, then `may(user, customer)` when given (403 when it says no), then the view
-    recorded in the access log (R9.2)."""
-    customer = customer_get(user=user, pk=pk)
+def customer_open(*, user, pk, may=None, queryset: QuerySet | None = None) -> Customer:
+    """The customer's whole record for `user` to read (its page, its edit form, its API record): found
+    in `queryset` (default: what `user` may see), then `may(user, customer)` when given (403 when it
+    says no), then the view recorded in the access log (R9.2)."""
+    customer = get_or_404(queryset, pk) if queryset is not None else customer_get(user=user, pk=pk)
     if may is not None and not may(user, customer):
         raise PermissionDenied
     events.customer_viewed_event(actor=user, customer=customer)

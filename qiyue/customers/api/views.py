@@ -47,7 +47,7 @@ class CustomerViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
         return customer_list(user=self.request.user)
 
     def retrieve(self, request, pk=None):
-        customer = customer_open(user=request.user, pk=self.get_object().pk)
+        customer = customer_open(user=request.user, pk=pk, queryset=self.filter_queryset(self.get_queryset()))
         return Response(self.output(customer))
 
     def create(self, request):
