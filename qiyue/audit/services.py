@@ -1,3 +1,4 @@
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,15 @@ def _lock_chain() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
     # SQLite runs write transactions one at a time (BEGIN IMMEDIATE), which is the lock.
+
+
+def printable(text: str) -> str:
+    """`text` with control and format characters (CR, LF, ESC of terminal colour codes, NUL, bidi
+    overrides, line separators …) written as visible escapes, so a label cannot forge a line or reorder
+    text in a log viewer, a CSV or a terminal. Spaces, the full-width one included, stay."""
+    return "".join(ch.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") else ch
+                   for ch in text)
 
 
 # The objects whose timelines an event rolls up to, and the column that keys each timeline.
@@ -71,11 +81,11 @@ def audit_record(
             kind=kind,
             action=action,
             actor_id=getattr(actor, "pk", None),
-            actor_name=(str(actor) if actor is not None else SYSTEM_NAME)[:150],
+            actor_name=printable(str(actor) if actor is not None else SYSTEM_NAME)[:150],
             actor_role=getattr(actor, "role", "") or "",
             target_type=target_type,
             target_id=target_id,
-            target_label=target_label[:300],
+            target_label=printable(target_label)[:300],
             contract_id=rollup.get("contract_id"),
             customer_id=rollup.get("customer_id"),
             changes=changes or {},

@@ -93,3 +93,21 @@ def test_change_keys_that_are_no_field_read_as_words(users):
         rows = timeline_rows(timeline(contract_id=contract.pk)[:1], users["sales"])
     fields = [change["field"] for change in rows[0]["changes"]]
     assert sorted(fields) == sorted(["提前生效，原定生效日期", "Unknown_key"])  # jsonb keeps no key order
+
+
+@pytest.mark.django_db
+def test_labels_keep_no_control_characters(users):
+    from qiyue.audit.services import printable
+
+    assert printable("合同\r\nFAKE 2026-01-01 admin deleted\x1b[31m!\x00") == \
+        "合同\\r\\nFAKE 2026-01-01 admin deleted\\x1b[31m!\\x00"
+    assert printable("普通 label\u3000全角") == "普通 label\u3000全角"
+    assert printable("abc\u202egpj.exe") == "abc\\u202egpj.exe"
+    contract = make_contract(users["sales"], title="正常标题")
+    contract.title = "伪造\n第二行\x1b[0m"
+    from django.db import transaction
+
+    with transaction.atomic():
+        event = audit_record(actor=users["sales"], action="contract.updated", target=contract)
+    assert "\n" not in event.target_label and "\x1b" not in event.target_label
+    assert event.target_label.endswith("伪造\\n第二行\\x1b[0m")
