@@ -51,6 +51,9 @@ class ContractOutput(serializers.ModelSerializer):
     nature_display = serializers.CharField(source="get_nature_display", read_only=True)
     subject_matter_display = serializers.CharField(source="get_subject_matter_display", read_only=True)
     signing_form_display = serializers.CharField(source="get_signing_form_display", read_only=True)
+    # Empty until the contract is signed: the schema names "" as a value too.
+    signing_method = serializers.ChoiceField(choices=SigningMethod.choices, allow_blank=True, read_only=True,
+                                             help_text="How the contract was signed; empty until it is signed")
     available_transitions = serializers.SerializerMethodField()
     facts_frozen = serializers.SerializerMethodField(
         help_text="true from in_review to active: title, parties, money, dates, renewal and classification "

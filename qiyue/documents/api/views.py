@@ -133,7 +133,8 @@ class DocumentViewSet(SizeLimitMixin, ServiceViewMixin, mixins.ListModelMixin, m
     @extend_schema(methods=["POST"], summary="Upload a new version (multipart: `file`, `comment`)",
                    description=f"Refused files give one of: {FILE_CODES}.",
                    request={"multipart/form-data": VersionInput}, responses={201: VersionOutput, **UPLOAD_ERRORS})
-    @action(detail=True, methods=["get", "post"], url_path="versions", url_name="versions")
+    # Not paginated (a document has few versions): the schema says a plain list, as the answer is.
+    @action(detail=True, methods=["get", "post"], url_path="versions", url_name="versions", pagination_class=None)
     def versions(self, request, pk=None):
         document = self.get_object()
         if request.method == "GET":
