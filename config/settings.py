@@ -276,12 +276,14 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
-        "style-src": [SELF, "'unsafe-inline'"],
+        # No inline styles: a style attribute or <style> element injected into a page cannot restyle it
+        # (the templates use classes; scripts set sizes through the DOM, which CSP allows).
+        "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
         "connect-src": [SELF],
         "object-src": [NONE],
-        "base-uri": [SELF],
+        "base-uri": [NONE],
         "frame-ancestors": [NONE],
         "form-action": [SELF],
     }
@@ -294,6 +296,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(env("QIYUE_SESSION_SECONDS", str(8 * 3600)))
 SESSION_COOKIE_SECURE = env_bool("QIYUE_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Over HTTPS the cookies carry the __Host- prefix: browsers then accept them only when Secure, for the
+# whole site (Path=/) and from this host alone (no Domain), so a sibling subdomain cannot set or shadow them.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
 SECURE_SSL_REDIRECT = env_bool("QIYUE_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = int(env("QIYUE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("QIYUE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)

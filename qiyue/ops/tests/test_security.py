@@ -97,6 +97,8 @@ def test_security_headers(client, users, url_name):
     assert directives["default-src"] == ["'self'"]
     assert directives["object-src"] == ["'none'"]
     assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["style-src"] == ["'self'"]  # no inline styles
+    assert directives["base-uri"] == ["'none'"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
@@ -163,3 +165,35 @@ def test_production_uses_the_given_secret_key(tmp_path):
                             cwd=BASE_DIR, capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.split("\n")[1] == "k" * 60
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_no_inline_styles_in_templates():
+    """The CSP allows no inline style: templates use classes (scripts may still size things through
+    the DOM)."""
+    found = [f"{path.relative_to(BASE_DIR)}" for path in (BASE_DIR / "qiyue" / "templates").rglob("*.html")
+             if "style=" in path.read_text() or "<style" in path.read_text()]
+    assert not found, found
+
+
+@pytest.mark.django_db
+def test_the_api_docs_page_needs_no_inline_style(client, users):
+    client.force_login(users["sales"])
+    html = client.get(reverse("api-docs")).content.decode()
+    assert "<style" not in html and "css/api-docs" in html
+
+
+def test_cookies_carry_the_host_prefix_over_https(tmp_path):
+    """With secure cookies (production) the session and CSRF cookies are __Host- cookies; without, the
+    plain names (a browser drops a __Host- cookie that is not Secure)."""
+    import subprocess
+    import sys
+
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup(); "
+            "from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, "
+            "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)")
+    for secure, expected in (("1", "__Host-sessionid __Host-csrftoken True True"),
+                             ("0", "sessionid csrftoken False False")):
+        env = {"PATH": "/usr/bin:/bin", "QIYUE_DATA_DIR": str(tmp_path), "QIYUE_SECURE_COOKIES": secure}
+        out = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+                             timeout=120)
+        assert out.stdout.strip() == expected, out.stderr
