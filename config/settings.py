@@ -170,7 +170,10 @@ AUTHENTICATION_BACKENDS = [
 # Login lockout (django-axes): after N failures for one username from one address, wait.
 AXES_FAILURE_LIMIT = int(env("QIYUE_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(env("QIYUE_LOGIN_COOLOFF_HOURS", "0.25"))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures count per account, from whatever addresses they come: guesses spread over many addresses
+# lock the account too. Not per address alone, so one user's typos never lock out colleagues behind
+# the same office NAT.
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
@@ -306,9 +309,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("QIYUE_HSTS_INCLUDE_SUBDOMAINS", PRODU
 SECURE_HSTS_PRELOAD = env_bool("QIYUE_HSTS_PRELOAD", False)
 if env_bool("QIYUE_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# axes.W006 asks for the client address among the lockout parameters, against clients that rotate
+# user agents or cookies to dodge a lockout; ours lock the account, which no such rotation escapes.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 if PRODUCTION and not SECURE_HSTS_PRELOAD:
     # Preload is an opt-in commitment; do not nag about it.
-    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 LOG_LEVEL = env("QIYUE_LOG_LEVEL", "INFO" if PRODUCTION else "WARNING")
 # One handler, on the root logger; every other logger only propagates to it. Django first applies its

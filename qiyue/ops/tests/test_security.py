@@ -197,3 +197,14 @@ def test_cookies_carry_the_host_prefix_over_https(tmp_path):
         out = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True,
                              timeout=120)
         assert out.stdout.strip() == expected, out.stderr
+
+
+@pytest.mark.django_db
+def test_guesses_spread_over_addresses_lock_the_account(client, users, settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 5
+    url = reverse("login")
+    for n in range(5):
+        client.post(url, {"username": "sales_a", "password": "wrong-password"}, REMOTE_ADDR=f"203.0.113.{n + 1}")
+    response = client.post(url, {"username": "sales_a", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7")
+    assert "_auth_user_id" not in client.session and response.status_code in (403, 429)
