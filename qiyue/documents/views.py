@@ -241,6 +241,8 @@ def version_download(request, pk):
         return _integrity_page(request, version, error)
     response = FileResponse(plain, as_attachment=True, filename=version.filename, content_type=version.content_type)
     response["Content-Length"] = str(version.size)
+    # A download opened in the browser all the same (an HTML file saved as .pdf …) runs nothing.
+    response["Content-Security-Policy"] = previews.PREVIEW_CSP
     return _private(response)
 
 

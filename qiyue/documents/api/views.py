@@ -160,8 +160,8 @@ def _serve(request, version: DocumentVersion, *, inline: bool):
     response["Content-Length"] = str(version.size)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    if inline:
-        response["Content-Security-Policy"] = PREVIEW_CSP
+    # Inline or not, a file from the API runs nothing if a browser shows it.
+    response["Content-Security-Policy"] = PREVIEW_CSP
     return response
 
 

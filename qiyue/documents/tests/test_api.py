@@ -51,6 +51,7 @@ def test_upload_and_download_each_format(users, contract, storage, kind):
     assert download.status_code == 200 and b"".join(download.streaming_content) == data
     assert download["Content-Type"] == content_type and download["X-Content-Type-Options"] == "nosniff"
     assert download["Content-Disposition"].startswith("attachment;")
+    assert download["Content-Security-Policy"].startswith("sandbox;")
     assert AuditEvent.objects.filter(action="document.downloaded", contract_id=contract.pk).count() == 1
 
 

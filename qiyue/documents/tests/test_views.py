@@ -126,6 +126,7 @@ def test_download_headers_bytes_and_access_event(client, users, contract, docume
     assert hashlib.sha256(body).hexdigest() == version.sha256 and len(body) == version.size
     assert response["Content-Type"] == "application/pdf"
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"].startswith("sandbox;")  # opened in a browser, it runs nothing
     disposition = response["Content-Disposition"]
     assert disposition.startswith("attachment;") and "filename*=utf-8''%E9%87%87%E8%B4%AD" in disposition
     event = AuditEvent.objects.get(action="document.downloaded")
