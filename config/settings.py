@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "qiyue.core.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -297,6 +298,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(env("QIYUE_SESSION_SECONDS", str(8 * 3600)))
+# A session ends after this long without a request too (see qiyue.core.middleware.SessionTimeoutMiddleware).
+QIYUE_SESSION_IDLE_SECONDS = int(env("QIYUE_SESSION_IDLE_SECONDS", str(30 * 60)))
 SESSION_COOKIE_SECURE = env_bool("QIYUE_SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Over HTTPS the cookies carry the __Host- prefix: browsers then accept them only when Secure, for the

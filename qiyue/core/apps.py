@@ -8,9 +8,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 
+        from .middleware import note_login
+
         post_migrate.connect(_refresh_planner_statistics, sender=self)
+        user_logged_in.connect(note_login, dispatch_uid="qiyue_session_login_time")
 
 
 def _refresh_planner_statistics(sender, using="default", plan=None, apps=None, **kwargs):

@@ -208,3 +208,32 @@ def test_guesses_spread_over_addresses_lock_the_account(client, users, settings)
         client.post(url, {"username": "sales_a", "password": "wrong-password"}, REMOTE_ADDR=f"203.0.113.{n + 1}")
     response = client.post(url, {"username": "sales_a", "password": PASSWORD}, REMOTE_ADDR="198.51.100.7")
     assert "_auth_user_id" not in client.session and response.status_code in (403, 429)
+
+
+@pytest.mark.django_db
+def test_a_session_ends_after_inactivity_and_after_its_absolute_age(client, users, settings, monkeypatch):
+    import time as real_time
+
+    from qiyue.core import middleware
+
+    settings.QIYUE_SESSION_IDLE_SECONDS = 1800
+    settings.SESSION_COOKIE_AGE = 8 * 3600
+    now = [real_time.time()]
+    monkeypatch.setattr(middleware.time, "time", lambda: now[0])
+    client.force_login(users["sales"])
+    dashboard = reverse("dashboard")
+    assert client.get(dashboard).status_code == 200
+    # Busy: a request every 20 minutes keeps the session for the whole working day…
+    for _ in range(23):
+        now[0] += 20 * 60
+        assert client.get(dashboard).status_code == 200
+    # …but not past its absolute age, however busy.
+    now[0] += 20 * 60 + 1
+    response = client.get(dashboard)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    # Idle: 31 minutes without a request ends a fresh session.
+    client.force_login(users["sales"])
+    assert client.get(dashboard).status_code == 200
+    now[0] += 31 * 60
+    assert client.get(dashboard).status_code == 302
+    assert "_auth_user_id" not in client.session
