@@ -100,11 +100,14 @@ def _after_commit(document_id: int, version_id: int | None) -> None:
 
 
 def _new_version(document: Document, stored: _Stored, *, actor, number: int, comment: str) -> DocumentVersion:
+    # Under the master key current now, as the row is written: a rotation by another process while
+    # the files were being stored must not leave a version under a key about to be retired.
+    key_id, wrapped_key = blobs.wrapped_under_current(key_id=stored.blob.key_id, wrapped_key=stored.blob.wrapped_key)
     version = DocumentVersion(
         document=document, number=number, filename=stored.inspection.filename,
         file_type=stored.inspection.file_type, content_type=stored.inspection.content_type,
-        size=stored.blob.size, sha256=stored.blob.sha256, blob_name=stored.blob.name, key_id=stored.blob.key_id,
-        wrapped_key=stored.blob.wrapped_key, comment=comment, uploaded_by=actor)
+        size=stored.blob.size, sha256=stored.blob.sha256, blob_name=stored.blob.name, key_id=key_id,
+        wrapped_key=wrapped_key, comment=comment, uploaded_by=actor)
     version.full_clean(exclude=["document", "uploaded_by"])
     version.save()
     return version
@@ -230,8 +233,10 @@ def document_delete(*, actor, document: Document) -> Document:
 def version_open(*, actor, version: DocumentVersion, action: str | None = "document.downloaded"):
     """The verified plaintext of a version as an open binary file (in memory, or an encrypted spool
     file for a larger one: see blobs.blob_read; the caller closes it), after recording the access.
-    On any integrity failure: an audit event and integrity_failed, no bytes; when storage cannot
-    be read: an audit event and storage_unavailable (503).
+    On any integrity failure (a tag or the hash does not match, the stored file is gone): an audit
+    event document.integrity_failed and integrity_failed (409), no bytes; when the master key of the
+    version is not available: document.read_failed and key_unavailable (409); when storage cannot be
+    read: document.read_failed and storage_unavailable (503).
 
     `action=None` records no access event: for the page images of a preview, whose page already
     recorded one (document.previewed)."""
@@ -253,7 +258,10 @@ def version_open(*, actor, version: DocumentVersion, action: str | None = "docum
                              _("The file could not be read from storage just now. Please try again later; "
                                "if it keeps failing, tell an administrator."), field=None) from exc
     except keys.MasterKeyError as exc:
-        events.document_event(actor=actor, action="document.integrity_failed", document=document,
+        # The file may be intact: its key is missing from this process's configuration (a retired
+        # key file, an old key left out of QIYUE_OLD_MASTER_KEYS). Recorded, but not as tampering.
+        log.error("version %s of document %s: %s", version.pk, document.pk, exc)
+        events.document_event(actor=actor, action="document.read_failed", document=document,
                      changes={"version": [None, version.number], "error": [None, str(exc)[:200]]})
         raise document_error(DocumentErrorCode.KEY_UNAVAILABLE,
                              _("The key that protects this file is not available. Please tell an administrator."),

@@ -64,7 +64,6 @@ def blob_names(storage: Storage = default_storage, directory: str = BLOB_ROOT) -
 def blob_write(chunks: Iterable[bytes]) -> StoredBlob:
     """Encrypt and store; the plaintext is never written anywhere."""
     data_key = crypto.new_data_key()
-    kid, master = keys.current_key()
     digest = hashlib.sha256()
     size = 0
 
@@ -80,8 +79,20 @@ def blob_write(chunks: Iterable[bytes]) -> StoredBlob:
             cipher.write(piece)
         cipher.seek(0)
         name = default_storage.save(new_blob_name(), File(cipher))
+    # The current master key as of now, when the file is stored (a large upload takes a while, and a
+    # rotation or retirement by another process may have happened meanwhile).
+    kid, master = keys.current_key()
     return StoredBlob(name=name, size=size, sha256=digest.hexdigest(), key_id=kid,
                       wrapped_key=crypto.wrap_key(master, data_key))
+
+
+def wrapped_under_current(*, key_id: str, wrapped_key: bytes) -> tuple[str, bytes]:
+    """(current master key id, the data key wrapped under it): `wrapped_key` itself when `key_id` is
+    still current, else the data key re-wrapped (in memory; the stored file does not change)."""
+    kid, master = keys.current_key()
+    if kid == key_id:
+        return key_id, wrapped_key
+    return kid, crypto.wrap_key(master, crypto.unwrap_key(keys.get_key(key_id), bytes(wrapped_key)))
 
 
 def blob_read(*, name: str, key_id: str, wrapped_key: bytes, sha256: str) -> io.BytesIO | EncryptedSpoolFile:

@@ -5,12 +5,19 @@ A master key is 32 random bytes, named by its id (the first 16 hex digits of its
   entirely) and QIYUE_OLD_MASTER_KEYS: base64 keys that may still be in use during a rotation;
 - otherwise DATA_DIR/keys/<id>.key files (mode 0600), with DATA_DIR/keys/current naming the
   current one. The first start creates one.
+
+Every process (server threads, workers, commands) sees a rotation or a retirement by another process
+at once: the keyring is cached together with a fingerprint of the key directory (each entry's name,
+inode, size and modification time, one scandir and a few stats per call) and of the key settings,
+and is read again whenever the fingerprint changes. `qiyue keys rotate` writes a new key file and
+replaces `current`; `qiyue keys retire` removes a file: both change the fingerprint, so the next
+upload wraps under the new current key and the next download finds the key it needs.
 """
 
 import base64
 import hashlib
 import os
-from functools import cache
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -59,16 +66,45 @@ def _from_settings() -> tuple[str | None, dict[str, bytes]]:
     return (key_id(base64.b64decode(current)) if current else None), keys
 
 
+def _read_text(path: Path) -> str | None:
+    """A key directory file's text, or None when it is gone (retired while the directory was read)."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return None
+
+
 def _from_files() -> tuple[str | None, dict[str, bytes]]:
     directory = _key_dir()
+    # `current` first: a rotation writes the new key file before it names it there, so the key
+    # named is always among the files listed after.
+    current = _read_text(directory / "current")
     keys = {}
     if directory.exists():
         for path in directory.glob("*.key"):
-            raw = base64.b64decode(path.read_text().strip())
-            keys[key_id(raw)] = raw
-    current_file = directory / "current"
-    current = current_file.read_text().strip() if current_file.exists() else None
+            text = _read_text(path)
+            if text is not None:
+                raw = base64.b64decode(text)
+                keys[key_id(raw)] = raw
     return current, keys
+
+
+def _fingerprint() -> tuple:
+    """What the keyring was built from: the key settings and the key directory's entries. Any
+    rotation or retirement, by any process, changes it."""
+    entries = []
+    try:
+        with os.scandir(_key_dir()) as listing:
+            for entry in listing:
+                try:
+                    stat = entry.stat()  # of what a link points to (a mounted secret is often one)
+                except FileNotFoundError:
+                    continue
+                entries.append((entry.name, stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    except FileNotFoundError:
+        pass
+    return (str(settings.DATA_DIR), settings.QIYUE_MASTER_KEY, tuple(settings.QIYUE_OLD_MASTER_KEYS),
+            tuple(sorted(entries)))
 
 
 def create_key_file() -> str:
@@ -79,13 +115,38 @@ def create_key_file() -> str:
     kid = key_id(raw)
     _write_private(key_file(kid), base64.b64encode(raw).decode())
     _write_private(directory / "current", kid)
-    keyring.cache_clear()
     return kid
 
 
-@cache
+_cached: tuple[tuple, tuple[str, dict[str, bytes]]] | None = None
+_lock = threading.Lock()
+
+
 def keyring() -> tuple[str, dict[str, bytes]]:
-    """(current key id, {key id: key}) — from the settings when set, else the data directory."""
+    """(current key id, {key id: key}) as of now — from the settings when set, else the data
+    directory; read again whenever either has changed since the last call (see the module doc)."""
+    global _cached
+    fingerprint = _fingerprint()
+    cached = _cached
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    with _lock:
+        result = _load()
+        # Cached under the fingerprint taken before loading: whatever changed since is seen by the
+        # next call (a key the first start created among it, read once more then).
+        _cached = (fingerprint, result)
+    return result
+
+
+def _cache_clear() -> None:
+    global _cached
+    _cached = None
+
+
+keyring.cache_clear = _cache_clear  # forget the keyring (tests that change the settings under it)
+
+
+def _load() -> tuple[str, dict[str, bytes]]:
     current, keys = _from_settings()
     if current is None:
         file_current, file_keys = _from_files()

@@ -1,3 +1,4 @@
+import base64
 import io
 import os
 
@@ -108,3 +109,36 @@ def test_blob_names_lists_every_stored_blob_and_nothing_else(data_dir, settings)
     assert set(blobs.blob_names()) == written and all(name.startswith("blobs/") for name in written)
     blobs.blob_delete(sorted(written)[0])
     assert set(blobs.blob_names()) == written - {sorted(written)[0]}
+
+
+def test_the_keyring_follows_the_key_directory_without_being_cleared(data_dir, settings, monkeypatch):
+    """Another process rotating (a new key file, `current` replaced) or retiring (a key file removed)
+    is seen by the next call; while nothing changes, the key files are not read again."""
+    settings.QIYUE_MASTER_KEY = ""
+    settings.QIYUE_OLD_MASTER_KEYS = []
+    first = keys.current_key()[0]
+    keys.current_key()  # the key file the first call created is seen once
+    loads = []
+    load = keys._load
+    monkeypatch.setattr(keys, "_load", lambda: loads.append(1) or load())
+    for _ in range(3):
+        assert keys.current_key()[0] == first
+    assert loads == []
+    # Another process's rotation, written as the command writes it.
+    raw = os.urandom(32)
+    second = keys.key_id(raw)
+    (data_dir / "keys" / f"{second}.key").write_text(base64.b64encode(raw).decode())
+    (data_dir / "keys" / "current.new").write_text(second)
+    os.replace(data_dir / "keys" / "current.new", data_dir / "keys" / "current")
+    assert keys.current_key() == (second, raw) and first in keys.keyring()[1]
+    stored = blobs.blob_write([b"after the rotation"])
+    assert stored.key_id == second
+    # Another process's retirement of the first key.
+    (data_dir / "keys" / f"{first}.key").unlink()
+    with pytest.raises(keys.MasterKeyError, match=first):
+        keys.get_key(first)
+    assert len(loads) == 2
+    # The settings are part of what the keyring was built from too.
+    third = os.urandom(32)
+    settings.QIYUE_MASTER_KEY = base64.b64encode(third).decode()
+    assert keys.current_key() == (keys.key_id(third), third)

@@ -9,6 +9,8 @@
 
 Only the 32-byte data keys are re-encrypted (in memory); the stored files never change and no
 plaintext is written. Each batch commits on its own, so an interrupted run loses nothing.
+Running servers and workers need no restart: each sees a new or removed key file on its next
+request (see qiyue.vault.keys).
 """
 
 from django.core.management.base import BaseCommand, CommandError
@@ -82,7 +84,6 @@ class Command(BaseCommand):
                 raise CommandError(f"{key_id} comes from QIYUE_OLD_MASTER_KEYS: remove it there")
             raise CommandError(f"no key file for {key_id}")
         path.unlink()
-        keys.keyring.cache_clear()
         keys_event(actor=None, action="keys.retired", label=f"retired master key {key_id}",
                      changes={"key_id": [key_id, None]})
         self.stdout.write(self.style.SUCCESS(f"retired {key_id}"))
