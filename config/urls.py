@@ -16,3 +16,4 @@ urlpatterns = [
 ]
 
 handler404 = "qiyue.core.views.not_found"
+handler500 = "qiyue.core.views.server_error"

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     CONFLICT = "conflict"
+    SERVER_ERROR = "server_error"
 
 
 DEFAULT_STATUS = {
@@ -34,6 +35,7 @@ DEFAULT_STATUS = {
     ErrorCode.ILLEGAL_TRANSITION: 409,
     ErrorCode.REASON_REQUIRED: 400,
     ErrorCode.CONFLICT: 409,
+    ErrorCode.SERVER_ERROR: 500,
 }
 
 

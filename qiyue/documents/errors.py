@@ -15,6 +15,7 @@ class DocumentErrorCode(StrEnum):
     FILE_TYPE_MISMATCH = "file_type_mismatch"
     ZIP_BOMB = "zip_bomb"
     ZIP_UNSAFE_PATH = "zip_unsafe_path"
+    ZIP_UNSUPPORTED = "zip_unsupported"
     PDF_ENCRYPTED = "pdf_encrypted"
     PDF_CORRUPT = "pdf_corrupt"
     INTEGRITY_FAILED = "integrity_failed"

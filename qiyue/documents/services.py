@@ -162,11 +162,13 @@ def _lock_document(document: Document) -> Document:
             .live().get(pk=document.pk))
 
 
-def document_add_version(*, actor, document: Document, file: BinaryIO, comment: str = "",
+def document_add_version(*, actor, document: Document, file: BinaryIO | None, comment: str = "",
                          expected_version: int | None = None) -> DocumentVersion:
-    """A new current version of a document, with a comment."""
+    """A new current version of a document, with a comment. No file → file_required."""
     if not policies.can_change_document(actor, document):
         raise permission_denied()
+    if file is None:
+        raise document_error(DocumentErrorCode.FILE_REQUIRED, _("Choose a file."))
     if len(comment or "") > 500:
         raise _invalid("comment", _("At most 500 characters."))
     [stored] = _store([file])

@@ -46,6 +46,7 @@ ZIP_MAX_TOTAL = 200 * 1024 * 1024
 ZIP_MAX_RATIO = 100
 # Tiny entries (an empty part, a short XML) can have silly ratios without being dangerous.
 ZIP_RATIO_MIN_SIZE = 1024 * 1024
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 MAX_NAME = 200
 READ_CHUNK = 64 * 1024
 
@@ -161,9 +162,14 @@ def _unsafe_member(name: str) -> bool:
 def _inspect_zip(file: BinaryIO) -> str:
     not_allowed = document_error(DocumentErrorCode.FILE_TYPE_NOT_ALLOWED,
                                  _("Only PDF, Word (DOCX), Excel (XLSX) and JPEG/PNG/TIFF files are allowed."))
+    unsupported = document_error(DocumentErrorCode.ZIP_UNSUPPORTED,
+                                 _("The file is packed in a way that cannot be read (an unknown zip version, "
+                                   "compression or encryption). Save it again from Word or Excel and upload that."))
     try:
         archive = zipfile.ZipFile(file)
         infos = archive.infolist()
+    except NotImplementedError as exc:  # e.g. "version needed to extract" beyond what zipfile reads
+        raise unsupported from exc
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise not_allowed from exc
     if len(infos) > ZIP_MAX_ENTRIES:
@@ -174,6 +180,10 @@ def _inspect_zip(file: BinaryIO) -> str:
         if _unsafe_member(info.filename):
             raise document_error(DocumentErrorCode.ZIP_UNSAFE_PATH,
                                  _("The file contains a part with an unsafe path."))
+        # Office files are stored or deflated and never zip-encrypted (ECMA-376 Part 2); anything else
+        # would pass here and fail only when the text is extracted.
+        if info.compress_type not in ZIP_METHODS or info.flag_bits & 0x1:
+            raise unsupported
         total += info.file_size
         ratio = info.file_size / max(info.compress_size, 1)
         if total > ZIP_MAX_TOTAL or (info.file_size > ZIP_RATIO_MIN_SIZE and ratio > ZIP_MAX_RATIO):
@@ -185,6 +195,18 @@ def _inspect_zip(file: BinaryIO) -> str:
     if "xl/workbook.xml" in names:
         return FileType.XLSX
     raise not_allowed
+
+
+def _names_encryption(file: BinaryIO) -> bool:
+    """Whether the PDF's bytes name an /Encrypt dictionary (trailers and xref stream dictionaries are
+    never compressed, so the key is there as written)."""
+    file.seek(0)
+    tail = b""
+    while chunk := file.read(READ_CHUNK):
+        if b"/Encrypt" in tail + chunk:
+            return True
+        tail = chunk[-8:]
+    return False
 
 
 def _inspect_pdf(file: BinaryIO, size: int) -> None:
@@ -199,12 +221,17 @@ def _inspect_pdf(file: BinaryIO, size: int) -> None:
     pypdf_log = logging.getLogger("pypdf")
     level = pypdf_log.level
     pypdf_log.setLevel(logging.CRITICAL)  # a broken file makes pypdf chatty; the code says enough
+    encrypted = document_error(DocumentErrorCode.PDF_ENCRYPTED,
+                               _("The PDF is encrypted or password protected. Upload an unprotected copy."))
     try:
         reader = pypdf.PdfReader(file, strict=False)
         if reader.is_encrypted:
-            raise document_error(DocumentErrorCode.PDF_ENCRYPTED,
-                                 _("The PDF is encrypted or password protected. Upload an unprotected copy."))
+            raise encrypted
         pages = len(reader.pages)
+    except NotImplementedError as exc:
+        # pypdf reads the /Encrypt dictionary while it opens the file and refuses a handler or version it
+        # does not know (/V 0, a public-key or other non-standard /Filter): still an encrypted file.
+        raise (encrypted if _names_encryption(file) else corrupt) from exc
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError,
             RecursionError, AssertionError) as exc:
         raise corrupt from exc

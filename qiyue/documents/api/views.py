@@ -16,6 +16,7 @@ from qiyue.core.api import ServiceViewMixin, require_version
 from qiyue.core.errors import ApplicationError, permission_denied
 
 from .. import policies, selectors, services
+from ..filters import DocumentFilter, PaperLoanFilter, PaperOriginalFilter
 from ..models import Document, DocumentVersion, PaperLoan, PaperOriginal
 from ..previews import PREVIEW_CSP, PREVIEW_TYPES
 from ..uploads import install_size_limit, too_large_error
@@ -43,7 +44,7 @@ DOWNLOAD_ERRORS = {**ERRORS, 409: OpenApiResponse(description="integrity_failed:
                    503: OpenApiResponse(description="storage_unavailable: the store could not be read just now; "
                                                     "try again")}
 FILE_CODES = ("file_required, file_empty, file_too_large, file_type_not_allowed, file_type_mismatch, zip_bomb, "
-              "zip_unsafe_path, pdf_encrypted, pdf_corrupt")
+              "zip_unsafe_path, zip_unsupported, pdf_encrypted, pdf_corrupt")
 
 
 class FileRenderer(renderers.BaseRenderer):
@@ -72,15 +73,8 @@ class SizeLimitMixin:
         return files
 
 
-def _int_param(request, name):
-    value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @extend_schema_view(
-    list=extend_schema(summary="Documents the user may see",
-                       parameters=[OpenApiParameter("contract", int), OpenApiParameter("customer", int),
-                                   OpenApiParameter("kind", str)]),
+    list=extend_schema(summary="Documents the user may see"),
     retrieve=extend_schema(summary="One document with its current version", responses={200: DocumentOutput, **ERRORS}),
 )
 class DocumentViewSet(SizeLimitMixin, ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
@@ -88,12 +82,11 @@ class DocumentViewSet(SizeLimitMixin, ServiceViewMixin, mixins.ListModelMixin, m
     serializer_class = output_serializer = DocumentOutput
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     queryset = Document.objects.none()
+    filterset_class = DocumentFilter
 
     def get_queryset(self):
         if self.action == "list":
-            return selectors.document_list(user=self.request.user, contract_id=_int_param(self.request, "contract"),
-                                           customer_id=_int_param(self.request, "customer"),
-                                           kind=self.request.query_params.get("kind") or None)
+            return selectors.document_list(user=self.request.user)
         return selectors.document_queryset(user=self.request.user)
 
     @extend_schema(
@@ -196,7 +189,7 @@ class DocumentVersionViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewse
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Paper originals the user may see", parameters=[OpenApiParameter("contract", int)]),
+    list=extend_schema(summary="Paper originals the user may see"),
     retrieve=extend_schema(summary="One paper original with its loan history",
                            responses={200: PaperOriginalOutput, **ERRORS}),
     create=extend_schema(summary="Record where a paper original is kept", request=PaperOriginalInput,
@@ -208,11 +201,10 @@ class PaperOriginalViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.Retri
                            viewsets.GenericViewSet):
     serializer_class = output_serializer = PaperOriginalOutput
     queryset = PaperOriginal.objects.none()
+    filterset_class = PaperOriginalFilter
 
     def get_queryset(self):
-        qs = selectors.paper_original_queryset(user=self.request.user).order_by("contract_id", "id")
-        contract_id = _int_param(self.request, "contract")
-        return qs.filter(contract_id=contract_id) if contract_id is not None else qs
+        return selectors.paper_original_queryset(user=self.request.user).order_by("contract_id", "id")
 
     def create(self, request):
         data = self.validated(PaperOriginalInput, request.data)
@@ -241,13 +233,13 @@ class PaperOriginalViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.Retri
 
 @extend_schema_view(
     list=extend_schema(summary="Loans of paper originals the user may see",
-                       parameters=[OpenApiParameter("contract", int), OpenApiParameter("overdue", bool),
-                                   OpenApiParameter("open", bool)]),
+                       parameters=[OpenApiParameter("overdue", bool), OpenApiParameter("open", bool)]),
     retrieve=extend_schema(summary="One loan", responses={200: LoanOutput, **ERRORS}),
 )
 class PaperLoanViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = output_serializer = LoanOutput
     queryset = PaperLoan.objects.none()
+    filterset_class = PaperLoanFilter
 
     def get_queryset(self):
         params = self.request.query_params
@@ -257,8 +249,7 @@ class PaperLoanViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveM
             qs = selectors.paper_loan_queryset(user=self.request.user).order_by("-lent_on", "-id")
         if params.get("open") in ("1", "true"):
             qs = qs.filter(returned_on__isnull=True)
-        contract_id = _int_param(self.request, "contract")
-        return qs.filter(original__contract_id=contract_id) if contract_id is not None else qs
+        return qs
 
     @extend_schema(summary="Record the return of a lent paper original", request=ReturnInput,
                    responses={200: LoanOutput, **ERRORS, 409: OpenApiResponse(description="not_lent")})

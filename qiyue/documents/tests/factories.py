@@ -97,6 +97,37 @@ def make_zip_slip() -> bytes:
                      "../../evil.sh": b"#!/bin/sh\necho owned\n"})
 
 
+def make_pdf_with_encrypt(encrypt: bytes) -> bytes:
+    """A one-page PDF whose trailer names the /Encrypt dictionary `encrypt`, written byte by byte
+    (pypdf will not write an encryption it cannot do itself: /V 0, a non-standard /Filter)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>", encrypt]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    file_id = b"<00112233445566778899aabbccddeeff>"
+    out += (b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [%s %s] >>\nstartxref\n%d\n%%%%EOF\n"
+            % (len(objects) + 1, file_id, file_id, xref))
+    return bytes(out)
+
+
+def make_zip_needing_version(version: int, data: bytes | None = None) -> bytes:
+    """A DOCX whose local and central headers say "version needed to extract" is `version`
+    (255 reads as 25.5), patched into the bytes zipfile wrote."""
+    out = bytearray(data if data is not None else make_docx())
+    for signature, offset in ((b"PK\x03\x04", 4), (b"PK\x01\x02", 6)):
+        start = out.find(signature)
+        while start >= 0:
+            out[start + offset:start + offset + 2] = version.to_bytes(2, "little")
+            start = out.find(signature, start + 4)
+    return bytes(out)
+
+
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\0" * 8 + b"\x02\x00\x3e\x00" + b"\0" * 200
 PE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\0" * 52 + b"\x80\x00\x00\x00" + b"\0" * 64 + b"PE\0\0" + b"\0" * 100
 

@@ -95,6 +95,10 @@ def test_versions(users, contract, storage):
     ("bomb.docx", f.make_zip_bomb, "zip_bomb", 400),
     ("slip.docx", f.make_zip_slip, "zip_unsafe_path", 400),
     ("locked.pdf", f.make_encrypted_pdf, "pdf_encrypted", 400),
+    ("v0.pdf", lambda: f.make_pdf_with_encrypt(b"<< /Filter /Standard /V 0 /R 2 /O <00> /U <00> /P -4 >>"),
+     "pdf_encrypted", 400),
+    ("custom.pdf", lambda: f.make_pdf_with_encrypt(b"<< /Filter /VendorLock /V 1 /R 2 >>"), "pdf_encrypted", 400),
+    ("v25.docx", lambda: f.make_zip_needing_version(255), "zip_unsupported", 400),
     ("cut.pdf", lambda: f.make_pdf()[:-200], "pdf_corrupt", 400),
     ("empty.pdf", lambda: b"", "file_empty", 400),
     ("big.pdf", lambda: f.make_pdf() + b"\n" * (1 << 20), "file_too_large", 413),
@@ -105,6 +109,82 @@ def test_refused_files(users, contract, storage, settings, name, make, code, sta
     assert response.status_code == status, response.json()
     assert response.json()["code"] == code
     assert not Document.objects.exists() and f.stored_blobs(storage) == []
+
+
+@pytest.mark.parametrize(("name", "make", "code"), [
+    ("v0.pdf", lambda: f.make_pdf_with_encrypt(b"<< /Filter /Standard /V 0 /R 2 /O <00> /U <00> /P -4 >>"),
+     "pdf_encrypted"),
+    ("pubsec.pdf", lambda: f.make_pdf_with_encrypt(b"<< /Filter /Adobe.PubSec /V 4 /R 4 >>"), "pdf_encrypted"),
+    ("v25.docx", lambda: f.make_zip_needing_version(255), "zip_unsupported"),
+])
+def test_refused_new_versions_store_nothing(users, contract, storage, name, make, code):
+    client = client_for(users["sales"])
+    document = post_file(client, contract, "合同.pdf", f.make_pdf()).json()
+    response = client.post(f"{URL}{document['id']}/versions/", {"file": f.upload(name, make())}, format="multipart")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert (body["code"], body["field_codes"]) == (code, {"file": [code]})
+    assert DocumentVersion.objects.count() == 1 and len(f.stored_blobs(storage)) == 1
+
+
+@pytest.mark.parametrize("payload", [{}, {"comment": "no file"}, {"file": ""}])
+def test_a_new_version_without_a_file_is_file_required(users, contract, storage, payload):
+    client = client_for(users["sales"])
+    document = post_file(client, contract, "合同.pdf", f.make_pdf()).json()
+    response = client.post(f"{URL}{document['id']}/versions/", payload, format="multipart")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert (body["code"], body["field_codes"]) == ("file_required", {"file": ["file_required"]})
+    assert DocumentVersion.objects.count() == 1 and len(f.stored_blobs(storage)) == 1
+
+
+@pytest.mark.parametrize(("url", "name"), [(URL, "contract"), (URL, "customer"), (URL, "kind"),
+                                           ("/api/v1/paper-originals/", "contract"),
+                                           ("/api/v1/paper-loans/", "contract")])
+@pytest.mark.parametrize("value", ["99999999999999999999999", str(2**63), "-1", "0", "abc", "1.5"])
+def test_hostile_list_filters_are_400(users, contract, url, name, value):
+    response = client_for(users["sales"]).get(url, {name: value})
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["code"] == "invalid" and list(body["fields"]) == [name]
+
+
+def test_list_filters_by_contract_and_customer(users, contract, storage):
+    other = make_contract(users["sales"], title="另一份")
+    client = client_for(users["sales"])
+    post_file(client, contract, "a.pdf", f.make_pdf())
+    post_file(client, other, "b.pdf", f.make_pdf())
+    original = client.post("/api/v1/paper-originals/", {"contract": contract.pk, "room": "A"}, format="json").json()
+    client.post("/api/v1/paper-originals/", {"contract": other.pk, "room": "B"}, format="json")
+    client.post(f"/api/v1/paper-originals/{original['id']}/lend/",
+                {"borrower": users["legal"].pk, "lent_on": "2026-01-02"}, format="json")
+    assert [d["title"] for d in client.get(URL, {"contract": contract.pk}).json()["results"]] == ["a"]
+    assert client.get(URL, {"customer": contract.customer_id}).json()["count"] == (
+        2 if other.customer_id == contract.customer_id else 1)
+    assert [o["room"] for o in client.get("/api/v1/paper-originals/", {"contract": other.pk}).json()["results"]] == ["B"]
+    assert client.get("/api/v1/paper-loans/", {"contract": other.pk}).json()["count"] == 0
+    assert client.get("/api/v1/paper-loans/", {"contract": contract.pk}).json()["count"] == 1
+    # A contract the user may not see filters to nothing (it is not told apart from an empty one).
+    hidden = make_contract(users["sales_b"], title="别队")
+    assert client.get(URL, {"contract": hidden.pk}).json()["count"] == 0
+
+
+def test_an_unhandled_exception_is_a_500_in_the_error_shape_and_logged(users, contract, monkeypatch, caplog):
+    from qiyue.documents import selectors
+
+    def broken(**kwargs):
+        raise RuntimeError("selector broke")
+
+    monkeypatch.setattr(selectors, "document_list", broken)
+    client = client_for(users["sales"])
+    client.raise_request_exception = False
+    with caplog.at_level("ERROR", logger="django.request"):
+        response = client.get(URL, HTTP_ACCEPT="text/html")  # a browser asking for the API: still JSON
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "server_error", "message": response.json()["message"], "fields": {},
+                               "field_codes": {}}
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.exc_info and record.exc_info[0] is RuntimeError
 
 
 def test_integrity_failure_is_409_json(users, contract, storage):

@@ -1,6 +1,7 @@
 """The upload gate on its own: type from content, zip and PDF checks, cleaned names."""
 
 import io
+import zipfile
 
 import pytest
 
@@ -43,11 +44,32 @@ def test_each_allowed_format_is_detected_from_its_content(kind):
     ("drive.xlsx", f.make_zip({"xl/workbook.xml": b"<x/>", "C:/boot.ini": b"x"}), "zip_unsafe_path"),
     ("back.xlsx", f.make_zip({"xl/workbook.xml": b"<x/>", "xl\\..\\evil": b"x"}), "zip_unsafe_path"),
     ("locked.pdf", f.make_encrypted_pdf(), "pdf_encrypted"),
+    # Encryption pypdf cannot even open is still encryption, not a crash of the gate.
+    ("v0.pdf", f.make_pdf_with_encrypt(b"<< /Filter /Standard /V 0 /R 2 /O <00> /U <00> /P -4 >>"),
+     "pdf_encrypted"),
+    ("pubsec.pdf", f.make_pdf_with_encrypt(b"<< /Filter /Adobe.PubSec /SubFilter /adbe.pkcs7.s5 /V 4 /R 4 >>"),
+     "pdf_encrypted"),
+    ("custom.pdf", f.make_pdf_with_encrypt(b"<< /Filter /VendorLock /V 1 /R 2 >>"), "pdf_encrypted"),
+    ("v25.docx", f.make_zip_needing_version(255), "zip_unsupported"),
+    ("v25.xlsx", f.make_zip_needing_version(255, f.make_xlsx()), "zip_unsupported"),
+    ("bzip2.docx", f.make_zip({"word/document.xml": b"<x/>"}, zipfile.ZIP_BZIP2), "zip_unsupported"),
+    ("lzma.xlsx", f.make_zip({"xl/workbook.xml": b"<x/>"}, zipfile.ZIP_LZMA), "zip_unsupported"),
     ("cut.pdf", f.make_pdf()[:-200], "pdf_corrupt"),
     ("junk.pdf", b"%PDF-1.7\nnot really a pdf\n%%EOF\n", "pdf_corrupt"),
 ])
 def test_bad_files_are_refused_with_their_code(name, data, code):
     assert code_of(name, data) == code
+
+
+def test_a_zip_encrypted_entry_is_unsupported():
+    data = bytearray(f.make_docx())
+    start = data.find(b"PK\x01\x02")  # set the "encrypted" flag of the first central directory entry
+    data[start + 8] |= 0x1
+    assert code_of("locked.docx", bytes(data)) == "zip_unsupported"
+
+
+def test_the_version_an_office_file_really_needs_passes():
+    assert check("合同.docx", f.make_zip_needing_version(20)).file_type == "docx"
 
 
 def test_too_many_zip_entries_is_a_bomb():

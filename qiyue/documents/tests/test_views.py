@@ -11,7 +11,7 @@ from django.urls import reverse
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.tests.factories import make_customer
-from qiyue.documents import services
+from qiyue.documents import selectors, services
 from qiyue.documents.models import Document, DocumentVersion, PaperLoan, PaperOriginal
 
 from . import factories as f
@@ -94,6 +94,10 @@ def test_oversize_upload_is_stopped_while_streaming(client, users, contract, sto
     ("program.pdf", lambda: f.ELF, "file_type_not_allowed", 400),
     ("bomb.docx", f.make_zip_bomb, "zip_bomb", 400),
     ("locked.pdf", f.make_encrypted_pdf, "pdf_encrypted", 400),
+    ("v0.pdf", lambda: f.make_pdf_with_encrypt(b"<< /Filter /Standard /V 0 /R 2 /O <00> /U <00> /P -4 >>"),
+     "pdf_encrypted", 400),
+    ("pubsec.pdf", lambda: f.make_pdf_with_encrypt(b"<< /Filter /Adobe.PubSec /V 4 /R 4 >>"), "pdf_encrypted", 400),
+    ("v25.docx", lambda: f.make_zip_needing_version(255), "zip_unsupported", 400),
 ])
 def test_refused_upload_shows_its_code(client, users, contract, storage, name, make, code, status):
     login(client, users["sales"])
@@ -183,6 +187,47 @@ def test_new_version_from_the_document_page(client, users, document):
     stale = client.post(reverse("documents:add_version", args=[document.pk]),
                         {"version": 1, "file": f.upload("x.pdf", f.make_pdf())}, **HX)
     assert stale.status_code == 409 and DocumentVersion.objects.count() == 2
+
+
+@pytest.mark.parametrize("payload", [{"comment": "忘了附件"}, {"file": ""}])
+def test_a_new_version_without_a_file_is_a_field_error(client, users, document, storage, payload):
+    login(client, users["sales"])
+    url = reverse("documents:add_version", args=[document.pk])
+    response = client.post(url, {"version": document.version, **payload}, **HX)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'data-error-code="file_required"' in html and 'data-testid="error-file"' in html
+    assert response.context["version_form"].errors["file"]
+    page = client.post(url, {"version": document.version, **payload})
+    assert page.status_code == 302 and page["Location"] == reverse("documents:detail", args=[document.pk])
+    assert DocumentVersion.objects.count() == 1 and len(f.stored_blobs(storage)) == 1
+
+
+@pytest.mark.parametrize(("name", "make", "code"), [
+    ("v0.pdf", lambda: f.make_pdf_with_encrypt(b"<< /Filter /Standard /V 0 /R 2 /O <00> /U <00> /P -4 >>"),
+     "pdf_encrypted"),
+    ("custom.pdf", lambda: f.make_pdf_with_encrypt(b"<< /Filter /VendorLock /V 1 /R 2 >>"), "pdf_encrypted"),
+    ("v25.docx", lambda: f.make_zip_needing_version(255), "zip_unsupported"),
+])
+def test_a_refused_new_version_is_a_field_error(client, users, document, storage, name, make, code):
+    login(client, users["sales"])
+    response = client.post(reverse("documents:add_version", args=[document.pk]),
+                           {"version": document.version, "file": f.upload(name, make())}, **HX)
+    assert response.status_code == 400
+    assert f'data-error-code="{code}"' in response.content.decode() and response.context["version_form"].errors["file"]
+    assert DocumentVersion.objects.count() == 1 and len(f.stored_blobs(storage)) == 1
+
+
+def test_an_unhandled_exception_on_a_page_is_the_html_500_page(client, users, document, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("selector broke")
+
+    monkeypatch.setattr(selectors, "document_open", broken)
+    login(client, users["sales"])
+    client.raise_request_exception = False
+    response = client.get(reverse("documents:detail", args=[document.pk]))
+    assert response.status_code == 500 and response["Content-Type"].startswith("text/html")
+    assert "server_error" not in response.content.decode()
 
 
 def test_delete_document(client, users, contract, document):
