@@ -70,6 +70,7 @@ def test_the_periodic_job_sweeps(leftovers):
     assert not stale.exists() and young.exists() and live.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker closes the database connection when it ends
 def test_the_worker_sweeps_when_it_starts(leftovers):
     stale, young, live = leftovers
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
