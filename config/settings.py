@@ -310,7 +310,12 @@ SECURE_SSL_REDIRECT = env_bool("QIYUE_SSL_REDIRECT", PRODUCTION)
 SECURE_HSTS_SECONDS = int(env("QIYUE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("QIYUE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 SECURE_HSTS_PRELOAD = env_bool("QIYUE_HSTS_PRELOAD", False)
-if env_bool("QIYUE_BEHIND_PROXY"):
+# Behind a TLS-terminating proxy: `qiyue serve` trusts X-Forwarded-Proto and X-Forwarded-For from
+# QIYUE_TRUSTED_PROXY alone (one address, "*" for any) and drops them from everyone else; without
+# QIYUE_BEHIND_PROXY it trusts them from no one.
+QIYUE_BEHIND_PROXY = env_bool("QIYUE_BEHIND_PROXY")
+QIYUE_TRUSTED_PROXY = env("QIYUE_TRUSTED_PROXY", "127.0.0.1").strip() or "127.0.0.1"
+if QIYUE_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # axes.W006 asks for the client address among the lockout parameters, against clients that rotate
 # user agents or cookies to dodge a lockout; ours lock the account, which no such rotation escapes.

@@ -14,11 +14,24 @@ were written or an error, never other bytes.
 
 Reads decrypt one chunk at a time and keep the last one decrypted, so the random access of zipfile
 (central directory at the end) and pypdf (xref tables) costs at most one 64 KiB decryption per move.
+
+A process killed outright (kill -9, out of memory, power loss) cannot remove its named spool files:
+they stay on disk, unreadable forever since their keys died with the process. `spool_sweep` removes
+them. A live spool holds an exclusive advisory lock (flock) on its file for as long as it is open; the
+kernel drops the lock when the process dies, however it dies. So a file the sweep can lock belongs to
+no live process (on this machine, or on any machine sharing the directory where the file system
+supports flock), and the sweep removes it under that lock; it also leaves every file younger than a
+minimum age alone, which covers the instant between a file's creation and its lock.
 """
 
+import dataclasses
+import datetime
+import fcntl
 import io
 import os
 import tempfile
+import time
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -28,6 +41,9 @@ from .crypto import IntegrityError
 CHUNK = 64 * 1024
 TAG = 16
 SLOT = CHUNK + TAG
+# Every spool file is named <PREFIX>...<SUFFIX> (the `prefix` argument must start with PREFIX).
+PREFIX = "qiyue-"
+SUFFIX = ".enc"
 
 
 class EncryptedSpoolFile(io.RawIOBase):
@@ -49,10 +65,14 @@ class EncryptedSpoolFile(io.RawIOBase):
         self._pos = 0
         self._cached_index = -1
         self._cached = b""
+        if not prefix.startswith(PREFIX):
+            raise ValueError(f"a spool file's prefix starts with {PREFIX!r}, so that spool_sweep finds it")
         if named:
-            self._raw = tempfile.NamedTemporaryFile(mode="w+b", dir=dir, prefix=prefix, suffix=".enc", delete=True)
+            self._raw = tempfile.NamedTemporaryFile(mode="w+b", dir=dir, prefix=prefix, suffix=SUFFIX, delete=True)
+            # Held until close() or the process's death: tells spool_sweep this file is in use.
+            fcntl.flock(self._raw.fileno(), fcntl.LOCK_EX)
         else:
-            self._raw = tempfile.TemporaryFile(mode="w+b", dir=dir, prefix=prefix, suffix=".enc")
+            self._raw = tempfile.TemporaryFile(mode="w+b", dir=dir, prefix=prefix, suffix=SUFFIX)
         self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
 
     # --- file protocol ---------------------------------------------------------------------------
@@ -167,3 +187,62 @@ class EncryptedSpoolFile(io.RawIOBase):
                 raise IntegrityError(f"encrypted spool file altered at chunk {index}") from exc
             self._cached_index = index
         return self._cached
+
+
+# --- the sweep of files left by dead processes ---------------------------------------------------------
+
+
+@dataclasses.dataclass
+class SpoolSweep:
+    """What `spool_sweep` found: the stale files (removed unless it was a dry run) and their bytes,
+    and the files old enough that it kept because a live process holds them."""
+
+    stale: list[Path] = dataclasses.field(default_factory=list)
+    stale_bytes: int = 0
+    in_use: list[Path] = dataclasses.field(default_factory=list)
+    removed: bool = True
+
+    def __str__(self) -> str:
+        verb = "removed" if self.removed else "found"
+        return (f"{verb} {len(self.stale)} stale encrypted temporary file(s) ({self.stale_bytes} bytes), "
+                f"kept {len(self.in_use)} in use")
+
+
+def spool_sweep(*, directory: str | os.PathLike, older_than: datetime.timedelta, remove: bool = True) -> SpoolSweep:
+    """Remove the spool files in `directory` (PREFIX…SUFFIX, regular files) last written more than
+    `older_than` ago that no live process holds (see the module's docstring); with remove=False only
+    list them. A file that cannot be locked, because another process holds it or the file system has
+    no locks, is kept; a file that disappears meanwhile is skipped. Nothing else in the directory is
+    touched."""
+    result = SpoolSweep(removed=remove)
+    cutoff = time.time() - older_than.total_seconds()
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except FileNotFoundError:
+        return result
+    for entry in entries:
+        if not (entry.name.startswith(PREFIX) and entry.name.endswith(SUFFIX)):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_mtime > cutoff:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:  # gone meanwhile, or not ours to open
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # held by a live spool (or no locks here: then never assume it is free)
+                result.in_use.append(Path(entry.path))
+                continue
+            size = os.fstat(fd).st_size
+            if remove:
+                try:
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    continue
+            result.stale.append(Path(entry.path))
+            result.stale_bytes += size
+        finally:
+            os.close(fd)
+    return result

@@ -2,7 +2,9 @@
 (qiyue.core.jobs; today the recovery of text extractions whose worker was lost, see
 qiyue.documents.extraction): the due ones run when the worker starts, and a background thread looks
 for due jobs every POLL_INTERVAL seconds while it runs, each job once per period across all workers
-(see qiyue.ops.jobs). `--recover` runs the extraction recovery once by hand."""
+(see qiyue.ops.jobs). At start it also removes the encrypted temporary files that killed processes
+left on this machine (qiyue.documents.jobs.temporary_files_sweep). `--recover` runs the extraction
+recovery once by hand."""
 
 import os
 
@@ -23,7 +25,8 @@ class Command(BaseCommand):
         "periodic jobs apps register, each once per period whatever the number of workers: when it "
         "starts, and while it runs. Every 5 minutes one recovers text extractions whose worker was "
         "killed: a version still running after the extraction time limit (QIYUE_EXTRACTION_TIME_LIMIT) "
-        "plus 5 minutes is queued again, or failed once its attempts are used up."
+        "plus 5 minutes is queued again, or failed once its attempts are used up. At start, and every 15 "
+        "minutes, it removes the encrypted temporary files that killed processes left behind."
     )
 
     def add_arguments(self, parser):
@@ -66,6 +69,13 @@ class Command(BaseCommand):
         # With --reload this process only restarts a child that runs the same command: the child runs the jobs.
         reloader_parent = reload and not batch and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
         if not reloader_parent:
+            # This machine's leftovers first: the periodic sweep runs on one worker per period, maybe
+            # on another machine with its own temporary directory.
+            from qiyue.documents.jobs import temporary_files_sweep
+
+            swept = temporary_files_sweep()
+            if swept.stale:
+                self.stdout.write(f"Start-up sweep: {swept}.")
             run_due_jobs()
         arguments = ["db_worker", "--queue-name", queues, "--interval", str(interval),
                      "--reload" if reload else "--no-reload"]
