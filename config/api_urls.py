@@ -1,9 +1,11 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
+
+from qiyue.core.api_docs import ApiDocsPage
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", ApiDocsPage.as_view(url_name="api-schema"), name="api-docs"),
     path("v1/", include("qiyue.accounts.api.urls")),
     path("v1/", include("qiyue.customers.api.urls")),
     path("v1/", include("qiyue.contracts.api.urls")),

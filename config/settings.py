@@ -257,11 +257,15 @@ REST_FRAMEWORK = {
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# Serve the OpenAPI schema (/api/schema/) and the docs page (/api/docs/) to anonymous visitors too.
+QIYUE_PUBLIC_API_DOCS = env_bool("QIYUE_PUBLIC_API_DOCS", False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Qiyue API",
     "DESCRIPTION": "Customer contract management: customers, contracts, lifecycle, audit.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs page: signed-in users only, unless QIYUE_PUBLIC_API_DOCS publishes them.
+    "SERVE_PERMISSIONS": ["qiyue.core.api.ApiDocsAccess"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -57,7 +57,7 @@ def archive_queryset(*, user, deleted: bool = False) -> QuerySet:
 
 
 def archive_filter(*, user, params, deleted: bool = False) -> ArchiveFilter:
-    return ArchiveFilter(params, queryset=archive_queryset(user=user, deleted=deleted))
+    return ArchiveFilter(params, queryset=archive_queryset(user=user, deleted=deleted), user=user)
 
 
 def _without(params, name: str):
@@ -90,7 +90,7 @@ def archive_facets(*, user, params, deleted: bool = False) -> list[Facet]:
     base = archive_queryset(user=user, deleted=deleted)
 
     def narrowed(name: str) -> QuerySet:
-        return ArchiveFilter(_without(params, name), queryset=base).qs
+        return ArchiveFilter(_without(params, name), queryset=base, user=user).qs
 
     facets = []
     for name, label, choices in CHOICE_FACETS:

@@ -10,6 +10,8 @@ class ContractErrorCode(StrEnum):
     FACTS_FROZEN = "facts_frozen"
     INCOMPLETE_FOR_REVIEW = "incomplete_for_review"
     BEFORE_EFFECTIVE_DATE = "before_effective_date"
+    # Only the sign transition sets the signing date.
+    SIGNING_DATE_READ_ONLY = "signing_date_read_only"
     # The archive: legal hold, retention, soft deletion.
     LEGAL_HOLD = "legal_hold"
     WITHIN_RETENTION = "within_retention"
@@ -21,6 +23,7 @@ register_statuses({
     ContractErrorCode.FACTS_FROZEN: 409,
     ContractErrorCode.INCOMPLETE_FOR_REVIEW: 400,
     ContractErrorCode.BEFORE_EFFECTIVE_DATE: 409,
+    ContractErrorCode.SIGNING_DATE_READ_ONLY: 400,
     ContractErrorCode.LEGAL_HOLD: 409,
     ContractErrorCode.WITHIN_RETENTION: 409,
     ContractErrorCode.HAS_SUPPLEMENTS: 409,

@@ -20,10 +20,12 @@ class ContractFilter(django_filters.FilterSet):
     nature = django_filters.MultipleChoiceFilter(label=_("nature"), choices=Nature.choices, distinct=False)
     subject_matter = django_filters.MultipleChoiceFilter(label=_("subject matter"), choices=SubjectMatter.choices, distinct=False)
     signing_form = django_filters.MultipleChoiceFilter(label=_("signing form"), choices=SigningForm.choices, distinct=False)
-    customer = django_filters.ModelChoiceFilter(label=_("customer"), queryset=Customer.objects.all())
+    # Customers and framework agreements: only those the user may see (set in __init__), so an id of
+    # any other is as unknown as a missing one (400), never a way to list rows linked to it.
+    customer = django_filters.ModelChoiceFilter(label=_("customer"), queryset=Customer.objects.none())
     owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.all())
     team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
-    parent = django_filters.ModelChoiceFilter(label=_("framework agreement"), queryset=Contract.objects.all())
+    parent = django_filters.ModelChoiceFilter(label=_("framework agreement"), queryset=Contract.objects.none())
     currency = django_filters.CharFilter(label=_("currency"), lookup_expr="iexact")
     tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
     signing_date_after = django_filters.DateFilter(label=_("signed from"), field_name="signing_date",
@@ -57,6 +59,15 @@ class ContractFilter(django_filters.FilterSet):
     class Meta:
         model = Contract
         fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        """`user` (or the request's user: the API passes the request) is whose rows may be chosen."""
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = user if user is not None else getattr(request, "user", None)
+        if "customer" in self.filters:
+            self.filters["customer"].queryset = visible(self.user, Customer.objects.all())
+        if "parent" in self.filters:
+            self.filters["parent"].queryset = visible(self.user, Contract.objects.live())
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

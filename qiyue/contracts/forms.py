@@ -54,6 +54,9 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["parent"].label_from_instance = lambda c: f"{c.number} {c.title} ({c.customer.name})"
         self.fields["owner"].queryset = assignable_owners(user=user)
         self.fields["team"].queryset = team_choices(user)
+        # Shown, never edited: the sign transition records the signing date (a posted one is ignored).
+        self.fields["signing_date"].disabled = True
+        self.fields["signing_date"].help_text = _("Recorded when the contract is signed.")
         if instance.pk is None:
             self.fields["owner"].initial = user.pk
             self.fields["owner"].required = False  # empty: the creating user

@@ -31,7 +31,7 @@ def contract_queryset(*, user) -> QuerySet:
 def contract_list(*, user, filters=None) -> QuerySet:
     """Contracts `user` may see, narrowed by the shared ContractFilter."""
     qs = contract_queryset(user=user)
-    return filtered(ContractFilter(filters or {}, queryset=qs))
+    return filtered(ContractFilter(filters or {}, queryset=qs, user=user))
 
 
 def contract_get(*, user, pk) -> Contract:

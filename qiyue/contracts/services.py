@@ -23,7 +23,7 @@ from .transitions import TRANSITIONS, Transition
 
 CONTRACT_FIELDS = (
     "number", "title", "customer", "our_entity", "counterparty_signatory", "amount", "no_amount_reason",
-    "currency", "tax_rate", "signing_date", "effective_date", "expiry_date", "open_ended", "auto_renewal",
+    "currency", "tax_rate", "effective_date", "expiry_date", "open_ended", "auto_renewal",
     "notice_period_days", "owner", "team", "tags", "description", "nature", "subject_matter", "signing_form",
     "parent",
 )
@@ -70,6 +70,13 @@ def review_gaps(contract: Contract) -> dict[str, list[str]]:
     return gaps
 
 
+def _signing_date_error() -> ApplicationError:
+    """The signing date is what the `sign` transition records with its event: creating or editing a
+    contract never changes it (sending it unchanged is fine, as with a frozen fact)."""
+    message = _("The signing date is recorded by signing the contract; it cannot be set here.")
+    return ApplicationError(ContractErrorCode.SIGNING_DATE_READ_ONLY, message, fields={"signing_date": [message]})
+
+
 def _clean_contract_data(actor, data: Mapping[str, Any]) -> dict[str, Any]:
     data = dict(data)
     if "tags" in data:
@@ -97,6 +104,8 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
     if not policies.can_create_contract(actor):
         raise permission_denied()
     data = _clean_contract_data(actor, data)
+    if data.get("signing_date") is not None:
+        raise _signing_date_error()
     if data.get("customer") is None:
         raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
                                fields={"customer": [_("This field is required.")]})
@@ -144,13 +153,18 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
     if "number" in data and not data["number"]:
         data.pop("number")
     changes = model_update(instance=contract, fields=allowed, data=data)
-    frozen = [name for name in FROZEN_FIELDS if name in changes]
+    # The signing date is not among the fields model_update sets: a different one is refused here.
+    moved_signing_date = "signing_date" in data and data["signing_date"] != contract.signing_date
+    frozen = [name for name in FROZEN_FIELDS
+              if name in changes or (name == "signing_date" and moved_signing_date)]
     if frozen and facts_frozen(contract):
         # Raised inside the transaction: the locked copy that model_update changed is thrown away.
         message = _("This contract is in review or beyond: its facts can change only after it is "
                     "returned to draft.")
         raise ApplicationError(ContractErrorCode.FACTS_FROZEN, message,
                                fields={name: [message] for name in frozen})
+    if moved_signing_date:
+        raise _signing_date_error()
     if not changes:
         return contract
     if "owner" in changes or "team" in changes:

@@ -38,7 +38,7 @@ def _filter_params(request):
 
 
 def _filter_form(request):
-    form = ContractFilter(request.GET or None, queryset=Contract.objects.none()).form
+    form = ContractFilter(request.GET or None, queryset=Contract.objects.none(), user=request.user).form
     narrow_filter_choices(form, user=request.user, data=request.GET)
     form.fields.pop("parent", None)
     for name in CHECKBOX_FILTERS:

@@ -3,6 +3,7 @@
 import functools
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -10,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from .errors import ApplicationError, ErrorCode
@@ -188,3 +190,11 @@ class ServiceViewMixin:
         # Re-read through the selector so the output carries related names the user may see.
         fresh = self.get_queryset().get(pk=obj.pk)
         return self.output_serializer(fresh, context=self.get_serializer_context()).data
+
+
+class ApiDocsAccess(BasePermission):
+    """Who may read the OpenAPI schema and the API docs page: signed-in users (session or token),
+    or everyone when the deployment publishes them (QIYUE_PUBLIC_API_DOCS)."""
+
+    def has_permission(self, request, view) -> bool:
+        return settings.QIYUE_PUBLIC_API_DOCS or bool(request.user and request.user.is_authenticated)

@@ -46,12 +46,23 @@ def sees(user, row) -> bool:
 
 
 def check_assignment(actor, owner, team) -> None:
-    """Sales and managers assign records only within their own team (or to themselves)."""
+    """Who may own a record and which team it may go to. The owner is an active person with an
+    editing role, the accounts app's OWNER_ROLES (for everyone, admins included: a record owned by
+    someone who cannot edit it is stranded). Sales and managers assign records only within their own
+    team (or to themselves), and one who has a team keeps the record in it: no record of theirs
+    leaves every team (their manager would lose it). Admins (and the system) may assign any team,
+    or none."""
+    if owner is not None and not has_role(owner, EDITOR_ROLES):
+        raise ApplicationError(ErrorCode.INVALID, _("The owner must be an active user who can edit records."),
+                               fields={"owner": [_("Choose an active administrator, manager or sales person.")]})
     if is_system(actor) or actor.role == Role.ADMIN or owner is None:
         return
     if owner.pk != actor.pk and (actor.team_id is None or owner.team_id != actor.team_id):
         raise ApplicationError(ErrorCode.INVALID, _("You can only assign records to yourself or your team."),
                                fields={"owner": [_("Choose yourself or a member of your team.")]})
+    if team is None and actor.team_id is not None:
+        raise ApplicationError(ErrorCode.INVALID, _("You can only assign records to your own team."),
+                               fields={"team": [_("A record of yours must stay in your team.")]})
     if team is not None and team.pk != actor.team_id:
         raise ApplicationError(ErrorCode.INVALID, _("You can only assign records to your own team."),
                                fields={"team": [_("Choose your own team.")]})

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
+from qiyue.core.permissions import visible
 from qiyue.core.text import normalize_company_name
 from qiyue.core.validators import MAX_ID
 
@@ -60,7 +61,9 @@ class ContactFilter(django_filters.FilterSet):
 
 class CommunicationFilter(django_filters.FilterSet):
     customer = django_filters.NumberFilter(field_name="customer_id", min_value=1, max_value=MAX_ID)
-    contract = django_filters.NumberFilter(field_name="contract_id", min_value=1, max_value=MAX_ID)
+    # Only a contract the user may see (set in __init__): an id of any other is as unknown as a
+    # missing one (400), never a way to list the communications linked to it.
+    contract = django_filters.ModelChoiceFilter(queryset=Communication.objects.none())
     channel = django_filters.ChoiceFilter(choices=Communication.Channel.choices)
     occurred_after = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
     occurred_before = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte")
@@ -68,3 +71,10 @@ class CommunicationFilter(django_filters.FilterSet):
     class Meta:
         model = Communication
         fields = ["customer", "contract", "channel"]
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        user = user if user is not None else getattr(request, "user", None)
+        # The contract model by the relation: customers sit below contracts and do not import them.
+        contracts = Communication._meta.get_field("contract").related_model.objects.live()
+        self.filters["contract"].queryset = visible(user, contracts)

@@ -6,9 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.contracts.filters import ContractFilter
 from qiyue.contracts.models import Contract
-from qiyue.core.permissions import visible
 from qiyue.core.search_kinds import kind_choices
-from qiyue.customers.models import Customer
 
 UNSUPPORTED = ("ordering", "tag", "currency", "parent")
 
@@ -19,11 +17,11 @@ class SearchFilter(ContractFilter):
 
     def __init__(self, data=None, *, user=None, **kwargs):
         kwargs.setdefault("queryset", Contract.objects.none())
-        super().__init__(data, **kwargs)
+        super().__init__(data, user=user, **kwargs)
         for name in UNSUPPORTED:
             self.filters.pop(name, None)
-        # Only customers the user may see can be chosen.
-        self.filters["customer"].queryset = visible(user, Customer.objects.all()).order_by("name")
+        # Only customers the user may see can be chosen (ContractFilter's rule), by name.
+        self.filters["customer"].queryset = self.filters["customer"].queryset.order_by("name")
 
     def filter_nothing(self, queryset, name, value):
         return queryset

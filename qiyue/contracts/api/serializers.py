@@ -23,6 +23,10 @@ class ContractInput(serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     tags = TagsField(required=False)
+    signing_date = serializers.DateField(
+        required=False, allow_null=True,
+        help_text="set only by the sign transition: a different value answers 400 signing_date_read_only "
+                  "(409 facts_frozen from review on); the value read may be sent back unchanged")
 
     class Meta:
         model = Contract

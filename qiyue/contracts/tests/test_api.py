@@ -418,3 +418,200 @@ def test_matrix_early_activation_flag(users, role):
             assert confirmed.status_code == 200 and confirmed.json()["status"] == "active", key
         contract.refresh_from_db()
         assert (contract.status == Status.ACTIVE) == (key in editable), key
+
+
+# --- assignment edges: the team stays, the owner can edit ------------------------------------------
+
+HOSTILE_IDS = [999_999_999, 10**20, -1, "abc", "1.5", [1], {"id": 1}, True]
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_team_editor_cannot_clear_the_team(users, role):
+    contract = make_contract(users[role])
+    client = client_for(users[role])
+    response = client.patch(detail(contract), {"team": None, "version": contract.version}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and response.json()["field_codes"] == {"team": ["invalid"]}
+    customer = make_customer(users[role])
+    response = client.post(URL, {"title": "无团队", "customer": customer.pk, "team": None}, format="json")
+    assert response.status_code == 400 and response.json()["field_codes"] == {"team": ["invalid"]}
+    contract.refresh_from_db()
+    assert contract.team_id == users[role].team_id and contract.version == 1
+    assert not Contract.objects.filter(title="无团队").exists()
+
+
+def test_team_editor_cannot_move_a_record_to_another_team(users, team_b):
+    contract = make_contract(users["sales"])
+    response = client_for(users["sales"]).patch(detail(contract), {"team": team_b.pk, "version": 1}, format="json")
+    assert response.status_code == 400 and response.json()["field_codes"] == {"team": ["invalid"]}
+    contract.refresh_from_db()
+    assert contract.team_id == users["sales"].team_id
+
+
+@pytest.mark.parametrize("value", HOSTILE_IDS)
+def test_team_of_hostile_value_is_refused(users, value):
+    contract = make_contract(users["sales"])
+    response = client_for(users["sales"]).patch(detail(contract), {"team": value, "version": 1}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert set(response.json()["field_codes"]) == {"team"}
+    contract.refresh_from_db()
+    assert contract.team_id == users["sales"].team_id and contract.version == 1
+
+
+def test_admin_may_clear_the_team_and_a_teamless_sales_keeps_none(users):
+    contract = make_contract(users["sales"])
+    response = client_for(users["admin"]).patch(detail(contract), {"team": None, "version": 1}, format="json")
+    assert response.status_code == 200 and response.json()["team"] is None
+    from qiyue.accounts.tests.factories import make_user
+
+    loner = make_user("sales", username="loner")
+    customer = make_customer(loner)
+    response = client_for(loner).post(URL, {"title": "独行", "customer": customer.pk}, format="json")
+    assert response.status_code == 201 and response.json()["team"] is None
+
+
+@pytest.mark.parametrize("role", ["legal", "finance", "auditor"])
+@pytest.mark.parametrize("actor", ["admin", "sales"])
+def test_owner_must_have_an_owner_role(users, role, actor):
+    contract = make_contract(users["sales"])
+    client = client_for(users[actor])
+    response = client.patch(detail(contract), {"owner": users[role].pk, "version": 1}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and response.json()["field_codes"] == {"owner": ["invalid"]}
+    customer = make_customer(users["sales"])
+    response = client.post(URL, {"title": "无主", "customer": customer.pk, "owner": users[role].pk}, format="json")
+    assert response.status_code == 400 and response.json()["field_codes"] == {"owner": ["invalid"]}
+    contract.refresh_from_db()
+    assert contract.owner_id == users["sales"].pk and contract.version == 1
+    assert not Contract.objects.filter(title="无主").exists()
+
+
+def test_owner_cannot_be_an_inactive_user(users):
+    from qiyue.contracts.services import contract_update
+    from qiyue.core.errors import ApplicationError
+
+    contract = make_contract(users["sales"])
+    gone = users["sales2"]
+    gone.is_active = False
+    gone.save()
+    response = client_for(users["admin"]).patch(detail(contract), {"owner": gone.pk, "version": 1}, format="json")
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"owner"}
+    # The service refuses it too, whoever calls it.
+    with pytest.raises(ApplicationError) as caught:
+        contract_update(actor=users["admin"], contract=contract, data={"owner": gone}, expected_version=1)
+    assert caught.value.code == "invalid" and set(caught.value.fields) == {"owner"}
+    contract.refresh_from_db()
+    assert contract.owner_id == users["sales"].pk
+
+
+@pytest.mark.parametrize("value", HOSTILE_IDS)
+def test_owner_of_hostile_value_is_refused(users, value):
+    contract = make_contract(users["sales"])
+    response = client_for(users["admin"]).patch(detail(contract), {"owner": value, "version": 1}, format="json")
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"owner"}
+    contract.refresh_from_db()
+    assert contract.owner_id == users["sales"].pk
+
+
+# --- the signing date is the sign transition's --------------------------------------------------
+
+@pytest.mark.parametrize("value", ["2026-01-05", "2020-02-29"])
+def test_update_cannot_set_the_signing_date(users, value):
+    contract = make_contract(users["sales"])
+    for actor in ("sales", "admin"):
+        response = client_for(users[actor]).patch(detail(contract), {"signing_date": value, "title": "改",
+                                                                     "version": 1}, format="json")
+        assert response.status_code == 400
+        assert response.json()["code"] == "signing_date_read_only"
+        assert response.json()["field_codes"] == {"signing_date": ["signing_date_read_only"]}
+    customer = make_customer(users["sales"])
+    response = client_for(users["sales"]).post(URL, {"title": "预签", "customer": customer.pk,
+                                                     "signing_date": value}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "signing_date_read_only"
+    contract.refresh_from_db()
+    assert contract.signing_date is None and contract.title != "改" and contract.version == 1
+    assert not Contract.objects.filter(title="预签").exists()
+
+
+@pytest.mark.parametrize("value", ["not a date", "", 12, [], {"y": 2026}, "2026-02-30", "9999999-01-01"])
+def test_signing_date_of_the_wrong_type_is_refused(users, value):
+    contract = make_contract(users["sales"])
+    response = client_for(users["sales"]).patch(detail(contract), {"signing_date": value, "version": 1},
+                                                format="json")
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"signing_date"}
+    contract.refresh_from_db()
+    assert contract.signing_date is None and contract.version == 1
+
+
+def test_signed_contract_keeps_its_signing_date_in_output_and_against_update(users):
+    contract = move(move(make_contract(users["sales"]), users["sales"], "submit"), users["legal"], "approve")
+    contract = contract_transition(actor=users["sales"], contract=contract, name="sign",
+                                   signing_method="company_seal", signing_date=datetime.date(2026, 1, 5))
+    client = client_for(users["admin"])
+    for value in ("2026-02-01", None):
+        response = client.patch(detail(contract), {"signing_date": value, "version": contract.version},
+                                format="json")
+        assert response.status_code == 409 and response.json()["code"] == "facts_frozen"
+        assert set(response.json()["field_codes"]) == {"signing_date"}
+    body = client_for(users["sales"]).get(detail(contract)).json()
+    assert body["signing_date"] == "2026-01-05"
+    # What was read may be sent back as it is (a PUT of the record): the date is unchanged.
+    response = client.patch(detail(contract), {"signing_date": "2026-01-05", "tags": ["已签"],
+                                               "version": contract.version}, format="json")
+    assert response.status_code == 200 and response.json()["signing_date"] == "2026-01-05"
+
+
+# --- list filters name only what the user may see --------------------------------------------------
+
+@pytest.fixture
+def linked(users):
+    """Team A's framework agreement with a supplement, and team B's with a supplement of team A, both on
+    a customer of team A (an admin's doing): the supplement is visible to team A, its framework
+    agreement is not."""
+    framework_a = make_contract(users["sales"])
+    supplement_a = make_contract(users["sales"], customer=framework_a.customer, parent=framework_a)
+    framework_b = make_contract(users["sales_b"], customer=framework_a.customer, actor=users["admin"])
+    crossing = make_contract(users["sales"], customer=framework_a.customer, parent=framework_b,
+                             actor=users["admin"])
+    return {"framework_a": framework_a, "supplement_a": supplement_a, "framework_b": framework_b,
+            "crossing": crossing}
+
+
+def test_parent_filter_lists_supplements_of_a_visible_framework(users, linked):
+    body = client_for(users["sales"]).get(URL, {"parent": linked["framework_a"].pk}).json()
+    assert [row["id"] for row in body["results"]] == [linked["supplement_a"].pk]
+    body = client_for(users["admin"]).get(URL, {"parent": linked["framework_b"].pk}).json()
+    assert [row["id"] for row in body["results"]] == [linked["crossing"].pk]
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_parent_filter_refuses_an_invisible_framework(users, linked, role):
+    # Team A sees the crossing supplement, but naming team B's framework agreement is refused, not
+    # answered with the visible rows linked to it.
+    response = client_for(users[role]).get(URL, {"parent": linked["framework_b"].pk})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and set(response.json()["field_codes"]) == {"parent"}
+    assert "results" not in response.json()
+
+
+def test_customer_filter_refuses_an_invisible_customer(users, linked):
+    # Team B sees its framework agreement on team A's customer, but not the customer itself.
+    response = client_for(users["sales_b"]).get(URL, {"customer": linked["framework_a"].customer_id})
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"customer"}
+    body = client_for(users["sales"]).get(URL, {"customer": linked["framework_a"].customer_id}).json()
+    assert body["count"] == 3
+
+
+def test_a_deleted_framework_is_unknown_to_the_parent_filter(users):
+    framework = make_contract(users["sales"])
+    Contract.objects.filter(pk=framework.pk).update(deleted_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    response = client_for(users["admin"]).get(URL, {"parent": framework.pk})
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"parent"}
+
+
+@pytest.mark.parametrize("name", ["parent", "customer"])
+@pytest.mark.parametrize("value", ["999999999", str(10**20), str(2**63), "-1", "0", "abc", "1.5", "1e3", "[1]", "1 OR 1=1"])
+def test_id_filters_refuse_hostile_values(users, linked, name, value):
+    response = client_for(users["admin"]).get(URL, {name: value})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and set(response.json()["field_codes"]) == {name}

@@ -389,3 +389,47 @@ def test_customer_filter_offers_the_first_visible_customers_by_name(client, user
     offered = re.findall(r'<option value="(\d+)"', select)
     pks = {**{n: str(c.pk) for n, c in made.items()}, "Bravo Two Co": str(elsewhere.pk)}
     assert offered == [pks[name] for name in ("Alpha Co", "Bravo Co", "Bravo Two Co")]
+
+
+def test_the_form_shows_the_signing_date_read_only_and_ignores_one_posted(client, users, three_contracts):
+    contract = three_contracts["own"]
+    client.force_login(users["admin"])
+    page = client.get(reverse("contracts:update", args=[contract.pk]))
+    assert page.context["form"].fields["signing_date"].disabled
+    assert re.search(r'<input[^>]*name="signing_date"[^>]*disabled', page.content.decode())
+    data = contract_data(contract.customer, number=contract.number, title="改", owner=users["sales"].pk,
+                         team=users["sales"].team_id, version=contract.version, signing_date="2026-01-05")
+    assert client.post(reverse("contracts:update", args=[contract.pk]), data).status_code == 302
+    contract.refresh_from_db()
+    assert contract.title == "改" and contract.signing_date is None
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_the_form_refuses_clearing_the_team(client, users, three_contracts, role):
+    contract = three_contracts["own"]
+    client.force_login(users[role])
+    data = contract_data(contract.customer, number=contract.number, owner=users["sales"].pk, team="",
+                         version=contract.version)
+    response = client.post(reverse("contracts:update", args=[contract.pk]), data)
+    assert response.status_code == 400 and "team" in response.context["form"].errors
+    contract.refresh_from_db()
+    assert contract.team_id == users["sales"].team_id and contract.version == 1
+
+
+@pytest.mark.parametrize("value", ["invisible", "999999999", str(10**20), "abc"])
+def test_list_and_export_refuse_a_parent_or_customer_the_user_cannot_see(client, users, value):
+    framework_a = make_contract(users["sales"])
+    framework_b = make_contract(users["sales_b"], customer=framework_a.customer, actor=users["admin"])
+    make_contract(users["sales"], customer=framework_a.customer, parent=framework_b, actor=users["admin"])
+    client.force_login(users["sales"])
+    for name, invisible in (("parent", framework_b.pk), ("customer", make_customer(users["sales_b"]).pk)):
+        params = {name: invisible if value == "invisible" else value}
+        page = client.get(reverse("contracts:list"), params)
+        assert page.status_code == 200
+        assert page.context["filter_errors"] and set(page.context["filter_errors"]) == {name}
+        assert list(page.context["page"].object_list) == []
+        assert 'data-testid="filter-errors"' in page.content.decode()
+        assert client.get(reverse("contracts:export"), {**params, "format": "csv"}).status_code == 400
+    # A visible framework agreement still narrows the list.
+    page = client.get(reverse("contracts:list"), {"parent": framework_a.pk})
+    assert not page.context["filter_errors"] and list(page.context["page"].object_list) == []

@@ -260,3 +260,146 @@ def test_list_query_count_does_not_grow(users, url):
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).json()["count"] == 6
     assert len(many) == len(few)
+
+
+# --- assignment edges: the team stays, the owner can edit ------------------------------------------
+
+HOSTILE_IDS = [999_999_999, 10**20, -1, "abc", "1.5", [1], {"id": 1}, True]
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_team_editor_cannot_clear_the_team(users, role):
+    customer = make_customer(users[role])
+    client = client_for(users[role])
+    response = client.patch(detail(customer), {"team": None, "version": 1}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and response.json()["field_codes"] == {"team": ["invalid"]}
+    response = client.post(URL, {"name": "无团队公司", "team": None}, format="json")
+    assert response.status_code == 400 and response.json()["field_codes"] == {"team": ["invalid"]}
+    customer.refresh_from_db()
+    assert customer.team_id == users[role].team_id and customer.version == 1
+    assert not Customer.objects.filter(name="无团队公司").exists()
+    # Their manager still finds it.
+    assert client_for(users["manager"]).get(detail(customer)).status_code == 200
+
+
+def test_team_editor_cannot_move_a_customer_to_another_team(users, team_b):
+    customer = make_customer(users["sales"])
+    response = client_for(users["sales"]).patch(detail(customer), {"team": team_b.pk, "version": 1}, format="json")
+    assert response.status_code == 400 and response.json()["field_codes"] == {"team": ["invalid"]}
+
+
+@pytest.mark.parametrize("value", HOSTILE_IDS)
+def test_team_of_hostile_value_is_refused(users, value):
+    customer = make_customer(users["sales"])
+    response = client_for(users["sales"]).patch(detail(customer), {"team": value, "version": 1}, format="json")
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"team"}
+    customer.refresh_from_db()
+    assert customer.team_id == users["sales"].team_id and customer.version == 1
+
+
+def test_admin_may_clear_the_team(users):
+    customer = make_customer(users["sales"])
+    response = client_for(users["admin"]).patch(detail(customer), {"team": None, "version": 1}, format="json")
+    assert response.status_code == 200 and response.json()["team"] is None
+
+
+@pytest.mark.parametrize("role", ["legal", "finance", "auditor"])
+@pytest.mark.parametrize("actor", ["admin", "sales", "manager"])
+def test_owner_must_have_an_owner_role(users, role, actor):
+    customer = make_customer(users["sales"])
+    client = client_for(users[actor])
+    response = client.patch(detail(customer), {"owner": users[role].pk, "version": 1}, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and response.json()["field_codes"] == {"owner": ["invalid"]}
+    response = client.post(URL, {"name": "无主公司", "owner": users[role].pk}, format="json")
+    assert response.status_code == 400 and response.json()["field_codes"] == {"owner": ["invalid"]}
+    customer.refresh_from_db()
+    assert customer.owner_id == users["sales"].pk and customer.version == 1
+    assert not Customer.objects.filter(name="无主公司").exists()
+
+
+def test_owner_cannot_be_an_inactive_user(users):
+    from qiyue.core.errors import ApplicationError
+    from qiyue.customers.services import customer_create
+
+    gone = users["sales2"]
+    gone.is_active = False
+    gone.save()
+    customer = make_customer(users["sales"])
+    response = client_for(users["admin"]).patch(detail(customer), {"owner": gone.pk, "version": 1}, format="json")
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"owner"}
+    with pytest.raises(ApplicationError) as caught:
+        customer_create(actor=users["admin"], data={"name": "离职者公司", "owner": gone})
+    assert caught.value.code == "invalid" and set(caught.value.fields) == {"owner"}
+    assert not Customer.objects.filter(name="离职者公司").exists()
+
+
+@pytest.mark.parametrize("value", HOSTILE_IDS)
+def test_owner_of_hostile_value_is_refused(users, value):
+    customer = make_customer(users["sales"])
+    response = client_for(users["admin"]).patch(detail(customer), {"owner": value, "version": 1}, format="json")
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"owner"}
+    customer.refresh_from_db()
+    assert customer.owner_id == users["sales"].pk
+
+
+def test_assignment_errors_speak_the_users_language(users):
+    customer = make_customer(users["sales"])
+    client = client_for(users["sales"])
+    zh = client.patch(detail(customer), {"team": None, "version": 1}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    en = client.patch(detail(customer), {"team": None, "version": 1}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert zh.json()["fields"] == {"team": ["您的记录必须保留在您所在的团队中。"]}
+    assert en.json()["fields"] == {"team": ["A record of yours must stay in your team."]}
+    zh = client_for(users["admin"]).patch(detail(customer), {"owner": users["legal"].pk, "version": 1},
+                                          format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.json()["fields"] == {"owner": ["请选择在职的管理员、经理或销售人员。"]}
+
+
+# --- the communications' contract filter names only a contract the user may see -------------------
+
+@pytest.fixture
+def noted(users):
+    """A communication on team A's customer about a contract of team B (an admin's doing, on the same
+    customer): team A sees the communication, not the contract."""
+    customer = make_customer(users["sales"])
+    own = make_contract(users["sales"], customer=customer)
+    foreign = make_contract(users["sales_b"], customer=customer, actor=users["admin"])
+    made = {}
+    for key, contract in (("own", own), ("foreign", foreign)):
+        made[key] = Communication.objects.create(customer=customer, contract=contract, occurred_on="2026-01-01",
+                                                 summary=key, author=users["admin"])
+    return {"own": own, "foreign": foreign, **{f"note_{k}": v for k, v in made.items()}}
+
+
+def test_contract_filter_lists_communications_of_a_visible_contract(users, noted):
+    client = client_for(users["sales"])
+    body = client.get(COMMUNICATIONS, {"contract": noted["own"].pk}).json()
+    assert [row["id"] for row in body["results"]] == [noted["note_own"].pk]
+    assert client.get(COMMUNICATIONS).json()["count"] == 2  # both notes are on a visible customer
+    body = client_for(users["admin"]).get(COMMUNICATIONS, {"contract": noted["foreign"].pk}).json()
+    assert [row["id"] for row in body["results"]] == [noted["note_foreign"].pk]
+
+
+@pytest.mark.parametrize("role", ["sales", "manager"])
+def test_contract_filter_refuses_an_invisible_contract(users, noted, role):
+    response = client_for(users[role]).get(COMMUNICATIONS, {"contract": noted["foreign"].pk})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and set(response.json()["field_codes"]) == {"contract"}
+    assert "results" not in response.json()
+
+
+@pytest.mark.parametrize("value", ["999999999", str(10**20), str(2**63), "-1", "0", "abc", "1.5", "[1]"])
+def test_contract_filter_refuses_hostile_values(users, noted, value):
+    response = client_for(users["admin"]).get(COMMUNICATIONS, {"contract": value})
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"contract"}
+
+
+def test_contract_filter_treats_a_deleted_contract_as_unknown(users, noted):
+    import datetime
+
+    from qiyue.contracts.models import Contract
+
+    Contract.objects.filter(pk=noted["own"].pk).update(deleted_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    response = client_for(users["admin"]).get(COMMUNICATIONS, {"contract": noted["own"].pk})
+    assert response.status_code == 400 and set(response.json()["field_codes"]) == {"contract"}

@@ -6,10 +6,13 @@ import re
 
 import pytest
 import yaml
+from django.conf import settings
 from django.core.management import call_command
+from django.shortcuts import resolve_url
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
+from qiyue.accounts.tests.factories import make_user
 from qiyue.contracts.transitions import TRANSITIONS
 
 EXPECTED = {
@@ -32,8 +35,16 @@ EXPECTED = {
 
 
 @pytest.fixture
-def schema(db):
-    response = APIClient().get("/api/schema/", {"format": "json"})
+def reader(db):
+    """A signed-in client: the schema and docs are not public by default (QIYUE_PUBLIC_API_DOCS)."""
+    client = APIClient()
+    client.force_login(make_user("auditor", username="schema_reader"))
+    return client
+
+
+@pytest.fixture
+def schema(reader):
+    response = reader.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     return json.loads(response.content)
 
@@ -68,8 +79,8 @@ def test_transition_operations_document_their_input(schema):
     assert output["amount"]["type"] == "string"
 
 
-def test_schema_yaml_download(db):
-    response = APIClient().get("/api/schema/")
+def test_schema_yaml_download(reader):
+    response = reader.get("/api/schema/")
     assert response.status_code == 200
     assert yaml.safe_load(response.content)["info"]["title"] == "Qiyue API"
 
@@ -80,8 +91,8 @@ def test_generation_has_no_warnings(tmp_path):
     assert yaml.safe_load((tmp_path / "schema.yml").read_text())["paths"]
 
 
-def test_docs_page_uses_only_local_assets(db):
-    client = APIClient()
+def test_docs_page_uses_only_local_assets(reader):
+    client = reader
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -98,3 +109,78 @@ def test_docs_page_uses_only_local_assets(db):
         assert body, url
     script = next(url for url in urls if "script" in url)
     assert "javascript" in client.get(script.replace("&amp;", "&"))["Content-Type"]
+
+
+# Authorization matrix of the schema and the docs page: every role (session or token) reads them,
+# an anonymous visitor (or a bad token, or a deactivated user) gets 401 not_authenticated, unless the
+# deployment publishes them with QIYUE_PUBLIC_API_DOCS.
+SCHEMA_URLS = ("/api/schema/?format=json", "/api/schema/")
+DOC_URLS = (*SCHEMA_URLS, "/api/docs/")
+ROLES = ("admin", "manager", "sales", "sales_b", "legal", "finance", "auditor")
+
+
+@pytest.mark.parametrize("url", DOC_URLS)
+@pytest.mark.parametrize("role", ROLES)
+def test_docs_need_a_session(users, role, url):
+    client = APIClient()
+    client.force_login(users[role])
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", DOC_URLS)
+@pytest.mark.parametrize("role", ROLES)
+def test_docs_accept_a_token(users, role, url):
+    from qiyue.accounts.services import token_issue
+
+    token = token_issue(actor=users[role], user=users[role])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get(url).status_code == 200
+
+
+def _body(response) -> dict:
+    # The schema answers in YAML unless ?format=json; its errors too, in the project's error shape.
+    return yaml.safe_load(response.content)
+
+
+@pytest.mark.parametrize("url", SCHEMA_URLS)
+def test_schema_refuses_anonymous(db, url):
+    response = APIClient().get(url)
+    assert response.status_code == 401
+    assert _body(response)["code"] == "not_authenticated"
+    assert "paths" not in _body(response)
+
+
+@pytest.mark.parametrize("url", SCHEMA_URLS)
+def test_schema_refuses_bad_token_and_inactive_user(users, url):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    assert _body(client.get(url))["code"] == "not_authenticated"
+    gone = users["sales2"]
+    gone.is_active = False
+    gone.save()
+    client = APIClient()
+    client.force_login(gone)
+    assert client.get(url).status_code == 401
+
+
+@pytest.mark.parametrize("credentials", [{}, {"HTTP_AUTHORIZATION": "Token " + "0" * 40},
+                                         {"HTTP_AUTHORIZATION": "Token"}])
+def test_docs_page_sends_anonymous_to_log_in(db, credentials):
+    client = APIClient()
+    client.credentials(**credentials)
+    response = client.get("/api/docs/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(resolve_url(settings.LOGIN_URL)) and "next=/api/docs/" in response["Location"]
+    assert "swagger" not in response.content.decode().lower()
+
+
+@pytest.mark.parametrize("url", DOC_URLS)
+def test_public_docs_setting_publishes_them(db, settings, url):
+    settings.QIYUE_PUBLIC_API_DOCS = True
+    assert APIClient().get(url).status_code == 200
+
+
+def test_public_docs_setting_does_not_open_the_api(db, settings):
+    settings.QIYUE_PUBLIC_API_DOCS = True
+    assert APIClient().get("/api/v1/contracts/").status_code == 401
