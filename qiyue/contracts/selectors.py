@@ -1,6 +1,5 @@
 import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -8,7 +7,7 @@ from django.utils import timezone
 from qiyue.core.errors import filtered
 from qiyue.core.money import quantize_money
 from qiyue.core.permissions import visible
-from qiyue.core.selectors import get_or_404
+from qiyue.core.selectors import open_record
 
 from . import events
 from .filters import ContractFilter
@@ -39,14 +38,12 @@ def contract_get(*, user, pk) -> Contract:
 
 
 def contract_open(*, user, pk, may=None, queryset: QuerySet | None = None) -> Contract:
-    """The contract's whole record for `user` to read (its page, its edit form, its API record): found
-    in `queryset` (default: what `user` may see), then `may(user, contract)` when given (403 when it
-    says no), then the view recorded in the access log (R9.2)."""
-    contract = get_or_404(queryset, pk) if queryset is not None else contract_get(user=user, pk=pk)
-    if may is not None and not may(user, contract):
-        raise PermissionDenied
-    events.contract_viewed_event(actor=user, contract=contract)
-    return contract
+    """The contract opened for reading and its view logged (see qiyue.core.selectors.open_record);
+    `queryset` defaults to what `user` may see."""
+    if queryset is None:
+        queryset = contract_queryset(user=user).select_related("parent")
+    return open_record(queryset, pk, user=user, may=may,
+                       record_view=lambda contract: events.contract_viewed_event(actor=user, contract=contract))
 
 
 def contract_supplements(*, user, contract: Contract) -> QuerySet:

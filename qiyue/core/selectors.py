@@ -1,5 +1,6 @@
 """Read helpers every app's selectors use."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .validators import MAX_ID
@@ -18,3 +19,14 @@ def get_or_404(queryset, pk):
         return queryset.get(pk=key)
     except queryset.model.DoesNotExist:
         raise Http404 from None
+
+
+def open_record(queryset, pk, *, user, record_view, may=None):
+    """A record's whole content for `user` to read (its page, its edit form, its API record): the row of
+    `queryset` (what `user` may see; else 404), then `may(user, row)` when given (403 when it says no),
+    then `record_view(row)` writes the view into the access log (R9.2). The one way views are logged."""
+    row = get_or_404(queryset, pk)
+    if may is not None and not may(user, row):
+        raise PermissionDenied
+    record_view(row)
+    return row

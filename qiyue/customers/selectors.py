@@ -1,10 +1,9 @@
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from qiyue.core.errors import filtered
 from qiyue.core.permissions import visible
-from qiyue.core.selectors import get_or_404
+from qiyue.core.selectors import open_record
 from qiyue.core.text import normalize_company_name
 
 from . import events
@@ -34,14 +33,12 @@ def customer_get(*, user, pk) -> Customer:
 
 
 def customer_open(*, user, pk, may=None, queryset: QuerySet | None = None) -> Customer:
-    """The customer's whole record for `user` to read (its page, its edit form, its API record): found
-    in `queryset` (default: what `user` may see), then `may(user, customer)` when given (403 when it
-    says no), then the view recorded in the access log (R9.2)."""
-    customer = get_or_404(queryset, pk) if queryset is not None else customer_get(user=user, pk=pk)
-    if may is not None and not may(user, customer):
-        raise PermissionDenied
-    events.customer_viewed_event(actor=user, customer=customer)
-    return customer
+    """The customer opened for reading and its view logged (see qiyue.core.selectors.open_record);
+    `queryset` defaults to what `user` may see."""
+    if queryset is None:
+        queryset = visible(user, Customer.objects.select_related("owner", "team"))
+    return open_record(queryset, pk, user=user, may=may,
+                       record_view=lambda customer: events.customer_viewed_event(actor=user, customer=customer))
 
 
 def contact_list(*, user) -> QuerySet:

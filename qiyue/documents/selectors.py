@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from qiyue.core.permissions import visible
+from qiyue.core.selectors import open_record
 
 from . import events
 from .models import Document, DocumentVersion, PaperLoan, PaperOriginal
@@ -40,11 +41,10 @@ def document_get(*, user, pk) -> Document:
 
 
 def document_open(*, user, pk) -> Document:
-    """The document's page for `user` (every version with its file name and who uploaded it):
-    `document_get`, and the view recorded in the access log (R9.2)."""
-    document = document_get(user=user, pk=pk)
-    events.document_event(actor=user, action="document.viewed", document=document, access=True)
-    return document
+    """The document's page for `user` (every version with its file name and who uploaded it), and its
+    view logged (see qiyue.core.selectors.open_record)."""
+    return open_record(document_queryset(user=user), pk, user=user, record_view=lambda document: events.document_event(
+        actor=user, action="document.viewed", document=document, access=True))
 
 
 def document_compared(*, user, document: Document, older, newer) -> None:
