@@ -161,8 +161,8 @@ def _edit(path: Path, old: str, new: str) -> None:
         # Removed: both locks still take it from pyproject.toml, and what only it required.
         ([('    "waitress==3.0.2",\n', "")],
          {("not_in_pyproject", RUNTIME_LOCK, "waitress"), ("not_in_pyproject", TEST_LOCK, "waitress")}),
-        ([('    "reportlab==5.1.0",\n', "")],
-         {("not_in_pyproject", TEST_LOCK, "reportlab"), ("required_by_nothing", TEST_LOCK, "charset-normalizer")}),
+        ([('    "bandit==1.9.4",\n', "")],
+         {("not_in_pyproject", TEST_LOCK, "bandit"), ("required_by_nothing", TEST_LOCK, "stevedore")}),
         # Moved from the test extra to the runtime dependencies.
         ([('    "ruff==0.17.6",\n', ""), ('"pillow==13.0.0",', '"pillow==13.0.0",\n    "ruff==0.17.6",')],
          {("not_locked", RUNTIME_LOCK, "ruff")}),
