@@ -270,7 +270,8 @@ def checkpoint_problems(checkpoint: Checkpoint, *, public: Ed25519PublicKey) -> 
     if mac is None:
         problems.append(f"removed: the log has no event at seq {checkpoint.seq}, the checkpoint's")
     elif mac != checkpoint.mac:
-        problems.append(f"rewritten: mac differs at seq {checkpoint.seq} (the chain up to it was recomputed)")
+        problems.append(f"rewritten: mac differs at seq {checkpoint.seq}: the events up to it are not the ones "
+                        "checkpointed (removed and then written anew, or the chain recomputed with the audit key)")
     count = AuditEvent.objects.filter(seq__lte=checkpoint.seq).count()
     if count != checkpoint.count:
         problems.append(f"removed: {count} events up to seq {checkpoint.seq}, the checkpoint counted {checkpoint.count}")

@@ -144,6 +144,17 @@ def test_a_chain_rewritten_with_the_audit_key_differs_at_the_checkpoint(log, che
         audit("verify", "--checkpoint", str(checkpoint_file))
 
 
+def test_a_truncated_log_that_grew_again_differs_at_the_checkpoint(log, checkpoint_file, users):
+    """The newest events are removed and the application goes on writing: the log reaches the
+    checkpoint's seq again, with other events."""
+    audit("checkpoint")
+    tamper(f"DELETE FROM {TABLE} WHERE seq > %s", [log - 10])
+    append_events(users["sales"], 15)
+    assert verify(AuditEvent.objects.all()).ok
+    with pytest.raises(CommandError, match=f"rewritten: mac differs at seq {log}: the events up to it are not"):
+        audit("verify", "--checkpoint", str(checkpoint_file))
+
+
 def test_an_edited_event_fails_both(log, checkpoint_file):
     audit("checkpoint")
     tamper(f"UPDATE {TABLE} SET actor_name = 'x' WHERE seq = 2")

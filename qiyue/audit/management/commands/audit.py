@@ -48,7 +48,8 @@ class Command(BaseCommand):
         self.stdout.write(result.checkpoint.to_json())
         if result.failed:
             raise CommandError(str(result))
-        self.stderr.write(str(result).capitalize() + ".")
+        text = str(result)
+        self.stderr.write(text[0].upper() + text[1:] + ".")
 
     def _verify(self, source, line, public_key):
         failures = []
