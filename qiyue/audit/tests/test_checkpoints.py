@@ -164,6 +164,15 @@ def test_an_edited_event_fails_both(log, checkpoint_file):
     assert "checkpoint" not in str(failed.value)  # the anchor itself still holds
 
 
+def test_a_row_removed_before_the_checkpoint_fails_both(log, checkpoint_file):
+    audit("checkpoint")
+    tamper(f"DELETE FROM {TABLE} WHERE seq = 3")
+    with pytest.raises(CommandError) as failed:
+        audit("verify", "--checkpoint", str(checkpoint_file))
+    assert "(seq 4): the log was removed there" in str(failed.value)
+    assert f"removed: {log - 1} events up to seq {log}, the checkpoint counted {log}" in str(failed.value)
+
+
 def test_a_forged_checkpoint_has_a_bad_signature(log, checkpoint_file):
     audit("checkpoint")
     data = json.loads(checkpoint_file.read_text())
