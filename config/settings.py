@@ -50,6 +50,23 @@ def secret_from_file(filename: str, nbytes: int = 50) -> str:
 SECRET_KEY = env("QIYUE_SECRET_KEY") or env("SECRET_KEY") or secret_from_file("secret_key")
 # Key for the audit log's HMAC chain: kept outside the database on purpose.
 QIYUE_AUDIT_KEY = env("QIYUE_AUDIT_KEY") or secret_from_file("audit_key", 32)
+# Checkpoints of the audit chain (its last seq and mac), signed with Ed25519 and written outside the
+# database, so that removing the newest events shows (`qiyue audit verify --checkpoint`). The signing
+# key is derived from this secret; auditors verify with the public key (`qiyue audit public-key`).
+QIYUE_AUDIT_CHECKPOINT_KEY = env("QIYUE_AUDIT_CHECKPOINT_KEY") or secret_from_file("audit_checkpoint_key", 32)
+# Where checkpoints go (any of them; none configured: `qiyue check --deploy` warns). A file, appended as
+# JSON lines: an absolute path outside QIYUE_DATA_DIR (a system check refuses one inside it).
+QIYUE_AUDIT_CHECKPOINT_FILE = env("QIYUE_AUDIT_CHECKPOINT_FILE").strip()
+# "1": a line on the logger "qiyue.audit.checkpoint" (standard error, so journald under systemd); a
+# socket path (/dev/log) or host:port (UDP) also sends it there with a syslog handler.
+_CHECKPOINT_SYSLOG = env("QIYUE_AUDIT_CHECKPOINT_SYSLOG").strip()
+QIYUE_AUDIT_CHECKPOINT_SYSLOG = _CHECKPOINT_SYSLOG.lower() not in {"", "0", "false", "no", "off"}
+QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS = (
+    "" if _CHECKPOINT_SYSLOG.lower() in {"", "0", "false", "no", "off", "1", "true", "yes", "on"} else _CHECKPOINT_SYSLOG)
+# E-mail addresses (comma-separated) that receive every checkpoint, e.g. the auditors'.
+QIYUE_AUDIT_CHECKPOINT_EMAIL = env_list("QIYUE_AUDIT_CHECKPOINT_EMAIL")
+# Minutes between two periodic checkpoints (the worker writes one only when the log grew).
+QIYUE_AUDIT_CHECKPOINT_MINUTES = max(1, int(env("QIYUE_AUDIT_CHECKPOINT_MINUTES", "60")))
 
 DEBUG = env_bool("QIYUE_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("QIYUE_ALLOWED_HOSTS", "127.0.0.1,localhost" + ("" if PRODUCTION else ",testserver"))
@@ -341,3 +358,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }
+if QIYUE_AUDIT_CHECKPOINT_SYSLOG:
+    # Audit checkpoints are logged whatever QIYUE_LOG_LEVEL says.
+    LOGGING["loggers"]["qiyue.audit.checkpoint"] = {"handlers": [], "level": "INFO", "propagate": True}
+    if QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS:
+        _host, _colon, _port = QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS.rpartition(":")
+        if QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS.startswith("/"):
+            _address = QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS
+        else:
+            _address = (_host, int(_port)) if _colon else (QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS, 514)
+        LOGGING["formatters"] = {"checkpoint": {"format": "qiyue-audit-checkpoint: %(message)s"}}
+        LOGGING["handlers"]["audit_checkpoint_syslog"] = {
+            "class": "logging.handlers.SysLogHandler", "formatter": "checkpoint", "facility": "auth",
+            "address": _address}
+        LOGGING["loggers"]["qiyue.audit.checkpoint"]["handlers"] = ["audit_checkpoint_syslog"]

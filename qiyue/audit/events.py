@@ -8,6 +8,7 @@ from .services import access_record
 
 ACTIONS = register_actions({
     "audit.exported": _("exported the audit log"),
+    "audit.checkpoint": _("wrote a checkpoint of the audit log"),
 })
 
 
