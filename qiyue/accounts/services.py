@@ -1,6 +1,7 @@
 import math
 import re
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
@@ -77,15 +78,16 @@ def token_issue(*, actor, user: User) -> Token:
 RECOVERY_CODE_COUNT = 10
 RECOVERY_CODE_LENGTH = 10
 _RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read off paper without doubt
-TOTP_PATTERN = re.compile(r"^\d{6}$")
+TOTP_PATTERN = re.compile(r"^[0-9]{6}$")
 RECOVERY_PATTERN = re.compile(rf"^[{_RECOVERY_ALPHABET}]{{{RECOVERY_CODE_LENGTH}}}$")
 # An unfinished setup keeps its secret this long, so reloading the page shows the same QR code.
 ENROLMENT_REUSE = timedelta(hours=1)
 
 
 def normalise_code(raw: str) -> str:
-    """A code as typed: spaces and dashes dropped (codes are shown grouped), letters lower-case."""
-    return re.sub(r"[\s\-]", "", raw or "").lower()
+    """A code as typed: full-width digits and letters (a Chinese input method) as ASCII, spaces and
+    dashes dropped (codes are shown grouped), letters lower-case."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", raw or "")).lower()
 
 
 def code_method(code: str) -> str | None:
@@ -157,7 +159,7 @@ def two_factor_enrolment_start(*, actor: User) -> TOTPDevice:
     """A new, unconfirmed authenticator for `actor` (or the one begun within the hour, so a reload
     shows the same QR code). Two-factor sign-in is on only once `two_factor_confirm` accepted a code."""
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=actor.pk)  # one setup at a time per user
+        actor = User.objects.select_for_update().get(pk=actor.pk)  # one setup at a time per user
         if TOTPDevice.objects.filter(user_id=actor.pk, confirmed=True).exists():
             raise ApplicationError(AccountErrorCode.TWO_FACTOR_ALREADY_ON,
                                    _("Two-factor authentication is already on."))
@@ -177,7 +179,7 @@ def two_factor_confirm(*, actor: User, code: str) -> list[str]:
     the only time they are shown."""
     codes, error = [], None
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=actor.pk)
+        actor = User.objects.select_for_update().get(pk=actor.pk)
         if TOTPDevice.objects.filter(user_id=actor.pk, confirmed=True).exists():
             raise ApplicationError(AccountErrorCode.TWO_FACTOR_ALREADY_ON,
                                    _("Two-factor authentication is already on."))
@@ -240,6 +242,7 @@ def recovery_codes_regenerate(*, actor: User, code: str = "", password: str = ""
     password; returns the new codes, the only time they are shown."""
     codes, error = [], None
     with transaction.atomic():
+        actor = User.objects.select_for_update().get(pk=actor.pk)
         totp, static = _devices_for_update(actor)
         if totp is None:
             raise ApplicationError(AccountErrorCode.TWO_FACTOR_OFF, _("Two-factor authentication is off."))
@@ -264,6 +267,7 @@ def two_factor_disable(*, actor: User, password: str, code: str) -> None:
                                _("Your role requires two-factor authentication; it cannot be turned off."))
     error = None
     with transaction.atomic():
+        actor = User.objects.select_for_update().get(pk=actor.pk)
         totp, static = _devices_for_update(actor)
         if totp is None:
             raise ApplicationError(AccountErrorCode.TWO_FACTOR_OFF, _("Two-factor authentication is off."))
