@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
@@ -118,10 +119,9 @@ def _throttled(device) -> ApplicationError | None:
         return None
     wait = max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds())) \
         if data and data.get("locked_until") else 1
-    return ApplicationError(
-        AccountErrorCode.CODE_THROTTLED,
-        _("Too many wrong codes. Wait %(seconds)s seconds, then try again.") % {"seconds": wait},
-        fields={"code": [_("Too many wrong codes. Wait %(seconds)s seconds, then try again.") % {"seconds": wait}]})
+    message = ngettext("Too many wrong codes. Wait %(seconds)s second, then try again.",
+                       "Too many wrong codes. Wait %(seconds)s seconds, then try again.", wait) % {"seconds": wait}
+    return ApplicationError(AccountErrorCode.CODE_THROTTLED, message, fields={"code": [message]})
 
 
 def _invalid_code() -> ApplicationError:
