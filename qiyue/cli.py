@@ -6,6 +6,7 @@
     qiyue demo                            load the demo company (once)
     qiyue createuser NAME --role R [--team T] [--password-stdin]
     qiyue token NAME                      print the user's API token
+    qiyue reset2fa NAME                   remove the user's two-factor authenticator (a lost phone)
     qiyue audit verify                    check the audit log's HMAC chain
     qiyue check --deploy                  Django's deployment checks
 

@@ -35,6 +35,19 @@ CODES_KEY = "qiyue_2fa_new_codes"
 FEW_RECOVERY_CODES = 3
 
 
+def _refused(form, exc, *, clear=("code",)) -> int:
+    """A service's error on the form (403/404 become those pages), its fields marked invalid, and the
+    codes typed emptied: a code is never worth correcting, only typing anew. Returns the status."""
+    status = form_error(form, exc)
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs["class"] = form.fields[name].widget.attrs.get("class", "") + " is-invalid"
+    form.data = form.data.copy()
+    for name in clear:
+        form.data[form.add_prefix(name)] = ""
+    return status
+
+
 # The log-in ---------------------------------------------------------------------------------------
 
 class LoginView(auth_views.LoginView):
@@ -93,7 +106,7 @@ def login_verify(request):
             try:
                 device = services.two_factor_verify(user=user, code=form.cleaned_data["code"])
             except ApplicationError as exc:
-                status = form_error(form, exc)
+                status = _refused(form, exc)
                 if exc.code == AccountErrorCode.INVALID_CODE:
                     # Counted by axes like a wrong password: enough of them lock the account.
                     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
@@ -167,7 +180,7 @@ def two_factor_setup(request):
             try:
                 codes = services.two_factor_confirm(actor=request.user, code=form.cleaned_data["code"])
             except ApplicationError as exc:
-                status = form_error(form, exc)
+                status = _refused(form, exc)
             else:
                 request.session.cycle_key()  # the session gains a factor: a new id
                 otp_login(request, selectors.two_factor_device(user=request.user))
@@ -209,7 +222,7 @@ def two_factor_regenerate(request):
         codes = services.recovery_codes_regenerate(actor=request.user, code=form.cleaned_data["code"],
                                                    password=form.cleaned_data["password"])
     except ApplicationError as exc:
-        return _page(request, regenerate_form=form, status=form_error(form, exc))
+        return _page(request, regenerate_form=form, status=_refused(form, exc, clear=("code", "password")))
     request.session[CODES_KEY] = codes
     messages.success(request, _("New recovery codes: the old ones no longer work."))
     return redirect("two_factor_codes")
@@ -226,6 +239,6 @@ def two_factor_disable(request):
         services.two_factor_disable(actor=request.user, password=form.cleaned_data["password"],
                                     code=form.cleaned_data["code"])
     except ApplicationError as exc:
-        return _page(request, disable_form=form, status=form_error(form, exc))
+        return _page(request, disable_form=form, status=_refused(form, exc, clear=("code", "password")))
     messages.success(request, _("Two-factor authentication is off."))
     return redirect("two_factor")
