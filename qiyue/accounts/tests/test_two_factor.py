@@ -231,6 +231,11 @@ def test_wrong_codes_are_throttled_and_lock_the_account(client, users, settings,
     for _ in range(4):
         response = client.post(reverse("login_verify"), {"code": "000000" if right != "000000" else "111111"})
     assert response.status_code in (403, 429) and "Too many failed login attempts" in response.content.decode()
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.filter(username="sales_a").exists()
+    logged = "".join(AccessAttempt.objects.values_list("post_data", flat=True))
+    assert "000000" not in logged and "111111" not in logged  # the codes tried are masked
     # The account is locked: neither the password nor the right code gets in now.
     assert client.post(reverse("login_verify"), {"code": right}).status_code == 302  # back to the log-in
     response = password_step(client, "sales_a")
