@@ -17,6 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.html import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -119,9 +120,10 @@ def login_verify(request):
                 if isinstance(device, StaticDevice):
                     left = device.token_set.count()
                     level = messages.WARNING if left <= FEW_RECOVERY_CODES else messages.INFO
-                    messages.add_message(request, level, _(
-                        "You used a recovery code; %(left)s are left. Generate new ones on your two-factor page.")
-                        % {"left": left})
+                    messages.add_message(request, level, ngettext(
+                        "You used a recovery code; %(left)s is left. Generate new ones on your two-factor page.",
+                        "You used a recovery code; %(left)s are left. Generate new ones on your two-factor page.",
+                        left) % {"left": left})
                 return redirect(data.get("next") or settings.LOGIN_REDIRECT_URL)
     else:
         form = form_class()

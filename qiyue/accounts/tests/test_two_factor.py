@@ -355,6 +355,8 @@ def test_an_admin_resets_a_users_two_factor(client, users, clock):
     with pytest.raises(ApplicationError) as refused:
         services.two_factor_reset(actor=users["manager"], user=users["admin"])
     assert refused.value.code == "permission_denied"
+    log = client.get(reverse("audit:list")).content.decode()
+    assert "reset two-factor authentication" in log and "turned on two-factor authentication" in log
     # django-otp's own device pages are not offered (they would change devices unaudited).
     assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
 
