@@ -90,6 +90,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "qiyue.core",
     "qiyue.accounts",
     "qiyue.audit",
@@ -115,6 +118,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qiyue.core.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Which device verified this session; then the gate for sessions still owing their second step.
+    "django_otp.middleware.OTPMiddleware",
+    "qiyue.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -195,6 +201,21 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A wrong code at the second sign-in step counts as a failed log-in too; the codes tried stay out of
+# axes' failure log.
+AXES_SENSITIVE_PARAMETERS = ["code"]
+
+# Two-factor sign-in (TOTP through django-otp; recovery codes as django-otp static tokens).
+# Users of these roles must set it up right after their password (comma list, e.g. "admin,legal");
+# anyone else may turn it on for themselves.
+QIYUE_2FA_REQUIRED_ROLES = env_list("QIYUE_2FA_REQUIRED_ROLES")
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env("QIYUE_2FA_ISSUER", "Qiyue").strip() or "Qiyue"
+# Wrong codes wait 1, 2, 4, 8 … seconds before the next try (per device, kept in the database).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Between the password and the code: how long the half-finished log-in waits for the code.
+QIYUE_2FA_PENDING_SECONDS = 600
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]

@@ -14,10 +14,21 @@ ACTIONS = register_actions({
     "user.deleted": _("deleted the user"),
     "user.password_set": _("set the password"),
     "user.token_issued": _("issued an API token"),
+    "two_factor.enrolment_started": _("started setting up two-factor authentication"),
+    "two_factor.enabled": _("turned on two-factor authentication"),
+    "two_factor.recovery_codes_regenerated": _("generated new recovery codes"),
+    "two_factor.recovery_code_used": _("signed in with a recovery code"),
+    "two_factor.disabled": _("turned off two-factor authentication"),
+    "two_factor.reset": _("reset two-factor authentication"),
+    "two_factor.failed": _("entered a wrong sign-in code"),
 })
 
 
-register_change_labels({"password": _("password")})
+register_change_labels({
+    "password": _("password"),
+    "recovery_codes_left": _("recovery codes left"),
+    "method": _("method"),
+})
 
 
 def team_created_event(*, actor, team, changes):
@@ -44,3 +55,38 @@ def account_saved_event(*, actor, obj, created: bool, changes):
 
 def account_deleted_event(*, actor, obj):
     return audit_record(actor=actor, action=f"{obj._meta.model_name}.deleted", target=obj)
+
+
+
+# Two-factor events: about the user (the target); they never carry a secret or a code.
+
+def two_factor_enrolment_started_event(*, actor, user):
+    return audit_record(actor=actor, action="two_factor.enrolment_started", target=user)
+
+
+def two_factor_enabled_event(*, actor, user, recovery_codes: int):
+    return audit_record(actor=actor, action="two_factor.enabled", target=user,
+                        changes={"recovery_codes_left": [None, recovery_codes]})
+
+
+def two_factor_recovery_codes_regenerated_event(*, actor, user, before: int, after: int):
+    return audit_record(actor=actor, action="two_factor.recovery_codes_regenerated", target=user,
+                        changes={"recovery_codes_left": [before, after]})
+
+
+def two_factor_recovery_code_used_event(*, actor, user, left: int):
+    return audit_record(actor=actor, action="two_factor.recovery_code_used", target=user,
+                        changes={"recovery_codes_left": [left + 1, left]})
+
+
+def two_factor_disabled_event(*, actor, user):
+    return audit_record(actor=actor, action="two_factor.disabled", target=user)
+
+
+def two_factor_reset_event(*, actor, user):
+    return audit_record(actor=actor, action="two_factor.reset", target=user)
+
+
+def two_factor_failed_event(*, actor, user, method: str):
+    """A wrong code at the second sign-in step (or when confirming a setup); `method` "totp" or "recovery"."""
+    return audit_record(actor=actor, action="two_factor.failed", target=user, changes={"method": [None, method]})
