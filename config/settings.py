@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qiyue.core.middleware.SessionTimeoutMiddleware",
+    "qiyue.audit.security.DenialAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -178,6 +179,12 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Security events in the audit log (denied requests, failed sign-ins, lockouts; see qiyue.audit.security):
+# at most this many of one sort per source (user, or client address) per minute are written one by one,
+# and at most the second number over all sources; the rest are counted into one summary event.
+# Counted in Django's cache: with the default local-memory cache, per server process.
+QIYUE_SECURITY_EVENTS_PER_MINUTE = int(env("QIYUE_SECURITY_EVENTS_PER_MINUTE", "20"))
+QIYUE_SECURITY_EVENTS_PER_MINUTE_TOTAL = int(env("QIYUE_SECURITY_EVENTS_PER_MINUTE_TOTAL", "300"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -276,6 +283,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DocumentKindEnum": "qiyue.documents.models.DocumentKind",
         "AuditEventKindEnum": "qiyue.audit.models.AuditEvent.Kind",
+        "AuditEventOutcomeEnum": "qiyue.audit.models.AuditEvent.Outcome",
     },
 }
 

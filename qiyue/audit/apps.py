@@ -8,4 +8,4 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self):
-        from . import events  # noqa: F401  (declares this app's audit actions)
+        from . import events, security  # noqa: F401  (declare this app's audit actions)
