@@ -13,11 +13,12 @@ Not denials: a 404 for a row that does not exist, a signed-out visitor sent to t
 
 Rate limit: per source (the signed-in user, else the client address) at most
 QIYUE_SECURITY_EVENTS_PER_MINUTE events of one sort per clock minute are written one by one; the next
-writes one "limit reached" event and the rest are only counted. The first recorded event of that
-source in a later minute is preceded by one event with the count of those not written. Over all
-sources together at most QIYUE_SECURITY_EVENTS_PER_MINUTE_TOTAL a minute are written, so addresses by
-the thousand cannot flood the chain either. The counters live in Django's cache (the "default" one):
-with the local-memory cache each server process counts for itself.
+writes one "limit reached" event and the rest are only counted. The source's first event in a later
+minute (within the hour) is preceded by one event with the count of those not written. Over all sources
+together at most QIYUE_SECURITY_EVENTS_PER_MINUTE_TOTAL a minute are written, so addresses by the
+thousand cannot flood the chain either. The counters live in Django's cache (the "default" one): with
+the local-memory cache each server process counts for itself, and past its 300 entries that cache drops
+the least recently used counters (a busy source's and the total's stay).
 """
 
 import logging
@@ -60,32 +61,42 @@ def _limit(total: bool = False) -> int:
     return settings.QIYUE_SECURITY_EVENTS_PER_MINUTE
 
 
-def _key(sort: str, source: str, window: int) -> str:
+def _key(sort: str, source: str, window: int | str) -> str:
     # Sources are user ids, addresses or printable user names: hash-free, but bounded and spaceless.
     return f"qiyue:sec:{sort}:{source[:200].replace(' ', '_')}:{window}"
 
 
-def _count(sort: str, source: str, window: int) -> int:
-    key = _key(sort, source, window)
-    cache.add(key, 0, WINDOW_SECONDS * 3)
+# How long a minute's counter is kept: its count of events not written is told when the source next
+# comes back within this time.
+KEEP_SECONDS = 3600
+
+
+def _count(key: str) -> int:
+    cache.add(key, 0, KEEP_SECONDS)
     try:
         return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_SECONDS * 3)
+    except ValueError:  # expired (or culled) between add and incr
+        cache.set(key, 1, KEEP_SECONDS)
         return 1
 
 
 def _gate(sort: str, source: str, limit: int, window: int) -> tuple[str, int]:
-    """(verdict, how many of this source's events the previous minute left unwritten — told once,
-    at its first event of this minute)."""
-    n = _count(sort, source, window)
+    """(verdict, how many of this source's events an earlier minute left unwritten — told once, at
+    the source's first event of a later minute)."""
+    n = _count(_key(sort, source, window))
     missed = 0
     if n == 1:
-        previous = cache.get(_key(sort, source, window - 1)) or 0
-        missed = max(0, previous - limit)
+        pending_key = _key(sort, source, "over")
+        over = cache.get(pending_key)
+        if over is not None and over != window:
+            missed = max(0, (cache.get(_key(sort, source, over)) or 0) - limit)
+            cache.delete(pending_key)
     if n <= limit:
         return RECORD, missed
-    return (TRIP if n == limit + 1 else DROP), 0
+    if n == limit + 1:
+        cache.set(_key(sort, source, "over"), window, KEEP_SECONDS)
+        return TRIP, 0
+    return DROP, 0
 
 
 def current_window() -> int:
@@ -97,10 +108,10 @@ def _minute(window: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(window * WINDOW_SECONDS))
 
 
-def _summary(*, actor, sort: str, source: str, missed: int, window: int) -> None:
+def _summary(*, actor, sort: str, source: str, missed: int) -> None:
     audit_record(actor=actor, action="security.suppressed", target=(REQUEST_TARGET, "*", source),
                  kind=AuditEvent.Kind.SECURITY, outcome=AuditEvent.Outcome.DENIED,
-                 changes={"sort": sort, "source": source, "suppressed": missed, "minute": _minute(window - 1)})
+                 changes={"sort": sort, "source": source, "suppressed": missed})
 
 
 def _trip(*, actor, sort: str, source: str, limit: int, window: int) -> None:
@@ -120,14 +131,14 @@ def record_limited(*, sort: str, source: str, actor, write) -> AuditEvent | None
         return None
     total_verdict, total_missed = _gate(sort, "*", _limit(total=True), window)
     if total_missed:
-        _summary(actor=None, sort=sort, source="*", missed=total_missed, window=window)
+        _summary(actor=None, sort=sort, source="*", missed=total_missed)
     if total_verdict == DROP:
         return None
     if total_verdict == TRIP:
         _trip(actor=None, sort=sort, source="*", limit=_limit(total=True), window=window)
         return None
     if missed:
-        _summary(actor=actor, sort=sort, source=source, missed=missed, window=window)
+        _summary(actor=actor, sort=sort, source=source, missed=missed)
     if verdict == TRIP:
         _trip(actor=actor, sort=sort, source=source, limit=_limit(), window=window)
         return None
