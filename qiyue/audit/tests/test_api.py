@@ -85,3 +85,9 @@ def test_reads_of_the_log_are_logged_with_the_new_fields(users, contract):
     assert (opened.target_id, opened.target_label) == (str(read.pk), str(read))
     denied = client.get(URL, {"outcome": "denied"}).json()
     assert denied["count"] == 0
+
+
+def test_a_bad_outcome_filter_is_a_400_naming_the_field(users, contract):
+    response = client_for(users["auditor"]).get(URL, {"outcome": "<script>"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and "outcome" in response.json()["fields"]
