@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from qiyue.audit import chain, services
 from qiyue.audit.chain import verify
@@ -152,3 +153,38 @@ def test_a_request_without_client_id_has_none(client, users):
 ])
 def test_correlation_id_is_sanitised_and_bounded(incoming, kept):
     assert correlation_id(incoming) == kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_keeps_existing_events_verifiable():
+    """Rows written before the migration get version 1 and blank new fields, and keep verifying next
+    to the version 2 events written after it (on PostgreSQL the append-only trigger does not stop the
+    migration: it rewrites no row)."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = ("audit", "0002_append_only_trigger"), ("audit", "0003_event_context")
+    assert not AuditEvent.objects.exists()
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    try:
+        old_model = executor.loader.project_state([before]).apps.get_model("audit", "AuditEvent")
+        previous = ""
+        for seq in (1, 2):
+            event = old_model(seq=seq, occurred_at=timezone.now(), kind="change", action="user.updated",
+                              actor_id=None, actor_name="system", actor_role="", target_type="accounts.user",
+                              target_id=str(seq), target_label="x", contract_id=None, customer_id=None,
+                              changes={"n": [None, seq]}, ip="10.0.0.1", request_id=f"old-{seq}")
+            event.mac = previous = chain.compute_mac(previous, event)  # no chain_version: read as 1
+            event.save(force_insert=True)
+    finally:
+        MigrationExecutor(connection).migrate([after])
+    migrated = AuditEvent.objects.get(request_id="old-2")
+    assert (migrated.chain_version, migrated.user_agent, migrated.outcome, migrated.correlation_id) == (1, "", "", "")
+    token = in_request(user_agent="UA/1")
+    try:
+        with transaction.atomic():
+            new = audit_record(actor=None, action="user.updated", target=("accounts.user", "3", "y"))
+    finally:
+        context.current.reset(token)
+    assert (new.seq, new.chain_version) == (3, 2)
+    assert verify(AuditEvent.objects.all()).ok
