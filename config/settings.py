@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qiyue.core.middleware.SessionTimeoutMiddleware",
+    "qiyue.audit.security.DenialAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Which device verified this session; then the gate for sessions still owing their second step.
     "django_otp.middleware.OTPMiddleware",
@@ -217,6 +218,13 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 # Between the password and the code: how long the half-finished log-in waits for the code.
 QIYUE_2FA_PENDING_SECONDS = 600
 
+# Security events in the audit log (denied requests, failed sign-ins, lockouts; see qiyue.audit.security):
+# at most this many of one sort per source (user, or client address) per minute are written one by one,
+# and at most the second number over all sources; the rest are counted into one summary event.
+# Counted in Django's cache: with the default local-memory cache, per server process.
+QIYUE_SECURITY_EVENTS_PER_MINUTE = int(env("QIYUE_SECURITY_EVENTS_PER_MINUTE", "20"))
+QIYUE_SECURITY_EVENTS_PER_MINUTE_TOTAL = int(env("QIYUE_SECURITY_EVENTS_PER_MINUTE_TOTAL", "300"))
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "qiyue" / "locale"]
@@ -314,6 +322,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DocumentKindEnum": "qiyue.documents.models.DocumentKind",
         "AuditEventKindEnum": "qiyue.audit.models.AuditEvent.Kind",
+        "AuditEventOutcomeEnum": "qiyue.audit.models.AuditEvent.Outcome",
     },
 }
 

@@ -8,11 +8,17 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
         from django.core import checks
 
-        from . import events  # noqa: F401  (declares this app's audit actions)
+        from . import events  # (declares this app's audit actions)
 
         checks.register(check_two_factor_roles, checks.Tags.security)
+        user_logged_in.connect(events.user_logged_in_event, dispatch_uid="qiyue_audit_logged_in")
+        user_logged_out.connect(events.user_logged_out_event, dispatch_uid="qiyue_audit_logged_out")
+        user_login_failed.connect(events.user_login_failed_event, dispatch_uid="qiyue_audit_login_failed")
+        user_locked_out.connect(events.user_locked_out_event, dispatch_uid="qiyue_audit_locked_out")
 
 
 def check_two_factor_roles(app_configs, **kwargs):
