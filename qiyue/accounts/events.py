@@ -171,5 +171,12 @@ def two_factor_reset_event(*, actor, user):
 
 
 def two_factor_failed_event(*, actor, user, method: str):
-    """A wrong code at the second sign-in step (or when confirming a setup); `method` "totp" or "recovery"."""
-    return audit_record(actor=actor, action="two_factor.failed", target=user, changes={"method": [None, method]})
+    """A wrong code at the second sign-in step (or when confirming a setup); `method` "totp" or "recovery".
+    A security event with outcome failed, rate-limited per account like failed sign-ins (django-otp's
+    throttle already spaces the tries out; the limit keeps a long run of them from flooding the chain)."""
+
+    def write():
+        return audit_record(actor=actor, action="two_factor.failed", target=user, kind=SECURITY,
+                            outcome=AuditEvent.Outcome.FAILED, changes={"method": [None, method]})
+
+    return record_limited(sort="two_factor_failed", source=f"user:{user.pk}", actor=actor, write=write)

@@ -137,6 +137,8 @@ def test_a_code_is_accepted_once(client, users, clock):
     # Nor an earlier code still inside the tolerance window.
     assert client.post(reverse("login_verify"), {"code": code_at(device, clock.now() - 30)}).status_code == 400
     assert actions(user)[-2:] == ["two_factor.failed", "two_factor.failed"]
+    failed = AuditEvent.objects.filter(action="two_factor.failed").latest("seq")
+    assert (failed.kind, failed.outcome) == (AuditEvent.Kind.SECURITY, AuditEvent.Outcome.FAILED)
     clock.advance()
     assert client.post(reverse("login_verify"), {"code": code_at(device, clock.now())}).status_code == 302
 
