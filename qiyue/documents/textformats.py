@@ -466,8 +466,8 @@ def extract_image(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: floa
                     wrapped=True)
     except filechecks.FileProblem as exc:
         raise ExtractionFailure(FailureCode.TOO_LARGE, exc.detail) from exc
-    except Image.DecompressionBombError as exc:
-        raise ExtractionFailure(FailureCode.TOO_LARGE, "the image has too many pixels") from exc
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, at twice the limit
+        raise ExtractionFailure(FailureCode.TOO_LARGE, f"the image has too many pixels ({exc})") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ExtractionFailure(FailureCode.CORRUPT, f"the image cannot be read ({type(exc).__name__})") from exc
     return out.result(frames, True)
