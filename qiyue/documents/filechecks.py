@@ -239,6 +239,49 @@ def png_end(data: bytes) -> int | None:
     return None
 
 
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def png_data_check(data: bytes) -> None:
+    """Decompress a PNG's image data (its IDAT chunks) as a stream and check that it ends exactly at the
+    size its header implies, holding a chunk at a time, never the image: a bounded decode. (Pillow would
+    hold the whole image, 4 bytes a pixel, to check the same.) Raises image_corrupt."""
+    if data[12:16] != b"IHDR":
+        raise FileProblem("image_corrupt", "no IHDR chunk first")
+    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", data[16:29])
+    if color not in _PNG_CHANNELS or depth not in (1, 2, 4, 8, 16) or interlace not in (0, 1):
+        raise FileProblem("image_corrupt", "an invalid IHDR chunk")
+    bits = depth * _PNG_CHANNELS[color]
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    expected = 0
+    for x0, y0, dx, dy in passes:
+        columns, rows = max(0, -(-(width - x0) // dx)), max(0, -(-(height - y0) // dy))
+        if columns and rows:
+            expected += rows * (1 + (columns * bits + 7) // 8)
+    decompressor = zlib.decompressobj()
+    produced = 0
+    i, n = 8, len(data)
+    try:
+        while i + 12 <= n:
+            length = int.from_bytes(data[i:i + 4], "big")
+            kind = data[i + 4:i + 8]
+            if kind == b"IDAT" and not decompressor.eof:
+                pending = data[i + 8:i + 8 + length]
+                while pending:
+                    produced += len(decompressor.decompress(pending, READ_CHUNK))
+                    if produced > expected:
+                        raise FileProblem("image_corrupt", "more image data than its size")
+                    pending = decompressor.unconsumed_tail
+            elif kind == b"IEND":
+                break
+            i += 12 + length
+    except zlib.error as exc:
+        raise FileProblem("image_corrupt", f"the image data is damaged ({exc})") from exc
+    if not decompressor.eof or produced != expected:
+        raise FileProblem("image_corrupt", f"{produced} bytes of image data, {expected} expected")
+
+
 def _padding(rest: bytes) -> bool:
     return len(rest) <= IMAGE_TRAILING_TOLERANCE or not rest.strip(b"\x00\xff")
 

@@ -242,13 +242,17 @@ def _inspect_image(file: BinaryIO, detected: str) -> None:
                 frames = getattr(image, "n_frames", 1)
                 if frames > filechecks.MAX_IMAGE_FRAMES:
                     raise filechecks.FileProblem("image_corrupt", f"{frames} frames")
+                if detected == FileType.PNG and frames == 1:
+                    # The image data decompressed as a stream to its exact size: bounded memory.
+                    filechecks.png_data_check(data)
+                    return
                 for index in range(frames):
                     image.seek(index)
                     filechecks.check_pixels(image.width, image.height, limit)
                     if detected == FileType.JPEG:
                         # Every block is decoded, at an eighth of the size: bounded memory.
                         image.draft("L", (max(1, image.width // 8), max(1, image.height // 8)))
-                    image.load()
+                    image.load()  # a TIFF frame (or an animated PNG's): whole, within the pixel limit
     except filechecks.FileProblem as problem:
         raise _problem_error(problem) from problem
     except Image.DecompressionBombError as exc:

@@ -48,6 +48,24 @@ def pixel_bomb_png(width: int = 12_000, height: int = 12_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
 
 
+def raw_png(width: int, height: int, raw: bytes, *, color: int = 2, interlace: int = 0) -> bytes:
+    """A PNG of 8-bit samples whose image data is `raw` (filter bytes included) as given."""
+    header = struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, interlace)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(raw))
+            + png_chunk(b"IEND", b""))
+
+
+def interlaced_png(width: int = 33, height: int = 17) -> bytes:
+    """An Adam7-interlaced RGB PNG (black): seven reduced images, a filter byte before each row."""
+    size = 0
+    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
+                           (0, 1, 1, 2)):
+        columns, rows = max(0, -(-(width - x0) // dx)), max(0, -(-(height - y0) // dy))
+        if columns and rows:
+            size += rows * (1 + 3 * columns)
+    return raw_png(width, height, b"\0" * size, interlace=1)
+
+
 def jpeg_with_size(width: int, height: int) -> bytes:
     """A small real JPEG whose frame header (SOF0) claims width × height."""
     data = bytearray(encode(picture(), "JPEG", quality=80))
@@ -375,6 +393,10 @@ CORPUS = [
     Case("png-truncated", "damaged image", "scan.png", lambda: encode(picture(), "PNG")[:-40], "image_corrupt"),
     Case("png-bad-crc", "damaged image", "scan.png", bad_crc_png, "image_corrupt"),
     Case("jpeg-truncated", "damaged image", "photo.jpg", lambda: encode(picture(), "JPEG")[:400], "image_corrupt"),
+    Case("png-more-rows-than-its-size", "damaged image", "scan.png",
+         lambda: raw_png(100, 10, b"\0" * (301 * 10 + 301 * 500)), "image_corrupt"),
+    Case("png-fewer-rows-than-its-size", "damaged image", "scan.png",
+         lambda: raw_png(100, 1000, b"\0" * (301 * 10)), "image_corrupt"),
     Case("tiff-truncated", "damaged image", "scan.tiff", lambda: encode(picture(), "TIFF")[:2000], "image_corrupt"),
     # Encrypted PDFs.
     Case("pdf-encrypted-standard", "encrypted pdf", "合同.pdf", f.make_encrypted_pdf, "pdf_encrypted"),
@@ -406,6 +428,11 @@ CORPUS = [
          lambda: encode(picture(), "JPEG", progressive=True, optimize=True), None, extraction=IMAGE_TEXT),
     Case("png-16-bit-grey", "benign edge", "scan.png",
          lambda: encode(Image.linear_gradient("L").convert("I;16"), "PNG"), None, extraction=IMAGE_TEXT),
+    Case("png-interlaced", "benign edge", "scan.png", interlaced_png, None, extraction=IMAGE_TEXT),
+    Case("png-1-bit", "benign edge", "scan.png", lambda: encode(picture().convert("1"), "PNG"), None,
+         extraction=IMAGE_TEXT),
+    Case("png-palette", "benign edge", "scan.png", lambda: encode(picture().convert("P"), "PNG"), None,
+         extraction=IMAGE_TEXT),
     Case("png-small-trailer", "benign edge", "scan.png", lambda: encode(picture(), "PNG") + b"\n" * 16, None,
          extraction=IMAGE_TEXT),
     Case("tiff-multi-page", "benign edge", "scan.tiff",

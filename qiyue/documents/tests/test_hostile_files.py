@@ -52,6 +52,15 @@ def test_the_corpus_covers_every_family():
     assert {case.name.rsplit(".", 1)[1].lower() for case in ACCEPTED} >= {"pdf", "docx", "xlsx", "png", "jpg", "tiff"}
 
 
+def test_the_handmade_interlaced_png_is_a_real_one():
+    """The check of a PNG's data size agrees with Pillow's decoder on an Adam7-interlaced image."""
+    import io
+
+    with Image.open(io.BytesIO(hostile.interlaced_png())) as image:
+        image.load()
+        assert (image.size, image.info.get("interlace")) == ((33, 17), 1)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", REFUSED, ids=[case.id for case in REFUSED])
 def test_hostile_file_is_refused_through_the_api(users, contract, storage, corpus, case):
