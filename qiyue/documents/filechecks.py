@@ -182,6 +182,25 @@ def office_macros(infos: list[zipfile.ZipInfo], scan: ZipScan) -> str | None:
     return None
 
 
+def is_zip_archive(file: BinaryIO) -> bool:
+    """Whether a ZIP archive ends the file (its directory readable and naming at least one entry whose
+    local header is there): what makes a PDF or an image a polyglot. Four bytes that happen to look
+    like the end of a ZIP in compressed data do not count."""
+    file.seek(0)
+    try:
+        if not zipfile.is_zipfile(file):
+            return False
+        infos = zipfile.ZipFile(file).infolist()
+        if not infos:
+            return False
+        file.seek(infos[0].header_offset)
+        return file.read(4) == b"PK\x03\x04"
+    except (zipfile.BadZipFile, NotImplementedError, OSError, ValueError, EOFError, struct.error):
+        return False
+    finally:
+        file.seek(0)
+
+
 # --- images ----------------------------------------------------------------------------------------
 
 def jpeg_end(data: bytes, start: int = 0) -> int | None:

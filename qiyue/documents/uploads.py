@@ -14,7 +14,6 @@ import re
 import struct
 import unicodedata
 import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -330,8 +329,7 @@ def inspect_upload(file: BinaryIO, name: str, *, size: int | None = None) -> Ins
             detected = _inspect_zip(file)
         else:
             # A PDF or an image that is also a ZIP archive (its directory at the end): a polyglot.
-            file.seek(0)
-            if zipfile.is_zipfile(file):
+            if filechecks.is_zip_archive(file):
                 raise _problem_error(filechecks.FileProblem("file_polyglot", "also a ZIP archive"))
             if detected == FileType.PDF:
                 _inspect_pdf(file, size)

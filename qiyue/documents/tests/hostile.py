@@ -293,6 +293,15 @@ def owner_password_pdf() -> bytes:
     return out.getvalue()
 
 
+def png_with_stray_zip_signature() -> bytes:
+    """A PNG whose comment holds the four bytes that end a ZIP archive (and an empty directory after
+    them): compressed data has such bytes now and then; it is no archive."""
+    data = encode(picture(), "PNG")
+    end = data.rfind(b"IEND") - 4
+    comment = png_chunk(b"tEXt", b"Comment\0PK\x05\x06" + b"\0" * 18)
+    return data[:end] + comment + data[end:]
+
+
 def bad_crc_png() -> bytes:
     data = bytearray(encode(picture(), "PNG"))
     idat = data.find(b"IDAT")
@@ -432,6 +441,8 @@ CORPUS = [
     Case("png-1-bit", "benign edge", "scan.png", lambda: encode(picture().convert("1"), "PNG"), None,
          extraction=IMAGE_TEXT),
     Case("png-palette", "benign edge", "scan.png", lambda: encode(picture().convert("P"), "PNG"), None,
+         extraction=IMAGE_TEXT),
+    Case("png-stray-zip-signature", "benign edge", "scan.png", png_with_stray_zip_signature, None,
          extraction=IMAGE_TEXT),
     Case("png-small-trailer", "benign edge", "scan.png", lambda: encode(picture(), "PNG") + b"\n" * 16, None,
          extraction=IMAGE_TEXT),
