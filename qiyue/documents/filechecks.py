@@ -38,9 +38,10 @@ class FileProblem(Exception):
     """`code`: zip_bomb, zip_corrupt, zip_unsupported, office_macros, file_polyglot, image_corrupt,
     image_too_large. `detail` says what was found (English, for logs and extraction reasons)."""
 
-    def __init__(self, code: str, detail: str = ""):
+    def __init__(self, code: str, detail: str = "", *, entries: bool = False):
         self.code = code
         self.detail = detail
+        self.entries = entries  # a zip_bomb for its number of entries
         super().__init__(f"{code}: {detail}" if detail else code)
 
 
@@ -66,7 +67,7 @@ def zip_infos(file: BinaryIO) -> list[zipfile.ZipInfo]:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
         raise FileProblem("zip_corrupt", str(exc)) from exc
     if len(infos) > ZIP_MAX_ENTRIES:
-        raise FileProblem("zip_bomb", f"{len(infos)} entries, more than {ZIP_MAX_ENTRIES}")
+        raise FileProblem("zip_bomb", f"{len(infos)} entries, more than {ZIP_MAX_ENTRIES}", entries=True)
     declared = 0
     for info in infos:
         # Office files are stored or deflated and never zip-encrypted (ECMA-376 Part 2).

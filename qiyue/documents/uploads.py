@@ -164,6 +164,9 @@ def not_allowed_error():
 def _problem_error(problem: filechecks.FileProblem):
     """The upload error for a problem the content checks found."""
     code = problem.code
+    if code == "zip_bomb" and problem.entries:
+        return document_error(DocumentErrorCode.ZIP_BOMB, _("The file holds too many parts (more than %(n)s).")
+                              % {"n": filechecks.ZIP_MAX_ENTRIES})
     if code == "zip_bomb":
         return document_error(DocumentErrorCode.ZIP_BOMB,
                               _("The file expands to far more data than it holds (a zip bomb)."))
