@@ -264,6 +264,9 @@ STORAGES = {
 }
 # Uploads: a hard limit enforced while the request streams in (see qiyue.documents.uploads).
 QIYUE_MAX_UPLOAD_MB = int(env("QIYUE_MAX_UPLOAD_MB", "50"))
+# The most pixels an image may have (each frame of a TIFF, each image shown on a PDF page): a larger
+# one is refused at upload (image_too_large) and never decoded by extraction, OCR or previews.
+QIYUE_MAX_IMAGE_PIXELS = max(1, int(env("QIYUE_MAX_IMAGE_PIXELS", "50000000")))
 # No plaintext of an upload touches the disk (see qiyue.vault.uploadhandlers): a request's files
 # stay in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE together; beyond that each file streams into a
 # temporary file in FILE_UPLOAD_TEMP_DIR encrypted under a key held only in memory.
@@ -281,6 +284,9 @@ QIYUE_OLD_MASTER_KEYS = env_list("QIYUE_OLD_MASTER_KEYS")
 TASKS = {"default": {"BACKEND": env("QIYUE_TASK_BACKEND", "django_tasks_db.backend.DatabaseBackend")}}
 # Wall-clock seconds (at least 1) the text extraction of one file may take.
 QIYUE_EXTRACTION_TIME_LIMIT = max(1, int(env("QIYUE_EXTRACTION_TIME_LIMIT", "1800")))
+# Memory (MB) the text extraction of one file may take beyond what the worker holds already: it runs in
+# a child process under this address-space limit (0: in the worker itself, no limit).
+QIYUE_TASK_MEMORY_MB = max(0, int(env("QIYUE_TASK_MEMORY_MB", "1024")))
 
 EMAIL_BACKEND = env("QIYUE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("QIYUE_DEFAULT_FROM_EMAIL", "qiyue@localhost")

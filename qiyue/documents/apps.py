@@ -14,4 +14,9 @@ class DocumentsConfig(AppConfig):
         from .search import DOCUMENT_KIND
 
         register_search_kind(DOCUMENT_KIND)
+        # Pillow's own guard, behind the explicit checks: opening an image over twice the limit fails.
+        from django.conf import settings
+        from PIL import Image
+
+        Image.MAX_IMAGE_PIXELS = settings.QIYUE_MAX_IMAGE_PIXELS
         jobs.register()

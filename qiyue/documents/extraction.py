@@ -19,6 +19,10 @@ worker that is killed (SIGKILL, out of memory, a restart) leaves its version run
 the lease has passed and queues it again — counted as an attempt, so a file that kills the worker
 every time ends failed with `worker_lost`. A worker writes its result only while it still holds its
 lease.
+
+Memory. The file is read and parsed in a child process (`isolation.run_limited`) whose address space
+may grow by QIYUE_TASK_MEMORY_MB (default 1024) beyond the worker's: a file that needs more fails with
+`too_large` (or `crashed`, when the reader dies of it) and the worker goes on with the next task.
 """
 
 import contextlib
@@ -39,6 +43,7 @@ from django_tasks import task
 from qiyue.core.search_kinds import reindex_later
 from qiyue.vault import blobs, crypto, keys
 
+from . import isolation
 from .models import Document, DocumentText, DocumentVersion, ExtractionStatus
 from .search import KIND as SEARCH_KIND
 from .textformats import Extracted, ExtractionFailure, FailureCode, TimeLimitExceeded, extract
@@ -116,11 +121,17 @@ def run_extraction(version_id: int) -> str:
 
 def _extract(version: DocumentVersion) -> Extracted:
     limit = EXTRACTION_TIME_LIMIT
+    memory_mb = settings.QIYUE_TASK_MEMORY_MB
     try:
         with time_limit(limit) as deadline, blobs.blob_read(
                 name=version.blob_name, key_id=version.key_id, wrapped_key=version.wrapped_key,
                 sha256=version.sha256) as plaintext:
-            return extract(version.file_type, plaintext, deadline=deadline)
+            def parse() -> Extracted:
+                # In the child (when the memory is capped) the parent's alarm is not inherited: its own.
+                with time_limit(max(deadline - time.monotonic(), 0.001)):
+                    return extract(version.file_type, plaintext, deadline=deadline)
+
+            return isolation.run_limited(parse, memory_mb=memory_mb, label=f"extraction of version {version.pk}")
     except TimeLimitExceeded:
         raise ExtractionFailure(FailureCode.TIME_LIMIT,
                                 f"reading the file took longer than the time limit of {limit} s") from None
@@ -135,7 +146,10 @@ def _extract(version: DocumentVersion) -> Extracted:
     except OSError as exc:
         raise ExtractionFailure(FailureCode.STORAGE, f"the stored file could not be read ({exc})") from exc
     except MemoryError as exc:
-        raise ExtractionFailure(FailureCode.TOO_LARGE, "the file needs more memory than the worker has") from exc
+        raise ExtractionFailure(FailureCode.TOO_LARGE, "the file needs more memory than a task may take "
+                                f"(QIYUE_TASK_MEMORY_MB={memory_mb})") from exc
+    except isolation.ChildDied as exc:
+        raise ExtractionFailure(FailureCode.CRASHED, str(exc)) from exc
     except Exception as exc:
         logger.exception("text extraction of version %s failed unexpectedly", version.pk)
         raise ExtractionFailure(FailureCode.UNEXPECTED, f"{type(exc).__name__}: {exc}") from exc

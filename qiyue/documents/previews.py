@@ -3,7 +3,8 @@
 A PDF is never sent to the browser for a preview: its pages are rendered to PNG on the server with
 PDFium (pypdfium2), one image per page, so no PDF viewer, plugin or script of the file ever runs in
 the browser. Rendering is bounded: about RENDER_WIDTH pixels wide, never over MAX_RENDER_PIXELS or
-MAX_RENDER_SIDE, and at most MAX_PREVIEW_PAGES pages. PDFium is not thread-safe, so one document at
+MAX_RENDER_SIDE, and at most MAX_PREVIEW_PAGES pages; a page showing an image over
+QIYUE_MAX_IMAGE_PIXELS is not rendered (PDFium would decode it whole), nor is such a JPEG or PNG sent. PDFium is not thread-safe, so one document at
 a time is open in this process (which also bounds the memory a burst of page requests takes).
 
 The preview page records the access event; its images are fetched with a short-lived token signed
@@ -17,8 +18,10 @@ import threading
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from django.conf import settings
 from django.core import signing
 
+from . import filechecks
 from .models import FileType
 
 # File types shown in the browser as a preview.
@@ -114,6 +117,10 @@ def pdf_page_png(file: BinaryIO, number: int) -> bytes | None:
                 return None
             page = document[number - 1]
             try:
+                try:  # PDFium decodes each image on the page at its own size
+                    filechecks.pdf_page_image_check(page, settings.QIYUE_MAX_IMAGE_PIXELS, number=number)
+                except filechecks.FileProblem as problem:
+                    raise PreviewUnavailable(str(problem)) from problem
                 bitmap = page.render(scale=render_scale(*page.get_size()), may_draw_forms=True)
                 image = bitmap.to_pil()
                 out = io.BytesIO()
@@ -125,6 +132,25 @@ def pdf_page_png(file: BinaryIO, number: int) -> bytes | None:
         finally:
             document.close()
     return out.getvalue()
+
+
+def image_previewable(file: BinaryIO) -> bool:
+    """Whether a stored JPEG or PNG is within the pixel limit, so that a browser may decode it (read
+    from its header; files stored before the upload gate checked it are not shown)."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    file.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                return image.width * image.height <= settings.QIYUE_MAX_IMAGE_PIXELS
+    except (Image.DecompressionBombError, UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return False
+    finally:
+        file.seek(0)
 
 
 # --- Image tokens ------------------------------------------------------------------------------

@@ -9,6 +9,9 @@
   of every section; one page, the page count from docProps/app.xml when Word recorded it.
 - XLSX: each sheet's name and its cell values, cells joined by tabs and rows by newlines; a page each.
 - JPEG/PNG/TIFF: OCR; a page per frame of a multi-frame TIFF. Wrapped lines are joined as in a PDF.
+Limits are checked again before anything is decoded, whenever the file was stored: an image (frame)
+over QIYUE_MAX_IMAGE_PIXELS, or a PDF page to OCR that shows one, fails with `too_large`; a DOCX/XLSX
+whose parts really expand past the zip caps (counted while decompressing) fails with `too_large`.
 Text is normalised (see `normalize`) and capped at MAX_TEXT_CHARS. A file that cannot be read raises
 ExtractionFailure with a stable code.
 
@@ -26,7 +29,9 @@ import zipfile
 from enum import StrEnum
 from typing import BinaryIO, NamedTuple
 
-from . import ocr
+from django.conf import settings
+
+from . import filechecks, ocr
 
 MAX_TEXT_CHARS = 5_000_000
 PAGE_SEPARATOR = "\n\n"
@@ -50,13 +55,14 @@ class FailureCode(StrEnum):
     OCR_UNAVAILABLE = "ocr_unavailable"
     TIME_LIMIT = "time_limit"          # reading the file took longer than the extraction time limit
     WORKER_LOST = "worker_lost"        # the worker stopped (killed, out of memory) while extracting it
+    CRASHED = "crashed"                # the child process reading the file died (a signal, no result)
     UNEXPECTED = "unexpected"
 
 
 # Worth another attempt later: the same bytes may succeed when the machine or storage is less busy.
 # TIME_LIMIT is final: the same file would take as long again.
 TRANSIENT = {FailureCode.STORAGE, FailureCode.KEY_UNAVAILABLE, FailureCode.OCR_TIMEOUT, FailureCode.OCR_FAILED,
-             FailureCode.WORKER_LOST, FailureCode.UNEXPECTED}
+             FailureCode.WORKER_LOST, FailureCode.CRASHED, FailureCode.UNEXPECTED}
 
 
 class ExtractionFailure(Exception):
@@ -64,6 +70,9 @@ class ExtractionFailure(Exception):
         self.code = FailureCode(code)
         self.message = message
         super().__init__(f"{self.code}: {message}")
+
+    def __reduce__(self):  # sent back from the extraction's child process
+        return (ExtractionFailure, (self.code, self.message))
 
     @property
     def transient(self) -> bool:
@@ -252,11 +261,17 @@ def _ocr_pdf_page(document, index: int, deadline: float | None = None) -> str | 
     try:
         if not any(True for _ in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3)):
             return None
+        limit = settings.QIYUE_MAX_IMAGE_PIXELS
+        try:  # PDFium decodes each image at its own size, however small it is drawn
+            filechecks.pdf_page_image_check(page, limit, number=index + 1)
+        except filechecks.FileProblem as problem:
+            raise ExtractionFailure(FailureCode.TOO_LARGE, problem.detail) from problem
         width, height = page.get_size()
         scale = OCR_DPI / 72
         pixels = width * height * scale * scale
-        if pixels > ocr.MAX_PIXELS:  # a poster-sized page: render smaller rather than run out of memory
-            scale *= (ocr.MAX_PIXELS / pixels) ** 0.5
+        cap = min(ocr.MAX_PIXELS, limit)
+        if pixels > cap:  # a poster-sized page: render smaller rather than run out of memory
+            scale *= (cap / pixels) ** 0.5
         # to_pil() shares the bitmap's buffer, so the bitmap is left to the garbage collector.
         image = page.render(scale=scale, grayscale=True).to_pil()
         return _ocr(image, page=index + 1, dpi=round(scale * 72), deadline=deadline)
@@ -316,10 +331,23 @@ def _docx_blocks(element, out: list[str]) -> None:
             _docx_blocks(child, out)
 
 
+def check_office_zip(file: BinaryIO, label: str) -> None:
+    """What the upload gate checks again before a parser reads the file: the real size of every part,
+    counted while decompressing (a file stored before the check, or a header that lies)."""
+    try:
+        filechecks.zip_scan(file, filechecks.zip_infos(file))
+    except filechecks.FileProblem as problem:
+        code = FailureCode.TOO_LARGE if problem.code == "zip_bomb" else FailureCode.CORRUPT
+        raise ExtractionFailure(code, f"the {label} cannot be read safely ({problem})") from problem
+    finally:
+        file.seek(0)
+
+
 def extract_docx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float | None = None) -> Extracted:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_office_zip(file, "DOCX")
     try:
         document = docx.Document(file)
         headers: list[str] = []
@@ -383,6 +411,7 @@ def extract_xlsx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    check_office_zip(file, "XLSX")
     out = PageText(limit)
     try:
         workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
@@ -417,21 +446,28 @@ def extract_xlsx(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float
 def extract_image(file: BinaryIO, *, limit: int = MAX_TEXT_CHARS, deadline: float | None = None) -> Extracted:
     from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+    pixels = settings.QIYUE_MAX_IMAGE_PIXELS
     try:
         image = Image.open(file)
         frames = getattr(image, "n_frames", 1)
+        if frames > filechecks.MAX_IMAGE_FRAMES:
+            raise ExtractionFailure(FailureCode.TOO_LARGE, f"the image has {frames} frames")
         out = PageText(limit)
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
             if out.full:
                 break
             check_deadline(deadline)
+            # Checked before the frame is decoded (the iterator only seeks to it).
+            filechecks.check_pixels(frame.width, frame.height, pixels)
             picture = ImageOps.exif_transpose(frame) if number == 1 else frame.copy()
             dpi = frame.info.get("dpi")
             out.add(_ocr(picture, page=number if frames > 1 else 0,
                          dpi=round(dpi[0]) if dpi and 150 <= dpi[0] <= 1200 else None, deadline=deadline),
                     wrapped=True)
-    except Image.DecompressionBombError as exc:
-        raise ExtractionFailure(FailureCode.TOO_LARGE, "the image has too many pixels") from exc
+    except filechecks.FileProblem as exc:
+        raise ExtractionFailure(FailureCode.TOO_LARGE, exc.detail) from exc
+    except Image.DecompressionBombError as exc:  # Pillow's own guard, at twice the limit
+        raise ExtractionFailure(FailureCode.TOO_LARGE, f"the image has too many pixels ({exc})") from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise ExtractionFailure(FailureCode.CORRUPT, f"the image cannot be read ({type(exc).__name__})") from exc
     return out.result(frames, True)

@@ -1,16 +1,19 @@
 """Safe uploads: a size limit enforced while the request streams in, the type detected from the
-content (never from the name), zip checks for DOCX/XLSX before anything is extracted, PDF sanity
-checks, and cleaned display names.
+content (never from the name), zip checks for DOCX/XLSX before anything is extracted (real sizes
+counted while decompressing, no macros), PDF sanity checks, images decoded within a pixel limit,
+no second file behind the first (polyglots), and cleaned display names.
 
 `inspect_upload` is the one gate every upload (UI, API, commands) passes before a blob is written.
 Until then an uploaded file waits in memory or in an encrypted temporary file
 (`qiyue.vault.uploadhandlers`), never as plaintext on disk.
 """
 
+import io
 import logging
 import re
+import struct
 import unicodedata
-import zipfile
+import warnings
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -21,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from qiyue.vault.uploadhandlers import max_upload_bytes
 
+from . import filechecks
 from .errors import DocumentErrorCode, document_error
 from .models import FileType
 
@@ -40,13 +44,6 @@ DEFAULT_EXTENSION = {FileType.PDF: "pdf", FileType.DOCX: "docx", FileType.XLSX: 
                      FileType.PNG: "png", FileType.TIFF: "tiff"}
 ACCEPT = ",".join(f".{ext}" for ext in EXTENSIONS)
 
-# Zip limits for DOCX/XLSX (checked on the central directory, before any entry is read).
-ZIP_MAX_ENTRIES = 2000
-ZIP_MAX_TOTAL = 200 * 1024 * 1024
-ZIP_MAX_RATIO = 100
-# Tiny entries (an empty part, a short XML) can have silly ratios without being dangerous.
-ZIP_RATIO_MIN_SIZE = 1024 * 1024
-ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 MAX_NAME = 200
 READ_CHUNK = 64 * 1024
 
@@ -159,42 +156,112 @@ def _unsafe_member(name: str) -> bool:
     return ".." in PurePosixPath(name).parts
 
 
+def not_allowed_error():
+    return document_error(DocumentErrorCode.FILE_TYPE_NOT_ALLOWED,
+                          _("Only PDF, Word (DOCX), Excel (XLSX) and JPEG/PNG/TIFF files are allowed."))
+
+
+def _problem_error(problem: filechecks.FileProblem):
+    """The upload error for a problem the content checks found."""
+    code = problem.code
+    if code == "zip_bomb" and problem.entries:
+        return document_error(DocumentErrorCode.ZIP_BOMB, _("The file holds too many parts (more than %(n)s).")
+                              % {"n": filechecks.ZIP_MAX_ENTRIES})
+    if code == "zip_bomb":
+        return document_error(DocumentErrorCode.ZIP_BOMB,
+                              _("The file expands to far more data than it holds (a zip bomb)."))
+    if code == "zip_unsupported":
+        return document_error(DocumentErrorCode.ZIP_UNSUPPORTED,
+                              _("The file is packed in a way that cannot be read (an unknown zip version, "
+                                "compression or encryption). Save it again from Word or Excel and upload that."))
+    if code == "zip_corrupt":
+        return document_error(DocumentErrorCode.ZIP_CORRUPT,
+                              _("The Word or Excel file is damaged (its parts do not match their headers). "
+                                "Save it again from Word or Excel and upload that."))
+    if code == "office_macros":
+        return document_error(DocumentErrorCode.OFFICE_MACROS,
+                              _("The file contains macros or other active content (VBA, ActiveX, macro sheets, "
+                                "or a template or object loaded from elsewhere). Save it as a plain .docx "
+                                "or .xlsx without macros and upload that."))
+    if code == "file_polyglot":
+        return document_error(DocumentErrorCode.FILE_POLYGLOT,
+                              _("The file carries other data after its end (another file hidden in it). "
+                                "Save or export it again and upload that."))
+    if code == "image_too_large":
+        return document_error(DocumentErrorCode.IMAGE_TOO_LARGE,
+                              _("The image has more than %(mp)s million pixels. Scale it down (300 dpi is "
+                                "enough for a scan) and upload it again.")
+                              % {"mp": f"{settings.QIYUE_MAX_IMAGE_PIXELS / 1_000_000:g}"})
+    return document_error(DocumentErrorCode.IMAGE_CORRUPT,
+                          _("The image is damaged or is not really an image of its type."))
+
+
 def _inspect_zip(file: BinaryIO) -> str:
-    not_allowed = document_error(DocumentErrorCode.FILE_TYPE_NOT_ALLOWED,
-                                 _("Only PDF, Word (DOCX), Excel (XLSX) and JPEG/PNG/TIFF files are allowed."))
-    unsupported = document_error(DocumentErrorCode.ZIP_UNSUPPORTED,
-                                 _("The file is packed in a way that cannot be read (an unknown zip version, "
-                                   "compression or encryption). Save it again from Word or Excel and upload that."))
     try:
-        archive = zipfile.ZipFile(file)
-        infos = archive.infolist()
-    except NotImplementedError as exc:  # e.g. "version needed to extract" beyond what zipfile reads
-        raise unsupported from exc
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise not_allowed from exc
-    if len(infos) > ZIP_MAX_ENTRIES:
-        raise document_error(DocumentErrorCode.ZIP_BOMB,
-                             _("The file holds too many parts (more than %(n)s).") % {"n": ZIP_MAX_ENTRIES})
-    total = 0
-    for info in infos:
-        if _unsafe_member(info.filename):
-            raise document_error(DocumentErrorCode.ZIP_UNSAFE_PATH,
-                                 _("The file contains a part with an unsafe path."))
-        # Office files are stored or deflated and never zip-encrypted (ECMA-376 Part 2); anything else
-        # would pass here and fail only when the text is extracted.
-        if info.compress_type not in ZIP_METHODS or info.flag_bits & 0x1:
-            raise unsupported
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if total > ZIP_MAX_TOTAL or (info.file_size > ZIP_RATIO_MIN_SIZE and ratio > ZIP_MAX_RATIO):
-            raise document_error(DocumentErrorCode.ZIP_BOMB,
-                                 _("The file expands to far more data than it holds (a zip bomb)."))
+        infos = filechecks.zip_infos(file)
+    except filechecks.FileProblem as problem:
+        if problem.code == "zip_corrupt":  # not a zip that anything reads: not an Office file
+            raise not_allowed_error() from problem
+        raise _problem_error(problem) from problem
+    if any(_unsafe_member(info.filename) for info in infos):
+        raise document_error(DocumentErrorCode.ZIP_UNSAFE_PATH,
+                             _("The file contains a part with an unsafe path."))
     names = {info.filename for info in infos}
     if "word/document.xml" in names:
-        return FileType.DOCX
-    if "xl/workbook.xml" in names:
-        return FileType.XLSX
-    raise not_allowed
+        detected = FileType.DOCX
+    elif "xl/workbook.xml" in names:
+        detected = FileType.XLSX
+    else:
+        raise not_allowed_error()
+    try:
+        scan = filechecks.zip_scan(file, infos)  # real sizes, counted while decompressing
+        macros = filechecks.office_macros(infos, scan)
+    except filechecks.FileProblem as problem:
+        raise _problem_error(problem) from problem
+    if macros:
+        raise _problem_error(filechecks.FileProblem("office_macros", macros))
+    return detected
+
+
+IMAGE_FORMATS = {FileType.PNG: "PNG", FileType.JPEG: "JPEG", FileType.TIFF: "TIFF"}
+
+
+def _inspect_image(file: BinaryIO, detected: str) -> None:
+    """Decode the image, frame by frame, within the pixel limit; refuse what follows its end."""
+    from PIL import Image, UnidentifiedImageError
+
+    limit = settings.QIYUE_MAX_IMAGE_PIXELS
+    file.seek(0)
+    data = file.read()
+    try:
+        filechecks.image_trailing_check(data, detected)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the explicit check decides
+            with Image.open(io.BytesIO(data), formats=[IMAGE_FORMATS[detected]]) as image:
+                filechecks.check_pixels(image.width, image.height, limit)
+                image.verify()  # PNG: every chunk's CRC
+            with Image.open(io.BytesIO(data), formats=[IMAGE_FORMATS[detected]]) as image:
+                frames = getattr(image, "n_frames", 1)
+                if frames > filechecks.MAX_IMAGE_FRAMES:
+                    raise filechecks.FileProblem("image_corrupt", f"{frames} frames")
+                if detected == FileType.PNG and frames == 1:
+                    # The image data decompressed as a stream to its exact size: bounded memory.
+                    filechecks.png_data_check(data)
+                    return
+                for index in range(frames):
+                    image.seek(index)
+                    filechecks.check_pixels(image.width, image.height, limit)
+                    if detected == FileType.JPEG:
+                        # Every block is decoded, at an eighth of the size: bounded memory.
+                        image.draft("L", (max(1, image.width // 8), max(1, image.height // 8)))
+                    image.load()  # a TIFF frame (or an animated PNG's): whole, within the pixel limit
+    except filechecks.FileProblem as problem:
+        raise _problem_error(problem) from problem
+    except Image.DecompressionBombError as exc:
+        raise _problem_error(filechecks.FileProblem("image_too_large")) from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError,
+            KeyError, TypeError, ZeroDivisionError) as exc:
+        raise _problem_error(filechecks.FileProblem("image_corrupt", str(exc))) from exc
 
 
 def _names_encryption(file: BinaryIO) -> bool:
@@ -212,8 +279,11 @@ def _names_encryption(file: BinaryIO) -> bool:
 def _inspect_pdf(file: BinaryIO, size: int) -> None:
     corrupt = document_error(DocumentErrorCode.PDF_CORRUPT, _("The PDF is damaged or incomplete."))
     file.seek(max(0, size - 2048))
-    if b"%%EOF" not in file.read():
+    tail = file.read()
+    if b"%%EOF" not in tail:
         raise corrupt
+    if len(tail.rpartition(b"%%EOF")[2].strip(b" \t\r\n\f\x00")) > filechecks.IMAGE_TRAILING_TOLERANCE:
+        raise _problem_error(filechecks.FileProblem("file_polyglot", "data after the PDF's end"))
     import pypdf
     from pypdf.errors import PyPdfError
 
@@ -255,14 +325,19 @@ def inspect_upload(file: BinaryIO, name: str, *, size: int | None = None) -> Ins
     file.seek(0)
     detected = _detect(file.read(8))
     if detected is None:
-        raise document_error(DocumentErrorCode.FILE_TYPE_NOT_ALLOWED,
-                             _("Only PDF, Word (DOCX), Excel (XLSX) and JPEG/PNG/TIFF files are allowed."))
+        raise not_allowed_error()
     try:
         if detected == "zip":
             file.seek(0)
             detected = _inspect_zip(file)
-        elif detected == FileType.PDF:
-            _inspect_pdf(file, size)
+        else:
+            # A PDF or an image that is also a ZIP archive (its directory at the end): a polyglot.
+            if filechecks.is_zip_archive(file):
+                raise _problem_error(filechecks.FileProblem("file_polyglot", "also a ZIP archive"))
+            if detected == FileType.PDF:
+                _inspect_pdf(file, size)
+            else:
+                _inspect_image(file, detected)
     finally:
         file.seek(0)
     stem, dot, ext = filename.rpartition(".")

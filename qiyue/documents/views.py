@@ -267,6 +267,8 @@ def version_preview(request, pk):
                 layout = previews.pdf_layout(plain)
             except previews.PreviewUnavailable:
                 unavailable = True
+        else:
+            unavailable = not previews.image_previewable(plain)
     pages = []
     if layout is not None:
         for page in layout.pages:
@@ -274,7 +276,7 @@ def version_preview(request, pk):
             pages.append({"number": page.number, "width": page.width, "height": page.height,
                           "url": f"{url}?{urlencode({'t': token})}"})
     image_url = ""
-    if version.file_type != FileType.PDF:
+    if version.file_type != FileType.PDF and not unavailable:
         image_url = f"{reverse('documents:preview_image', args=[version.pk])}?{urlencode({'t': token})}"
     document = version.document
     return _private(render(request, "documents/preview.html", {
@@ -321,6 +323,9 @@ def version_preview_image(request, pk):
     plain, error = _open_verified(request, version, action=None)
     if error:
         return _integrity_page(request, version, error)
+    if not previews.image_previewable(plain):  # over the pixel limit: the browser never decodes it
+        plain.close()
+        raise Http404
     response = FileResponse(plain, filename=version.filename, content_type=version.content_type)
     response["Content-Length"] = str(version.size)
     response["Content-Security-Policy"] = previews.PREVIEW_CSP

@@ -430,9 +430,11 @@ def test_sweep_leaves_a_recent_extraction_alone_until_its_lease_passes(users, dj
     assert extraction_lease() == datetime.timedelta(seconds=extraction.EXTRACTION_TIME_LIMIT, minutes=5)
 
 
-def test_a_worker_that_lost_its_claim_does_not_write(users, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_worker_that_lost_its_claim_does_not_write(users, monkeypatch, settings,
+                                                     django_capture_on_commit_callbacks):
     """A worker stalled past its lease: meanwhile the sweep queued the version again; the stalled
     worker's late result is dropped, the queued run does the work."""
+    settings.QIYUE_TASK_MEMORY_MB = 0  # the stand-in below sweeps through the database: in this process
     version = pdf_version(users)
     real = extraction.extract
 
@@ -482,9 +484,10 @@ def test_two_sweeps_at_once_recover_once(users):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_running_worker_sweeps_in_the_background(users, monkeypatch):
+def test_a_running_worker_sweeps_in_the_background(users, monkeypatch, settings):
     """Without --batch the worker runs the periodic jobs (the sweep among them) in its own thread,
     which stops with the worker."""
+    settings.QIYUE_TASK_MEMORY_MB = 0  # the stand-in below waits for this process's sweeping thread
     from qiyue.core import jobs
     from qiyue.documents.jobs import RECOVER_STALE_EXTRACTIONS
     from qiyue.ops import jobs as job_runner
