@@ -28,7 +28,7 @@ from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from qiyue.accounts.tests.factories import make_team, make_user
+from qiyue.accounts.tests.factories import make_role_users, make_team
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.policies import can_read_audit_log
 from qiyue.contracts.models import RetentionPolicy
@@ -348,18 +348,7 @@ class World:
 
 
 def _build() -> World:
-    east, west = make_team("East"), make_team("West")
-    users = {
-        "admin": make_user("admin", username="m_admin"),
-        "manager": make_user("manager", east, username="m_manager"),
-        "sales": make_user("sales", east, username="m_sales"),
-        "sales2": make_user("sales", east, username="m_sales2"),
-        "sales_b": make_user("sales", west, username="m_sales_b"),
-        "manager_b": make_user("manager", west, username="m_manager_b"),
-        "legal": make_user("legal", username="m_legal"),
-        "finance": make_user("finance", username="m_finance"),
-        "auditor": make_user("auditor", username="m_auditor"),
-    }
+    users = make_role_users(make_team("East"), make_team("West"))
     rows = {}
     for key, owner in (("a", users["sales"]), ("b", users["sales_b"])):
         customer = make_customer(owner, name=f"授权矩阵客户{key}有限公司")
