@@ -50,6 +50,23 @@ def secret_from_file(filename: str, nbytes: int = 50) -> str:
 SECRET_KEY = env("QIYUE_SECRET_KEY") or env("SECRET_KEY") or secret_from_file("secret_key")
 # Key for the audit log's HMAC chain: kept outside the database on purpose.
 QIYUE_AUDIT_KEY = env("QIYUE_AUDIT_KEY") or secret_from_file("audit_key", 32)
+# Checkpoints of the audit chain (its last seq and mac), signed with Ed25519 and written outside the
+# database, so that removing the newest events shows (`qiyue audit verify --checkpoint`). The signing
+# key is derived from this secret; auditors verify with the public key (`qiyue audit public-key`).
+QIYUE_AUDIT_CHECKPOINT_KEY = env("QIYUE_AUDIT_CHECKPOINT_KEY") or secret_from_file("audit_checkpoint_key", 32)
+# Where checkpoints go (any of them; none configured: `qiyue check --deploy` warns). A file, appended as
+# JSON lines: an absolute path outside QIYUE_DATA_DIR (a system check refuses one inside it).
+QIYUE_AUDIT_CHECKPOINT_FILE = env("QIYUE_AUDIT_CHECKPOINT_FILE").strip()
+# "1": a line on the logger "qiyue.audit.checkpoint" (standard error, so journald under systemd); a
+# socket path (/dev/log) or host:port (UDP) also sends it there with a syslog handler.
+_CHECKPOINT_SYSLOG = env("QIYUE_AUDIT_CHECKPOINT_SYSLOG").strip()
+QIYUE_AUDIT_CHECKPOINT_SYSLOG = _CHECKPOINT_SYSLOG.lower() not in {"", "0", "false", "no", "off"}
+QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS = (
+    "" if _CHECKPOINT_SYSLOG.lower() in {"", "0", "false", "no", "off", "1", "true", "yes", "on"} else _CHECKPOINT_SYSLOG)
+# E-mail addresses (comma-separated) that receive every checkpoint, e.g. the auditors'.
+QIYUE_AUDIT_CHECKPOINT_EMAIL = env_list("QIYUE_AUDIT_CHECKPOINT_EMAIL")
+# Minutes between two periodic checkpoints (the worker writes one only when the log grew).
+QIYUE_AUDIT_CHECKPOINT_MINUTES = max(1, int(env("QIYUE_AUDIT_CHECKPOINT_MINUTES", "60")))
 
 DEBUG = env_bool("QIYUE_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env_list("QIYUE_ALLOWED_HOSTS", "127.0.0.1,localhost" + ("" if PRODUCTION else ",testserver"))
@@ -73,6 +90,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "qiyue.core",
     "qiyue.accounts",
     "qiyue.audit",
@@ -97,7 +117,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "qiyue.core.middleware.SessionTimeoutMiddleware",
+    "qiyue.audit.security.DenialAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Which device verified this session; then the gate for sessions still owing their second step.
+    "django_otp.middleware.OTPMiddleware",
+    "qiyue.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -178,6 +202,28 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# A wrong code at the second sign-in step counts as a failed log-in too; the codes tried stay out of
+# axes' failure log.
+AXES_SENSITIVE_PARAMETERS = ["code"]
+
+# Two-factor sign-in (TOTP through django-otp; recovery codes as django-otp static tokens).
+# Users of these roles must set it up right after their password (comma list, e.g. "admin,legal");
+# anyone else may turn it on for themselves.
+QIYUE_2FA_REQUIRED_ROLES = env_list("QIYUE_2FA_REQUIRED_ROLES")
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env("QIYUE_2FA_ISSUER", "Qiyue").strip() or "Qiyue"
+# Wrong codes wait 1, 2, 4, 8 … seconds before the next try (per device, kept in the database).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Between the password and the code: how long the half-finished log-in waits for the code.
+QIYUE_2FA_PENDING_SECONDS = 600
+
+# Security events in the audit log (denied requests, failed sign-ins, lockouts; see qiyue.audit.security):
+# at most this many of one sort per source (user, or client address) per minute are written one by one,
+# and at most the second number over all sources; the rest are counted into one summary event.
+# Counted in Django's cache: with the default local-memory cache, per server process.
+QIYUE_SECURITY_EVENTS_PER_MINUTE = int(env("QIYUE_SECURITY_EVENTS_PER_MINUTE", "20"))
+QIYUE_SECURITY_EVENTS_PER_MINUTE_TOTAL = int(env("QIYUE_SECURITY_EVENTS_PER_MINUTE_TOTAL", "300"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -278,6 +324,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DocumentKindEnum": "qiyue.documents.models.DocumentKind",
         "AuditEventKindEnum": "qiyue.audit.models.AuditEvent.Kind",
+        "AuditEventOutcomeEnum": "qiyue.audit.models.AuditEvent.Outcome",
     },
 }
 
@@ -343,3 +390,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
 }
+if QIYUE_AUDIT_CHECKPOINT_SYSLOG:
+    # Audit checkpoints are logged whatever QIYUE_LOG_LEVEL says.
+    LOGGING["loggers"]["qiyue.audit.checkpoint"] = {"handlers": [], "level": "INFO", "propagate": True}
+    if QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS:
+        _host, _colon, _port = QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS.rpartition(":")
+        if QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS.startswith("/"):
+            _address = QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS
+        else:
+            _address = (_host, int(_port)) if _colon else (QIYUE_AUDIT_CHECKPOINT_SYSLOG_ADDRESS, 514)
+        LOGGING["formatters"] = {"checkpoint": {"format": "qiyue-audit-checkpoint: %(message)s"}}
+        LOGGING["handlers"]["audit_checkpoint_syslog"] = {
+            "class": "logging.handlers.SysLogHandler", "formatter": "checkpoint", "facility": "auth",
+            "address": _address}
+        LOGGING["loggers"]["qiyue.audit.checkpoint"]["handlers"] = ["audit_checkpoint_syslog"]

@@ -6,7 +6,9 @@
     qiyue demo                            load the demo company (once)
     qiyue createuser NAME --role R [--team T] [--password-stdin]
     qiyue token NAME                      print the user's API token
-    qiyue audit verify                    check the audit log's HMAC chain
+    qiyue reset2fa NAME                   remove the user's two-factor authenticator (a lost phone)
+    qiyue audit verify [--checkpoint F]   check the audit log's HMAC chain (and that it reaches a checkpoint)
+    qiyue audit checkpoint                write a signed checkpoint of the audit log where configured
     qiyue check --deploy                  Django's deployment checks
 
 Any other Django management command works too (`qiyue shell`, `qiyue dbshell` …).

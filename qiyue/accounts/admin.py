@@ -1,11 +1,26 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qiyue.core.services import audit_value
 
 from . import events
 from .models import Team, User
+from .services import two_factor_reset
+
+# Two-factor devices change only through the audited services (and a secret is never shown again):
+# django-otp's own admin pages for them are removed.
+for _model in (TOTPDevice, StaticDevice):
+    try:
+        admin.site.unregister(_model)
+    except NotRegistered:
+        pass
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -36,8 +51,9 @@ class AuditedAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
-    list_display = ("username", "display_name", "role", "team", "is_active", "last_login")
+    list_display = ("username", "display_name", "role", "team", "is_active", "two_factor", "last_login")
     list_filter = ("role", "team", "is_active")
+    actions = ["reset_two_factor"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Profile", {"fields": ("display_name", "first_name", "last_name", "email")}),
@@ -45,6 +61,23 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     readonly_fields = ("last_login", "date_joined")
+
+    def get_queryset(self, request):
+        on = TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)
+        return super().get_queryset(request).annotate(two_factor_on=Exists(on))
+
+    @admin.display(boolean=True, description=_("Two-factor"), ordering="two_factor_on")
+    def two_factor(self, obj):
+        return obj.two_factor_on
+
+    @admin.action(description=_("Reset two-factor authentication of the selected users"))
+    def reset_two_factor(self, request, queryset):
+        done = sum(two_factor_reset(actor=request.user, user=user) for user in queryset)
+        self.message_user(request, ngettext(
+            "Two-factor authentication reset for %(count)d user: they log in with the password, then set it up "
+            "again if their role requires it.",
+            "Two-factor authentication reset for %(count)d users: they log in with the password, then set it up "
+            "again if their role requires it.", done) % {"count": done}, messages.SUCCESS)
 
     def user_change_password(self, request, id, form_url=""):
         with transaction.atomic():

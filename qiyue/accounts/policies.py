@@ -1,5 +1,7 @@
 """Who may do what with users and teams."""
 
+from django.conf import settings
+
 from qiyue.core.policies import has_role, is_admin
 from qiyue.core.roles import EDITOR_ROLES, SEE_ALL_ROLES
 
@@ -19,3 +21,13 @@ def can_assign_anyone(user) -> bool:
 def sees_every_team(user) -> bool:
     """Owner and team filters offer every person and team (else the user's own team)."""
     return has_role(user, SEE_ALL_ROLES)
+
+
+def requires_two_factor(user) -> bool:
+    """The user's role must sign in with a second factor (QIYUE_2FA_REQUIRED_ROLES)."""
+    return has_role(user, settings.QIYUE_2FA_REQUIRED_ROLES)
+
+
+def can_reset_two_factor(user) -> bool:
+    """Remove another user's two-factor devices (a lost phone, no recovery codes left)."""
+    return is_admin(user)

@@ -1,4 +1,6 @@
 from django.db.models import Q, QuerySet
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import Team, User
 from .policies import OWNER_ROLES, can_assign_anyone, sees_every_team
@@ -36,3 +38,17 @@ def filter_teams(*, user) -> QuerySet:
     if sees_every_team(user):
         return Team.objects.order_by("name")
     return Team.objects.filter(pk=user.team_id).order_by("name")
+
+
+def two_factor_device(*, user):
+    """The user's confirmed authenticator app (a TOTP device), or None: two-factor sign-in is on for
+    the user exactly when there is one."""
+    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).order_by("pk").first()
+
+
+def two_factor_enabled(*, user) -> bool:
+    return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
+
+
+def recovery_codes_left(*, user) -> int:
+    return StaticToken.objects.filter(device__user_id=user.pk, device__confirmed=True).count()

@@ -1,11 +1,25 @@
+import math
+import re
+import secrets
+import unicodedata
+from datetime import timedelta
+
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
+from qiyue.core.errors import ApplicationError, ErrorCode
 from qiyue.core.services import snapshot
 
 from . import events
+from .errors import AccountErrorCode
 from .models import Team, User
+from .policies import can_reset_two_factor, requires_two_factor
 
 USER_FIELDS = ("username", "display_name", "email", "role", "team", "is_active")
 
@@ -53,3 +67,235 @@ def token_issue(*, actor, user: User) -> Token:
     if created:
         events.user_token_issued_event(actor=actor, user=user)
     return token
+
+
+# Two-factor sign-in ------------------------------------------------------------------------------
+# The authenticator app is a django-otp TOTPDevice (confirmed once the user typed a code from it); the
+# recovery codes are the tokens of a StaticDevice, each deleted when used. Verification locks the
+# device row, so one code cannot be spent twice by two requests at once; wrong codes make the device
+# wait 1, 2, 4 … seconds (django-otp's throttling, kept in the database). A TOTP code is accepted once:
+# the device remembers the time step of the last code it took (`last_t`).
+
+RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_LENGTH = 10
+_RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read off paper without doubt
+TOTP_PATTERN = re.compile(r"^[0-9]{6}$")
+RECOVERY_PATTERN = re.compile(rf"^[{_RECOVERY_ALPHABET}]{{{RECOVERY_CODE_LENGTH}}}$")
+# An unfinished setup keeps its secret this long, so reloading the page shows the same QR code.
+ENROLMENT_REUSE = timedelta(hours=1)
+
+
+def normalise_code(raw: str) -> str:
+    """A code as typed: full-width digits and letters (a Chinese input method) as ASCII, spaces and
+    dashes dropped (codes are shown grouped), letters lower-case."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", raw or "")).lower()
+
+
+def code_method(code: str) -> str | None:
+    """"totp" for six digits, "recovery" for a recovery code, None for anything else."""
+    if TOTP_PATTERN.match(code):
+        return "totp"
+    if RECOVERY_PATTERN.match(code):
+        return "recovery"
+    return None
+
+
+def format_recovery_code(code: str) -> str:
+    half = len(code) // 2
+    return f"{code[:half]}-{code[half:]}"
+
+
+def _new_recovery_codes(device: StaticDevice) -> list[str]:
+    device.token_set.all().delete()
+    codes = ["".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+             for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return [format_recovery_code(code) for code in codes]
+
+
+def _throttled(device) -> ApplicationError | None:
+    allowed, data = device.verify_is_allowed()
+    if allowed:
+        return None
+    wait = max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds())) \
+        if data and data.get("locked_until") else 1
+    message = ngettext("Too many wrong codes. Wait %(seconds)s second, then try again.",
+                       "Too many wrong codes. Wait %(seconds)s seconds, then try again.", wait) % {"seconds": wait}
+    return ApplicationError(AccountErrorCode.CODE_THROTTLED, message, fields={"code": [message]})
+
+
+def _invalid_code() -> ApplicationError:
+    message = _("That code is not valid. Codes from the app change every 30 seconds and work once; "
+                "each recovery code works once.")
+    return ApplicationError(AccountErrorCode.INVALID_CODE, message, fields={"code": [message]})
+
+
+def _devices_for_update(user) -> tuple[TOTPDevice | None, StaticDevice | None]:
+    totp = TOTPDevice.objects.select_for_update().filter(user_id=user.pk, confirmed=True).order_by("pk").first()
+    static = StaticDevice.objects.select_for_update().filter(user_id=user.pk, confirmed=True).order_by("pk").first()
+    return totp, static
+
+
+def _check_code(*, user, code: str, totp: TOTPDevice, static: StaticDevice | None):
+    """(device that accepted `code`, error): a TOTP code or a recovery code (which is used up). Runs
+    inside the caller's transaction, which must commit the device's throttling even on a wrong code."""
+    code = normalise_code(code)
+    method = code_method(code)
+    device = totp if method == "totp" else static if method == "recovery" else None
+    throttled = _throttled(device or totp)
+    if throttled:
+        return None, throttled
+    if device is not None and device.verify_token(code):
+        if method == "recovery":
+            events.two_factor_recovery_code_used_event(actor=user, user=user, left=device.token_set.count())
+        return device, None
+    if device is None:
+        totp.throttle_increment()
+    events.two_factor_failed_event(actor=user, user=user, method=method or "totp")
+    return None, _invalid_code()
+
+
+def two_factor_enrolment_start(*, actor: User) -> TOTPDevice:
+    """A new, unconfirmed authenticator for `actor` (or the one begun within the hour, so a reload
+    shows the same QR code). Two-factor sign-in is on only once `two_factor_confirm` accepted a code."""
+    with transaction.atomic():
+        actor = User.objects.select_for_update().get(pk=actor.pk)  # one setup at a time per user
+        if TOTPDevice.objects.filter(user_id=actor.pk, confirmed=True).exists():
+            raise ApplicationError(AccountErrorCode.TWO_FACTOR_ALREADY_ON,
+                                   _("Two-factor authentication is already on."))
+        recent = (TOTPDevice.objects.filter(user_id=actor.pk, confirmed=False,
+                                            created_at__gte=timezone.now() - ENROLMENT_REUSE)
+                  .order_by("-pk").first())
+        if recent is not None:
+            return recent
+        TOTPDevice.objects.filter(user_id=actor.pk, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=actor, name="Authenticator app", confirmed=False)
+        events.two_factor_enrolment_started_event(actor=actor, user=actor)
+        return device
+
+
+def two_factor_confirm(*, actor: User, code: str) -> list[str]:
+    """Turn two-factor sign-in on with a code from the app being set up; returns the recovery codes,
+    the only time they are shown."""
+    codes, error = [], None
+    with transaction.atomic():
+        actor = User.objects.select_for_update().get(pk=actor.pk)
+        if TOTPDevice.objects.filter(user_id=actor.pk, confirmed=True).exists():
+            raise ApplicationError(AccountErrorCode.TWO_FACTOR_ALREADY_ON,
+                                   _("Two-factor authentication is already on."))
+        device = (TOTPDevice.objects.select_for_update().filter(user_id=actor.pk, confirmed=False)
+                  .order_by("-pk").first())
+        if device is None:
+            raise ApplicationError(AccountErrorCode.TWO_FACTOR_OFF,
+                                   _("This setup has expired. Start again and scan the new QR code."))
+        code = normalise_code(code)
+        error = _throttled(device)
+        if error is None and not (TOTP_PATTERN.match(code) and device.verify_token(code)):
+            error = _invalid_code()
+        if error is None:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            StaticDevice.objects.filter(user_id=actor.pk).delete()
+            static = StaticDevice.objects.create(user=actor, name="Recovery codes", confirmed=True)
+            codes = _new_recovery_codes(static)
+            events.two_factor_enabled_event(actor=actor, user=actor, recovery_codes=len(codes))
+    if error is not None:
+        raise error
+    return codes
+
+
+def two_factor_verify(*, user: User, code: str):
+    """The second sign-in step: the device that accepted `code` (a TOTP code, or a recovery code which
+    is then used up). A wrong code is audited and makes the device wait before the next try."""
+    with transaction.atomic():
+        totp, static = _devices_for_update(user)
+        if totp is None:
+            raise ApplicationError(AccountErrorCode.TWO_FACTOR_OFF, _("Two-factor authentication is off."))
+        device, error = _check_code(user=user, code=code, totp=totp, static=static)
+    if error is not None:
+        raise error
+    return device
+
+
+def _reauthenticate(*, actor: User, totp: TOTPDevice, static, password: str = "", code: str = "",
+                    need_both: bool = False) -> ApplicationError | None:
+    """Check the password and/or a code again before a sensitive change. A wrong password counts as a
+    wrong code on the authenticator (the same waiting time), so a left-open session cannot be used to
+    guess the password."""
+    if password or need_both:
+        throttled = _throttled(totp)
+        if throttled:
+            return throttled
+        if not actor.check_password(password or ""):
+            totp.throttle_increment()
+            events.two_factor_failed_event(actor=actor, user=actor, method="password")
+            message = _("The password is not correct.")
+            return ApplicationError(AccountErrorCode.WRONG_PASSWORD, message, fields={"password": [message]})
+    if code or need_both or not password:
+        _device, error = _check_code(user=actor, code=code, totp=totp, static=static)
+        return error
+    return None
+
+
+def recovery_codes_regenerate(*, actor: User, code: str = "", password: str = "") -> list[str]:
+    """Replace the user's recovery codes (all old ones stop working) after a current code or the
+    password; returns the new codes, the only time they are shown."""
+    codes, error = [], None
+    with transaction.atomic():
+        actor = User.objects.select_for_update().get(pk=actor.pk)
+        totp, static = _devices_for_update(actor)
+        if totp is None:
+            raise ApplicationError(AccountErrorCode.TWO_FACTOR_OFF, _("Two-factor authentication is off."))
+        error = _reauthenticate(actor=actor, totp=totp, static=static, password=password, code=code)
+        if error is None:
+            if static is None:
+                static = StaticDevice.objects.create(user=actor, name="Recovery codes", confirmed=True)
+            before = static.token_set.count()
+            codes = _new_recovery_codes(static)
+            events.two_factor_recovery_codes_regenerated_event(actor=actor, user=actor, before=before,
+                                                               after=len(codes))
+    if error is not None:
+        raise error
+    return codes
+
+
+def two_factor_disable(*, actor: User, password: str, code: str) -> None:
+    """Turn two-factor sign-in off (password and a current code). Refused while the user's role
+    requires it."""
+    if requires_two_factor(actor):
+        raise ApplicationError(AccountErrorCode.TWO_FACTOR_REQUIRED,
+                               _("Your role requires two-factor authentication; it cannot be turned off."))
+    error = None
+    with transaction.atomic():
+        actor = User.objects.select_for_update().get(pk=actor.pk)
+        totp, static = _devices_for_update(actor)
+        if totp is None:
+            raise ApplicationError(AccountErrorCode.TWO_FACTOR_OFF, _("Two-factor authentication is off."))
+        error = _reauthenticate(actor=actor, totp=totp, static=static, password=password, code=code,
+                                need_both=True)
+        if error is None:
+            _remove_devices(actor)
+            events.two_factor_disabled_event(actor=actor, user=actor)
+    if error is not None:
+        raise error
+
+
+def _remove_devices(user: User) -> int:
+    removed = 0
+    for model in (TOTPDevice, StaticDevice):
+        removed += model.objects.filter(user_id=user.pk).delete()[1].get(model._meta.label, 0)
+    return removed
+
+
+@transaction.atomic
+def two_factor_reset(*, actor, user: User) -> bool:
+    """An administrator removes `user`'s authenticator and recovery codes (a lost phone): the user signs
+    in with the password alone, or, when their role requires it, sets up a new app right after it.
+    Returns whether there was anything to remove."""
+    if actor is not None and not can_reset_two_factor(actor):  # None: an operator's command
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED, _("Only an administrator may reset two-factor sign-in."))
+    User.objects.select_for_update().get(pk=user.pk)
+    removed = _remove_devices(user) > 0
+    if removed:
+        events.two_factor_reset_event(actor=actor, user=user)
+    return removed

@@ -8,4 +8,12 @@ class AuditConfig(AppConfig):
     verbose_name = _("Audit")
 
     def ready(self):
-        from . import events  # noqa: F401  (declares this app's audit actions)
+        from django.db.backends.signals import connection_created
+        from django.db.models.signals import post_migrate
+
+        from . import checks, events, guards, jobs, security  # noqa: F401  (events declares this app's audit actions)
+
+        connection_created.connect(guards._connection_created, dispatch_uid="qiyue.audit.guards")
+        post_migrate.connect(guards._post_migrate, sender=self, dispatch_uid="qiyue.audit.guards")
+        checks.register()
+        jobs.register()

@@ -13,10 +13,21 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-CHAINED_FIELDS = (
-    "seq", "occurred_at", "kind", "action", "actor_id", "actor_name", "actor_role", "target_type",
-    "target_id", "target_label", "contract_id", "customer_id", "changes", "ip", "request_id",
-)
+# The fields each chain version's MAC covers. An event keeps the version it was written with, so
+# adding fields never breaks the verification of older events; version 2 covers its own version too,
+# so rewriting a row's version to 1 to leave its newer fields unprotected changes its MAC input.
+CHAINED_FIELDS_BY_VERSION = {
+    1: ("seq", "occurred_at", "kind", "action", "actor_id", "actor_name", "actor_role", "target_type",
+        "target_id", "target_label", "contract_id", "customer_id", "changes", "ip", "request_id"),
+}
+CHAINED_FIELDS_BY_VERSION[2] = (*CHAINED_FIELDS_BY_VERSION[1], "chain_version", "user_agent", "outcome",
+                                "correlation_id")
+CURRENT_VERSION = 2
+CHAINED_FIELDS = CHAINED_FIELDS_BY_VERSION[CURRENT_VERSION]
+
+
+class UnknownVersion(ValueError):
+    pass
 
 
 def _plain(value):
@@ -26,7 +37,10 @@ def _plain(value):
 
 
 def canonical(event) -> bytes:
-    data = {name: _plain(getattr(event, name)) for name in CHAINED_FIELDS}
+    fields = CHAINED_FIELDS_BY_VERSION.get(getattr(event, "chain_version", 1))
+    if fields is None:
+        raise UnknownVersion(event.chain_version)
+    data = {name: _plain(getattr(event, name)) for name in fields}
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -53,7 +67,11 @@ def verify(queryset) -> VerifyResult:
         if event.seq != expected_seq:
             reason = "removed" if event.seq > expected_seq else "reordered"
             return VerifyResult(False, checked, event.pk, event.seq, reason)
-        if not hmac.compare_digest(event.mac, compute_mac(previous_mac, event)):
+        try:
+            expected_mac = compute_mac(previous_mac, event)
+        except UnknownVersion:
+            return VerifyResult(False, checked, event.pk, event.seq, "changed")
+        if not hmac.compare_digest(event.mac, expected_mac):
             return VerifyResult(False, checked, event.pk, event.seq, "changed")
         previous_mac = event.mac
         expected_seq += 1

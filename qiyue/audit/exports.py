@@ -19,7 +19,8 @@ def header() -> list[str]:
     return [
         _("Sequence"), _("Time"), _("Kind"), _("Action"), _("Action label"), _("Actor id"), _("Actor"),
         _("Actor role"), _("Object type"), _("Object id"), _("Object"), _("Contract id"), _("Customer id"),
-        _("Changes"), _("IP address"), _("Request id"), _("Chain MAC"),
+        _("Changes"), _("IP address"), _("Request id"), _("Client request id"), _("User agent"), _("Outcome"),
+        _("Chain version"), _("Chain MAC"),
     ]
 
 
@@ -37,7 +38,8 @@ def row(event) -> list[str]:
         event.actor_name, event.actor_role, event.target_type, event.target_id, event.target_label,
         event.contract_id, event.customer_id,
         json.dumps(event.changes, ensure_ascii=False, sort_keys=True) if event.changes else "",
-        event.ip, event.request_id, event.mac,
+        event.ip, event.request_id, event.correlation_id, event.user_agent, event.outcome,
+        event.chain_version, event.mac,
     ]
     return [safe_cell(v) for v in values]
 

@@ -13,6 +13,7 @@ class AuditEventFilter(django_filters.FilterSet):
     actor_name = django_filters.CharFilter(label=_("actor"), field_name="actor_name", lookup_expr="icontains")
     action = django_filters.CharFilter(label=_("action"), method="filter_action")
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=AuditEvent.Kind.choices)
+    outcome = django_filters.ChoiceFilter(label=_("outcome"), choices=AuditEvent.Outcome.choices)
     target_type = django_filters.CharFilter(label=_("object type"))
     target_id = django_filters.CharFilter(label=_("object id"))
     contract = django_filters.NumberFilter(label=_("contract id"), field_name="contract_id", min_value=1, max_value=MAX_ID)

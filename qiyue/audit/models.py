@@ -13,6 +13,13 @@ class AuditEvent(models.Model):
     class Kind(models.TextChoices):
         CHANGE = "change", _("Change")
         ACCESS = "access", _("Access")
+        # Sign-ins, sign-outs, failed sign-ins, lockouts and denied requests.
+        SECURITY = "security", _("Security")
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("Success")
+        DENIED = "denied", _("Denied")
+        FAILED = "failed", _("Failed")
 
     seq = models.BigIntegerField(_("sequence"), unique=True)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
@@ -29,6 +36,12 @@ class AuditEvent(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # Blank on events from before these were recorded (chain version 1).
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    correlation_id = models.CharField(_("client request id"), max_length=64, blank=True)
+    # Which fields the MAC covers (chain.CHAINED_FIELDS): rows written before a version existed are 1.
+    chain_version = models.PositiveSmallIntegerField(_("chain version"), default=1)
     mac = models.CharField(_("chain MAC"), max_length=64)
 
     class Meta:

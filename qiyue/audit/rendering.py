@@ -12,10 +12,16 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from qiyue.core.actors import SYSTEM_NAME
 from qiyue.core.permissions import is_scoped_model, visible
 from qiyue.core.roles import Role
 
+from .models import AuditEvent
 from .registry import action_label, change_label
+from .services import ANONYMOUS_NAME
+
+# The target type of events about a request rather than a row (see qiyue.audit.security).
+REQUEST_TARGET = "http.request"
 
 # The audit log page shows at most this many lines per event, each value cut to this length.
 MAX_CHANGE_LINES = 6
@@ -113,10 +119,25 @@ def timeline_rows(events, user) -> list[dict]:
              "changes": change_lines(event, model_of(event), hidden=hidden)} for event in events]
 
 
+def actor_display(event) -> str:
+    """Who acted, as the page shows it: "system" and "anonymous" (no user id) translated."""
+    if event.actor_id is None and event.actor_name in ("", SYSTEM_NAME):
+        return _("system")
+    if event.actor_id is None and event.actor_name == ANONYMOUS_NAME:
+        return _("anonymous")
+    return event.actor_name
+
+
 def decorate_for_log(events, object_types: dict[str, str]) -> None:
-    """Set the audit log page's display attributes on each event (its readers see everything)."""
+    """Set the audit log page's display attributes on each event (its readers see everything).
+    Security events (sign-ins, denials) have no contract or customer and often no model at all as
+    their target: their type shows as stored and their `changes` by the labels registered for them."""
     roles = dict(Role.choices)
+    outcomes = dict(AuditEvent.Outcome.choices)
+    object_types = {**object_types, REQUEST_TARGET: _("Request")}
     for event in events:
+        event.actor_display = actor_display(event)
+        event.outcome_label = outcomes.get(event.outcome, event.outcome)
         lines = change_lines(event, model_of(event), max_chars=MAX_VALUE_CHARS)
         event.change_lines = lines[:MAX_CHANGE_LINES]
         event.more_changes = len(lines) - len(event.change_lines)

@@ -3,8 +3,22 @@ from django.db.models import QuerySet
 
 from qiyue.core.permissions import visible_ids
 
+from .events import audit_viewed_event
 from .models import AuditEvent
 from .services import ROLLUP_COLUMNS
+
+
+def audit_log_read(*, user, filters: str) -> QuerySet:
+    """The audit log for its page, the API's list: the read is recorded (the filters and page used as
+    its label) before any row is read. Callers have asked `can_read_audit_log` already."""
+    audit_viewed_event(actor=user, filters=filters)
+    return AuditEvent.objects.order_by("-seq")
+
+
+def audit_event_open(*, user, event: AuditEvent) -> AuditEvent:
+    """One event opened through the API, its read recorded."""
+    audit_viewed_event(actor=user, filters="", target=event)
+    return event
 
 
 def timeline(*, contract_id: int | None = None, customer_id: int | None = None,

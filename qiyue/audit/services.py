@@ -8,8 +8,11 @@ from django.utils import timezone
 from qiyue.core import context
 from qiyue.core.actors import SYSTEM_NAME
 
-from .chain import compute_mac
+from .chain import CURRENT_VERSION, compute_mac
 from .models import AuditEvent
+
+# The actor name of an event by someone not signed in (a failed sign-in, a denied anonymous request).
+ANONYMOUS_NAME = "anonymous"
 
 # Any fixed number: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 7_112_001
@@ -42,11 +45,20 @@ def _rollup(objects) -> dict[str, int]:
     for obj in objects:
         if obj is None:
             continue
-        model, pk = obj if isinstance(obj, tuple) else (type(obj), obj.pk)
+        # __class__, not type(): a lazily loaded request.user (SimpleLazyObject) passes it on.
+        model, pk = obj if isinstance(obj, tuple) else (obj.__class__, obj.pk)
         column = ROLLUP_COLUMNS.get(model._meta.label_lower)
         if column is not None and pk is not None:
             columns.setdefault(column, pk)
     return columns
+
+
+def _actor_name(actor) -> str:
+    if actor is None:
+        return SYSTEM_NAME
+    if not getattr(actor, "is_authenticated", True):
+        return ANONYMOUS_NAME
+    return str(actor)
 
 
 def audit_record(
@@ -57,16 +69,22 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     kind: str = AuditEvent.Kind.CHANGE,
     related: Iterable = (),
+    outcome: str = AuditEvent.Outcome.SUCCESS,
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction (so it commits or rolls
     back with the change it describes). `target` is a model instance, or for an event about
-    many rows (an export) a `(model, label)` pair. `related` names the objects the event rolls up
-    to besides the target (a document's contract and customer; a payment's contract): the event
-    shows on their timelines. `actor` None (or the system actor) records the system."""
+    many rows (an export) a `(model, label)` pair, or for one that names a row without loading it
+    (a denied request, a failed sign-in) a `(model or "app.model", id, label)` triple. `related`
+    names the objects the event rolls up to besides the target (a document's contract and customer;
+    a payment's contract): the event shows on their timelines. `actor` None (or the system actor)
+    records the system; an anonymous user records "anonymous". The request's id, client address,
+    user agent and correlation id come from the request context (no query)."""
     ctx = context.current.get()
     if isinstance(target, tuple):
-        model, label = target
-        target_type, target_id, target_label = model._meta.label_lower, "*", label
+        model, target_id, label = target if len(target) == 3 else (target[0], "*", target[1])
+        target_type = model if isinstance(model, str) else model._meta.label_lower
+        target_id = printable(str(target_id))[:64]
+        target_label = label
         rollup = _rollup(related)
     else:
         target_type, target_id, target_label = target._meta.label_lower, str(target.pk), str(target)
@@ -81,7 +99,7 @@ def audit_record(
             kind=kind,
             action=action,
             actor_id=getattr(actor, "pk", None),
-            actor_name=printable(str(actor) if actor is not None else SYSTEM_NAME)[:150],
+            actor_name=printable(_actor_name(actor))[:150],
             actor_role=getattr(actor, "role", "") or "",
             target_type=target_type,
             target_id=target_id,
@@ -91,6 +109,10 @@ def audit_record(
             changes=changes or {},
             ip=ctx.ip,
             request_id=ctx.request_id,
+            user_agent=printable(ctx.user_agent)[:300],
+            outcome=outcome,
+            correlation_id=ctx.correlation_id,
+            chain_version=CURRENT_VERSION,
         )
         event.mac = compute_mac(previous_mac, event)
         event.save(force_insert=True)

@@ -22,6 +22,7 @@ from .models import AuditEvent
 from .policies import can_read_audit_log
 from .registry import action_codes, action_label
 from .rendering import decorate_for_log
+from .selectors import audit_log_read
 
 PAGE_SIZE = 50
 
@@ -56,6 +57,7 @@ def audit_list(request):
     filterset = _filter(request)
     valid = filterset.is_valid()
     qs = filterset.qs if valid else AuditEvent.objects.none()
+    audit_log_read(user=request.user, filters=_read_label(request, filterset))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     object_types = _object_types()
     decorate_for_log(page.object_list, object_types)
@@ -69,6 +71,7 @@ def audit_list(request):
         "object_types": sorted(object_types.items(), key=lambda t: t[1]),
         "action_choices": _action_choices(),
         "kinds": AuditEvent.Kind.choices,
+        "outcomes": AuditEvent.Outcome.choices,
     }
     return render_page(request, "audit/list.html", "audit/_table.html", context)
 
@@ -76,6 +79,13 @@ def audit_list(request):
 def _filter_label(request, filterset: AuditEventFilter) -> str:
     used = [(name, request.GET.get(name)) for name in filterset.filters if request.GET.get(name)]
     return urlencode(used) if used else "all"
+
+
+def _read_label(request, filterset: AuditEventFilter) -> str:
+    """The filters of a read, and the page when past the first."""
+    label = _filter_label(request, filterset)
+    page = request.GET.get("page", "")
+    return f"{label} page={page[:10]}" if page and page != "1" else label
 
 
 @login_required

@@ -1,13 +1,12 @@
 import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from qiyue.core.errors import filtered
 from qiyue.core.money import quantize_money
 from qiyue.core.permissions import visible
-from qiyue.core.selectors import open_record
+from qiyue.core.selectors import get_or_404, open_record
 
 from . import events
 from .filters import ContractFilter
@@ -34,7 +33,7 @@ def contract_list(*, user, filters=None) -> QuerySet:
 
 
 def contract_get(*, user, pk) -> Contract:
-    return get_object_or_404(contract_queryset(user=user).select_related("parent"), pk=pk)
+    return get_or_404(contract_queryset(user=user).select_related("parent"), pk)
 
 
 def contract_open(*, user, pk, may=None, queryset: QuerySet | None = None) -> Contract:

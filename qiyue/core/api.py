@@ -14,10 +14,13 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from . import context as request_context
 from .errors import ApplicationError, ErrorCode
 from .pagination import CappedPaginator
 from .permissions import visible, visible_parts
+from .selectors import note_if_hidden
 from .text import split_tags
+from .validators import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,23 @@ def error_body(code: str, message: str, fields: dict | None = None, field_codes:
     return {"code": code, "message": message, "fields": fields or {}, "field_codes": field_codes or {}}
 
 
+def _note_hidden_object(context) -> None:
+    """A detail endpoint answered 404: if its object exists but is outside the user's scope (the
+    view's queryset), note it for the audit log's denial event (see qiyue.core.selectors)."""
+    view = context.get("view")
+    kwargs = getattr(view, "kwargs", None) or {}
+    lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk")
+    if view is None or lookup not in kwargs or request_context.noted("hidden") or not hasattr(view, "get_queryset"):
+        return
+    try:
+        key = int(kwargs[lookup])
+        queryset = view.get_queryset()
+        if 0 < key <= MAX_ID and not queryset.filter(pk=key).exists():
+            note_if_hidden(queryset.model, key)
+    except Exception:  # noqa: BLE001 (an audit note must never turn a 404 into a 500)
+        log.debug("could not tell whether a 404 hid a record", exc_info=True)
+
+
 def exception_handler(exc, context):
     """Every API error as {"code", "message", "fields", "field_codes"}; never a 500 for bad input."""
     if isinstance(exc, ApplicationError):
@@ -95,6 +115,8 @@ def exception_handler(exc, context):
         # Two writers raced past validation (e.g. the same new number at once): the database said no.
         return Response(error_body(ErrorCode.CONFLICT, _("This conflicts with a change saved at the same moment. "
                                                          "Reload and try again.")), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        _note_hidden_object(context)
     if isinstance(exc, Http404):
         return Response(error_body(ErrorCode.NOT_FOUND, _("Not found.")), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):

@@ -7,12 +7,22 @@ from django.contrib.auth import logout
 
 from . import context
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# What is kept of a client's X-Request-ID (as the correlation id): these characters, at most 64.
+_NOT_ID_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
+CORRELATION_ID_LENGTH = 64
+# Enough of a User-Agent header for any real browser or client; the audit log keeps 300 characters.
+USER_AGENT_LENGTH = 512
+
+
+def correlation_id(incoming: str) -> str:
+    """A client's X-Request-ID reduced to a safe token: other characters dropped, then cut to length."""
+    return _NOT_ID_CHARS.sub("", incoming[: CORRELATION_ID_LENGTH * 4])[:CORRELATION_ID_LENGTH]
 
 
 class RequestContextMiddleware:
-    """Give every request an id (or keep a sane incoming X-Request-ID) for the audit log, and keep
-    the UI's language choice to the user's switch."""
+    """Give every request an id of the server's own for the audit log (answered as X-Request-ID), keep
+    a client's X-Request-ID apart as its correlation id, and keep the UI's language choice to the
+    user's switch."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -22,10 +32,17 @@ class RequestContextMiddleware:
             # The UI is Chinese-first: it speaks zh-Hans until the user picks English with the switch
             # (a cookie), whatever the browser's Accept-Language. API clients choose with Accept-Language.
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # Always the server's: a client choosing the id could make its requests' events look like
+        # another's, or collide with them.
+        request_id = uuid.uuid4().hex
         request.request_id = request_id
-        token = context.current.set(context.RequestContext(request_id=request_id, ip=request.META.get("REMOTE_ADDR")))
+        token = context.current.set(context.RequestContext(
+            request_id=request_id,
+            ip=request.META.get("REMOTE_ADDR"),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+            correlation_id=correlation_id(request.headers.get("X-Request-ID", "")),
+            notes={},
+        ))
         try:
             response = self.get_response(request)
         finally:
@@ -65,6 +82,8 @@ class SessionTimeoutMiddleware:
                 note_login(request)
             elif (now - seen_at > settings.QIYUE_SESSION_IDLE_SECONDS
                   or now - login_at > settings.SESSION_COOKIE_AGE):
+                # Named for the audit log's logout event (user_logged_out carries no reason).
+                request.logout_reason = "idle" if now - seen_at > settings.QIYUE_SESSION_IDLE_SECONDS else "expired"
                 logout(request)  # the request goes on as anonymous: pages send it to the log-in page
             elif now - seen_at >= self.NOTE_EVERY:
                 session[self.SEEN_KEY] = now

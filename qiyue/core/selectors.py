@@ -3,7 +3,18 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from . import context
 from .validators import MAX_ID
+
+
+def note_if_hidden(model, key) -> None:
+    """After a 404 from a scoped queryset: if the row exists all the same, the user asked for one
+    they may not see; note it so the audit log records the request as a denial (one query, on the
+    404 path only)."""
+    if context.current.get().notes is None:
+        return
+    if model._base_manager.filter(pk=key).exists():
+        context.note_hidden(model._meta.label_lower, key)
 
 
 def get_or_404(queryset, pk):
@@ -18,6 +29,7 @@ def get_or_404(queryset, pk):
     try:
         return queryset.get(pk=key)
     except queryset.model.DoesNotExist:
+        note_if_hidden(queryset.model, key)
         raise Http404 from None
 
 

@@ -1,9 +1,8 @@
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 
 from qiyue.core.errors import filtered
 from qiyue.core.permissions import visible
-from qiyue.core.selectors import open_record
+from qiyue.core.selectors import get_or_404, open_record
 from qiyue.core.text import normalize_company_name
 
 from . import events
@@ -29,7 +28,7 @@ def customer_list(*, user, filters: dict | None = None) -> QuerySet:
 
 def customer_get(*, user, pk) -> Customer:
     """The customer if `user` may see it, else 404 (never its data)."""
-    return get_object_or_404(visible(user, Customer.objects.select_related("owner", "team")), pk=pk)
+    return get_or_404(visible(user, Customer.objects.select_related("owner", "team")), pk)
 
 
 def customer_open(*, user, pk, may=None, queryset: QuerySet | None = None) -> Customer:

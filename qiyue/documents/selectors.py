@@ -4,11 +4,10 @@ or its customer when it has no contract. Anything else is a 404."""
 import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from qiyue.core.permissions import visible
-from qiyue.core.selectors import open_record
+from qiyue.core.selectors import get_or_404, open_record
 
 from . import events
 from .models import Document, DocumentVersion, PaperLoan, PaperOriginal
@@ -37,7 +36,7 @@ def document_list(*, user, contract_id: int | None = None, customer_id: int | No
 
 
 def document_get(*, user, pk) -> Document:
-    return get_object_or_404(document_queryset(user=user), pk=pk)
+    return get_or_404(document_queryset(user=user), pk)
 
 
 def document_open(*, user, pk) -> Document:
@@ -63,7 +62,7 @@ def version_queryset(*, user) -> QuerySet:
 
 
 def version_get(*, user, pk) -> DocumentVersion:
-    return get_object_or_404(version_queryset(user=user), pk=pk)
+    return get_or_404(version_queryset(user=user), pk)
 
 
 # --- Paper originals ---------------------------------------------------------------------------
@@ -84,7 +83,7 @@ def paper_originals(*, user, contract_id: int) -> list[PaperOriginal]:
 
 
 def paper_original_get(*, user, pk) -> PaperOriginal:
-    return get_object_or_404(paper_original_queryset(user=user), pk=pk)
+    return get_or_404(paper_original_queryset(user=user), pk)
 
 
 def paper_loan_queryset(*, user) -> QuerySet:
@@ -94,7 +93,7 @@ def paper_loan_queryset(*, user) -> QuerySet:
 
 
 def paper_loan_get(*, user, pk) -> PaperLoan:
-    return get_object_or_404(paper_loan_queryset(user=user), pk=pk)
+    return get_or_404(paper_loan_queryset(user=user), pk)
 
 
 def overdue_loans(*, user, today: datetime.date | None = None) -> QuerySet:

@@ -11,7 +11,7 @@ class AuditEventOutput(serializers.ModelSerializer):
         model = AuditEvent
         fields = ["id", "seq", "occurred_at", "kind", "action", "action_display", "actor_id", "actor_name",
                   "actor_role", "target_type", "target_id", "target_label", "contract_id", "customer_id",
-                  "changes", "ip", "request_id"]
+                  "changes", "ip", "request_id", "user_agent", "outcome", "correlation_id", "chain_version"]
         read_only_fields = fields
 
     def get_action_display(self, event: AuditEvent) -> str:

@@ -69,3 +69,25 @@ def test_log_is_read_only(users, contract, method):
     assert response.status_code == 405
     event.refresh_from_db()
     assert event.action != "x"
+
+
+def test_reads_of_the_log_are_logged_with_the_new_fields(users, contract):
+    client = client_for(users["auditor"])
+    listed = client.get(URL, {"kind": "change", "page": 1}, HTTP_USER_AGENT="AuditClient/3").json()
+    read = AuditEvent.objects.get(action="audit.viewed")
+    assert (read.kind, read.actor_id, read.target_type, read.target_label, read.user_agent) == (
+        "access", users["auditor"].pk, "audit.auditevent", "kind=change&page=1", "AuditClient/3")
+    assert read.seq not in [row["seq"] for row in listed["results"]]  # filtered to changes
+    one = client.get(f"{URL}{read.pk}/").json()
+    assert (one["outcome"], one["user_agent"], one["chain_version"], one["correlation_id"]) == (
+        "success", "AuditClient/3", 2, "")
+    opened = AuditEvent.objects.filter(action="audit.viewed").order_by("-seq").first()
+    assert (opened.target_id, opened.target_label) == (str(read.pk), str(read))
+    denied = client.get(URL, {"outcome": "denied"}).json()
+    assert denied["count"] == 0
+
+
+def test_a_bad_outcome_filter_is_a_400_naming_the_field(users, contract):
+    response = client_for(users["auditor"]).get(URL, {"outcome": "<script>"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and "outcome" in response.json()["fields"]

@@ -9,6 +9,7 @@ from django.db import DatabaseError, connection, transaction
 from qiyue.audit.chain import verify
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.services import access_record, audit_record
+from qiyue.audit.tests.tampering import tamper
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.core import context
 from qiyue.customers.tests.factories import make_customer
@@ -31,12 +32,7 @@ def log(users):
 
 
 def raw(sql, params=()):
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER audit_append_only")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER audit_append_only")
+    tamper(sql, params)  # the guards off, as a database superuser could
 
 
 def verify_command():

@@ -58,7 +58,7 @@ def test_filters(client, users):
     customer = make_customer(users["sales"], name="上海明德精密机械有限公司")
     contract = make_contract(users["sales_b"])
     client.force_login(users["admin"])
-    client.get(reverse("audit:list"))  # viewing the log is not itself logged
+    client.get(reverse("audit:list"))  # viewing the log is logged too, as an access event
 
     def actions(**params):
         return [e.action for e in client.get(reverse("audit:list"), params).context["events"]]
@@ -66,7 +66,7 @@ def test_filters(client, users):
     assert actions(actor_name="sales_b") == ["contract.created", "customer.created"]
     assert actions(target_type="customers.customer", target_id=str(customer.pk)) == ["customer.created"]
     assert set(actions(action="contract.")) == {"contract.created"}
-    assert actions(kind="access") == []
+    assert set(actions(kind="access")) == {"audit.viewed"}
     assert len(actions(date_from="2000-01-01", date_to="2999-12-31")) == AuditEvent.objects.count()
     assert actions(date_to="2000-01-01") == []
     assert contract.pk
@@ -166,3 +166,22 @@ def test_a_created_value_shows_alone_and_long_values_are_cut(client, users):
     html = client.get(reverse("audit:list"), {"action": "contract.created"}).content.decode()
     assert "— → " + "长" * 79 not in html
     assert "</span> " + "长" * 79 + "…</li>" in html  # a created value alone, cut to 80 characters
+
+
+def test_the_page_and_the_export_are_logged_and_show_the_new_fields(client, users):
+    client.force_login(users["auditor"])
+    response = client.get(reverse("audit:list"), {"kind": "access"}, HTTP_USER_AGENT="Firefox/140 \x1b[2J")
+    read = AuditEvent.objects.get(action="audit.viewed")
+    assert (read.actor_id, read.target_label, read.user_agent, read.outcome) == (
+        users["auditor"].pk, "kind=access", "Firefox/140 \\x1b[2J", "success")
+    assert read.request_id == response["X-Request-ID"]
+    html = response.content.decode()
+    assert 'data-testid="audit-user-agent"' in html and "Firefox/140 \\x1b[2J" in html
+    export = client.get(reverse("audit:export"), HTTP_X_REQUEST_ID="job-9")
+    rows = _csv(export)
+    header = rows[0]
+    assert header[-6:] == ["Request id", "Client request id", "User agent", "Outcome", "Chain version", "Chain MAC"]
+    exported = AuditEvent.objects.get(action="audit.exported")
+    assert exported.correlation_id == "job-9"
+    by_seq = {row[0]: row for row in rows[1:]}
+    assert by_seq[str(read.seq)][-4:-1] == ["Firefox/140 \\x1b[2J", "success", "2"]

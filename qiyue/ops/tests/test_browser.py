@@ -112,3 +112,56 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     csp = [m for m in page.console_errors if "Content Security Policy" in m or "Refused to" in m]
     assert csp == [], csp
     assert page.page_errors == []
+
+
+@pytest.mark.browser
+def test_two_factor_setup_then_log_in_with_a_code(live_server, transactional_db, settings, browser_page, monkeypatch):
+    """Turn two-factor sign-in on from the page (the code computed here from the key the page shows),
+    keep the recovery codes, log out, and log in again with the password and a code."""
+    import time
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp import models as totp_models
+    from playwright.sync_api import expect
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    make_user("legal", username="browser_legal")
+    page = browser_page
+    base = live_server.url
+    log_in(page, base, "browser_legal")
+
+    page.get_by_test_id("current-user").click()
+    expect(page.get_by_test_id("twofa-status")).to_have_attribute("data-on", "0")
+    page.get_by_test_id("twofa-setup").click()
+    expect(page.get_by_test_id("twofa-qr").locator("svg")).to_be_visible()
+    key = b32decode(page.get_by_test_id("twofa-secret").inner_text().replace(" ", ""))
+    code = TOTP(key)
+    code.time = time.time()
+    page.fill("#id_code", f"{code.token():06d}")
+    page.get_by_test_id("twofa-confirm").locator("button[type=submit]").click()
+    expect(page.get_by_test_id("recovery-codes").locator("li")).to_have_count(10)
+    page.get_by_test_id("codes-saved").click()
+    expect(page.get_by_test_id("twofa-status")).to_have_attribute("data-on", "1")
+
+    # A code works once: the server's clock moves on a step, as half a minute later.
+    monkeypatch.setattr(totp_models, "time", type("Later", (), {"time": staticmethod(lambda: time.time() + 30)}))
+    page.locator("form[action='/logout/'] button").click()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", "browser_legal")
+    page.fill("#id_password", PASSWORD)
+    page.press("#id_password", "Enter")
+    expect(page.get_by_test_id("second-step")).to_be_visible()
+    expect(page.get_by_test_id("current-user")).to_have_count(0)
+    page.fill("#id_code", "000000" if f"{code.token():06d}" != "000000" else "111111")
+    page.get_by_test_id("second-step").locator("button[type=submit]").click()
+    expect(page.get_by_test_id("error-code")).to_be_visible()
+    page.wait_for_timeout(1100)  # after a wrong code the next try waits a second (django-otp's throttling)
+    code.time = time.time() + 30
+    page.fill("#id_code", f"{code.token():06d}")
+    page.get_by_test_id("second-step").locator("button[type=submit]").click()
+    expect(page.get_by_test_id("current-user")).to_be_visible()
+
+    csp = [m for m in page.console_errors if "Content Security Policy" in m or "Refused to" in m]
+    assert csp == [], csp
+    assert page.page_errors == []

@@ -6,6 +6,7 @@ the other team does not find them (404)."""
 import pytest
 from django.urls import reverse
 
+from qiyue.accounts.tests.factories import PASSWORD
 from qiyue.contracts.models import RetentionPolicy
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.services import contact_create
@@ -90,3 +91,43 @@ def test_hostile_input_answers_400_and_changes_nothing(client, users, records):
         assert status in (400, 404), bad
     policy.refresh_from_db()
     assert policy.retention_years != -3
+
+
+# The user's own two-factor pages (qiyue/accounts): nothing in the URL names a record or another user, so
+# every role reaches its own; with two-factor off, the actions that need it answer 409 (two_factor_off).
+# When the role requires two-factor sign-in (QIYUE_2FA_REQUIRED_ROLES), everything but the setup page
+# sends the user to it.
+TWO_FACTOR = {
+    "two_factor_page": ("get", "two_factor", None, 200, 302),
+    "two_factor_setup_page": ("get", "two_factor_setup", None, 200, 200),
+    "two_factor_setup_confirm": ("post", "two_factor_setup", {"code": "abc"}, 400, 400),
+    "two_factor_codes": ("get", "two_factor_codes", None, 302, 302),
+    "two_factor_regenerate": ("post", "two_factor_regenerate", {"regen-password": PASSWORD}, 409, 302),
+    "two_factor_disable": ("post", "two_factor_disable", {"off-password": PASSWORD, "off-code": "123456"}, 409, 302),
+    "login_verify": ("get", "login_verify", None, 302, 302),
+    "dashboard": ("get", "dashboard", None, 200, 302),
+}
+
+
+@pytest.mark.parametrize("required", [False, True])
+@pytest.mark.parametrize("role", ROLES)
+def test_two_factor_pages_matrix(client, users, settings, role, required):
+    if required:
+        settings.QIYUE_2FA_REQUIRED_ROLES = [users[role].role]
+    client.force_login(users[role])
+    got, expected = {}, {}
+    for name, (method, url_name, data, when_optional, when_required) in TWO_FACTOR.items():
+        response = getattr(client, method)(reverse(url_name), data or {})
+        got[name], expected[name] = response.status_code, when_required if required else when_optional
+        if required and response.status_code == 302 and url_name not in ("two_factor_codes", "login_verify"):
+            assert response["Location"] == reverse("two_factor_setup"), name
+    assert got == expected
+
+
+def test_two_factor_pages_send_anonymous_visitors_to_log_in(client, users):
+    for name, (method, url_name, data, _optional, _required) in TWO_FACTOR.items():
+        response = getattr(client, method)(reverse(url_name), data or {})
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), name
+    client.force_login(users["sales"])
+    for url_name in ("two_factor_regenerate", "two_factor_disable"):
+        assert client.get(reverse(url_name)).status_code == 405, url_name

@@ -128,7 +128,9 @@ def _production_env(data_dir: Path, **extra) -> dict:
 def test_check_deploy_is_clean_in_production(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "qiyue.cli", "check", "--deploy", "--fail-level", "WARNING"],
-        env=_production_env(tmp_path), cwd=BASE_DIR, capture_output=True, text=True, timeout=120,
+        # A production names where audit checkpoints go (audit.W001 otherwise).
+        env=_production_env(tmp_path, QIYUE_AUDIT_CHECKPOINT_SYSLOG="1"), cwd=BASE_DIR, capture_output=True,
+        text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     key_file = tmp_path / "secret_key"
