@@ -28,7 +28,7 @@ from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
 
-from qiyue.accounts.tests.factories import make_role_users, make_team
+from qiyue.accounts.tests.factories import PASSWORD, make_role_users, make_team
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.policies import can_read_audit_log
 from qiyue.contracts.models import RetentionPolicy
@@ -87,6 +87,7 @@ def may(predicate):
 
 PUBLIC: tuple = ()
 SIGNED_IN = (signed_in,)
+TO_LOG_IN = (lambda user, obj: LOGIN,)  # ends on the log-in page, whoever asks
 
 
 def roles(predicate) -> tuple:
@@ -263,7 +264,18 @@ UI: dict[str, dict[str, Entry]] = {
     "set_language": {"POST": Entry(PUBLIC, body=lambda w, o: {"language": "en", "next": "/"})},
     "login": {"GET": Entry(PUBLIC)},
     # Anyone may log out; it ends on the log-in page.
-    "logout": {"POST": Entry((lambda user, obj: LOGIN,))},
+    "logout": {"POST": Entry(TO_LOG_IN)},
+    # The admin's own log-in form is ours (the second step cannot be skipped): a redirect, for anyone.
+    "admin/login/": {"GET": Entry(TO_LOG_IN)},
+    "login_verify": {"GET": Entry(SIGNED_IN)},
+    # The user's own two-factor settings: nothing in the URL names a record or another user. With
+    # two-factor off (as here) the actions that need it answer 409: authorization passed.
+    "two_factor": {"GET": Entry(SIGNED_IN)},
+    "two_factor_setup": {"GET": Entry(SIGNED_IN), "POST": Entry(SIGNED_IN, body=lambda w, o: {"code": "abc"})},
+    "two_factor_codes": {"GET": Entry(SIGNED_IN)},
+    "two_factor_regenerate": {"POST": Entry(SIGNED_IN, body=lambda w, o: {"regen-password": PASSWORD})},
+    "two_factor_disable": {"POST": Entry(SIGNED_IN, body=lambda w, o: {"off-password": PASSWORD,
+                                                                        "off-code": "123456"})},
     "dashboard": {"GET": Entry(SIGNED_IN)},
     "api-schema": {"GET": Entry(SIGNED_IN, query=lambda u, o: {"format": "json"})},
     "api-docs": {"GET": Entry(SIGNED_IN)},
@@ -495,7 +507,7 @@ def test_ui_url(world, db, name, method):
 
     def request(subject, key, entry, obj):
         if entry.kind is None:
-            url = reverse(name)
+            url = f"/{name}" if "/" in name else reverse(name)  # an unnamed pattern is keyed by its route
         elif obj is None:
             url = reverse(name, args=[MISSING_ID if isinstance(a, int) else a
                                       for a in entry.args(world.rows[(entry.kind, "a")])])
@@ -516,8 +528,9 @@ def _ui_patterns(patterns, prefix="", namespace=""):
             inner = ":".join(n for n in (namespace, pattern.namespace or "") if n)
             yield from _ui_patterns(pattern.url_patterns, prefix + str(pattern.pattern), inner)
         else:
-            name = f"{namespace}:{pattern.name}" if namespace else (pattern.name or "")
-            yield prefix + str(pattern.pattern), name
+            route = prefix + str(pattern.pattern)
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield route, name or route  # an unnamed pattern by its route
 
 
 def _api_template(route: str) -> str:
