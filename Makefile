@@ -82,8 +82,11 @@ sysdeps:
 	  else echo "Install the system packages: apt-get install $(TEST_PACKAGES)"; exit 1; fi; \
 	fi
 
+# ruff, and bandit over qiyue/ and config/ (settings and waivers: .bandit). pip-audit runs with the suite
+# (qiyue/ops/tests/test_security_tools.py), skipped with a message where the vulnerability data is unreachable.
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/bandit --ini .bandit --severity-level medium --confidence-level medium --quiet
 
 # The whole suite: lint, SQLite always; PostgreSQL too under CI=true or when DATABASE_URL is set.
 test: install-test sysdeps lint test-sqlite

@@ -1,6 +1,6 @@
 import pytest
 
-from qiyue.accounts.tests.factories import make_team, make_user
+from qiyue.accounts.tests.factories import make_role_users, make_team
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -65,19 +65,8 @@ def team_b(db):
 
 @pytest.fixture
 def users(db, team_a, team_b):
-    """One user per role; sales and managers in team A, plus a sales user in team B."""
-    make = make_user
-    return {
-        "admin": make("admin", username="admin1"),
-        "manager": make("manager", team_a, username="manager_a"),
-        "sales": make("sales", team_a, username="sales_a"),
-        "sales2": make("sales", team_a, username="sales_a2"),
-        "sales_b": make("sales", team_b, username="sales_b"),
-        "manager_b": make("manager", team_b, username="manager_b"),
-        "legal": make("legal", username="legal1"),
-        "finance": make("finance", username="finance1"),
-        "auditor": make("auditor", username="auditor1"),
-    }
+    """One user per role; sales and managers in team A, plus a sales user and a manager in team B."""
+    return make_role_users(team_a, team_b)
 
 
 @pytest.fixture(scope="session", autouse=True)

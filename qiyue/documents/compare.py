@@ -8,7 +8,7 @@ diff would mark whole sentences. Every fragment is HTML-escaped before <ins>/<de
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 # Two changed lines this unlike are shown as a deletion and an insertion, not character by character.
@@ -45,7 +45,7 @@ def _lines(text: str) -> list[str]:
 
 
 def _wrap(tag: str, text: str) -> str:
-    return f"<{tag}>{escape(text)}</{tag}>" if text else ""
+    return format_html("<{}>{}</{}>", tag, text, tag) if text else ""
 
 
 def _char_diff(old: str, new: str) -> tuple[str, str, int, int]:
@@ -74,7 +74,7 @@ def compare_texts(old: str, new: str) -> Comparison:
     inserted = deleted = 0
     for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
-            rows.extend(Row("equal", i + 1, j + 1, mark_safe(escape(a[i])), mark_safe(escape(b[j])))
+            rows.extend(Row("equal", i + 1, j + 1, escape(a[i]), escape(b[j]))
                         for i, j in zip(range(i1, i2), range(j1, j2), strict=True))
             continue
         old_block, new_block = list(range(i1, i2)), list(range(j1, j2))
@@ -84,14 +84,15 @@ def compare_texts(old: str, new: str) -> Comparison:
             if i is not None and j is not None and (
                     SequenceMatcher(None, a[i], b[j], autojunk=False).quick_ratio() >= MIN_LINE_SIMILARITY):
                 left, right, ins, dels = _char_diff(a[i], b[j])
-                rows.append(Row("replace", i + 1, j + 1, mark_safe(left), mark_safe(right)))
+                # Both sides are joined from _wrap's and escape's output: every character of the text is escaped.
+                rows.append(Row("replace", i + 1, j + 1, mark_safe(left), mark_safe(right)))  # nosec B308 B703
                 inserted += ins
                 deleted += dels
                 continue
             if i is not None:
-                rows.append(Row("delete", i + 1, None, mark_safe(_wrap("del", a[i])), None))
+                rows.append(Row("delete", i + 1, None, _wrap("del", a[i]), None))
                 deleted += len(a[i])
             if j is not None:
-                rows.append(Row("insert", None, j + 1, None, mark_safe(_wrap("ins", b[j]))))
+                rows.append(Row("insert", None, j + 1, None, _wrap("ins", b[j])))
                 inserted += len(b[j])
     return Comparison(rows=rows, insertions=inserted, deletions=deleted)

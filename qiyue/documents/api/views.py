@@ -55,7 +55,13 @@ class FileRenderer(renderers.BaseRenderer):
     charset = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return json.dumps(data).encode() if isinstance(data, dict | list) else data
+        if isinstance(data, dict | list):
+            # An error (the file itself goes out as a FileResponse): JSON, and said so, never "*/*".
+            response = (renderer_context or {}).get("response")
+            if response is not None:
+                response["Content-Type"] = "application/json"
+            return json.dumps(data).encode()
+        return data
 
 
 class SizeLimitMixin:
@@ -169,7 +175,7 @@ class DocumentVersionViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(summary="Download the version (verified; records an access event)",
                    description="Served as an attachment with RFC 6266 Content-Disposition and nosniff. The GCM "
                                "tags and the SHA-256 are checked first; on a mismatch: 409 integrity_failed.",
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **DOWNLOAD_ERRORS})
+                   responses={(200, "*/*"): OpenApiTypes.BINARY, **DOWNLOAD_ERRORS})
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, FileRenderer])
     def download(self, request, pk=None):
         return _serve(request, self.get_object(), inline=False)
@@ -179,7 +185,7 @@ class DocumentVersionViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewse
                                "clients that show it themselves. A browser's own PDF viewer ignores that sandbox, so "
                                "the web preview (`/documents/versions/{id}/preview/`) never sends a PDF: it shows the "
                                "pages rendered to PNG on the server. 404 for other file types.",
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **DOWNLOAD_ERRORS})
+                   responses={(200, "*/*"): OpenApiTypes.BINARY, **DOWNLOAD_ERRORS})
     @action(detail=True, methods=["get"], renderer_classes=[renderers.JSONRenderer, FileRenderer])
     def preview(self, request, pk=None):
         version = self.get_object()

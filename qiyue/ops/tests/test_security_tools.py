@@ -1,0 +1,82 @@
+"""Static and supply-chain checks run with the suite: bandit over the code (no finding of medium
+severity and confidence; each waiver on its line with the test id and a reason), and pip-audit over
+the test lock where the vulnerability data can be reached (else a visible skip)."""
+
+import json
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+LOCK = ROOT / "requirements-test.lock"
+BANDIT = [sys.executable, "-m", "bandit", "--ini", ".bandit", "--severity-level", "medium",
+          "--confidence-level", "medium", "--quiet", "--format", "json"]
+# `# nosec B308 B703  # reason`, or the ids alone when the line above is the reason (a comment).
+WAIVER = re.compile(r"#\s*nosec\b(?P<ids>[^#]*)(?:#\s*(?P<reason>\S.*))?$")
+VULNERABILITY_API = "https://pypi.org/pypi/{name}/{version}/json"
+
+
+def test_bandit_finds_nothing():
+    result = subprocess.run(BANDIT, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    report = json.loads(result.stdout)
+    findings = [f"{r['filename']}:{r['line_number']} {r['test_id']} {r['issue_text']}" for r in report["results"]]
+    assert not findings, ("bandit: fix these, or waive one on its line with a nosec comment naming the test "
+                          "and the reason (see .bandit):\n" + "\n".join(findings))
+    assert report["metrics"]["_totals"]["loc"] > 10_000  # it read the code
+
+
+def test_every_bandit_waiver_names_its_test_and_reason():
+    waivers = []
+    for path in [*ROOT.joinpath("qiyue").rglob("*.py"), *ROOT.joinpath("config").rglob("*.py")]:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            match = WAIVER.search(line)
+            if not match:
+                continue
+            waivers.append(path)
+            above = lines[number - 2].strip() if number > 1 else ""
+            assert re.fullmatch(r"\s*(B\d{3}\s*)+", match["ids"]), f"{path}:{number}: a waiver names its bandit tests"
+            assert match["reason"] or above.startswith("#"), f"{path}:{number}: a waiver gives its reason"
+    assert waivers  # the check above ran on the waivers there are
+
+
+def _pinned(lock: Path) -> list[tuple[str, str]]:
+    return re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", lock.read_text(), flags=re.MULTILINE)
+
+
+def _vulnerability_data_reachable(name: str, version: str) -> str | None:
+    """None when PyPI answers for a pinned release (what pip-audit asks for each one), else why not."""
+    url = VULNERABILITY_API.format(name=name, version=version)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # nosec B310  # a fixed https URL
+            return None if "vulnerabilities" in json.load(response) else f"{url} has no vulnerability data"
+    except urllib.error.HTTPError as exc:
+        return f"{url} answered {exc.code}"
+    except (OSError, ValueError) as exc:
+        return f"{url}: {exc}"
+
+
+def test_pip_audit_of_the_test_lock():
+    pins = _pinned(LOCK)
+    assert len(pins) > 50
+    why = _vulnerability_data_reachable(*next(pin for pin in pins if pin[0].lower() == "django"))
+    if why:
+        pytest.skip(f"pip-audit skipped: vulnerability data unreachable ({why})")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip_audit", "--requirement", str(LOCK), "--require-hashes", "--disable-pip",
+         "--progress-spinner", "off", "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    report = json.loads(result.stdout)
+    vulnerable = [f"{d['name']} {d['version']}: {', '.join(v['id'] for v in d['vulns'])}"
+                  for d in report["dependencies"] if d.get("vulns")]
+    assert not vulnerable, "known vulnerabilities in the locked dependencies:\n" + "\n".join(vulnerable)
+    unaudited = [f"{d['name']} {d['version']}: {d.get('skip_reason')}" for d in report["dependencies"]
+                 if "skip_reason" in d]
+    if len(unaudited) == len(report["dependencies"]):
+        pytest.skip(f"pip-audit skipped: vulnerability data unreachable for every dependency ({unaudited[0]})")
+    assert not unaudited, "dependencies pip-audit could not audit:\n" + "\n".join(unaudited)
