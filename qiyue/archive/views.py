@@ -19,6 +19,7 @@ from qiyue.contracts import services as contract_services
 from qiyue.contracts.models import RetentionPolicy
 from qiyue.core.errors import ApplicationError
 from qiyue.core.htmx import ServiceFormView, message_error, paginate, render_page
+from qiyue.core.selectors import get_or_404
 from qiyue.core.validators import MAX_ID
 from qiyue.documents.compare import compare_texts
 from qiyue.documents.models import Document, DocumentText
@@ -172,10 +173,10 @@ def document_compare(request, doc_id):
     """Side-by-side diff of the extracted text of two versions of one document (default: the
     current version against the one before)."""
     visible_contracts = contract_selectors.contract_queryset(user=request.user)
-    document = get_object_or_404(
+    document = get_or_404(
         Document.objects.live().select_related("contract", "customer").filter(
             contract__isnull=False, contract__in=visible_contracts.values("pk")),
-        pk=doc_id)
+        doc_id)
     versions = list(document.versions.order_by("-number"))
     by_id = {v.pk: v for v in versions}
     form = CompareForm(request.GET)

@@ -5,7 +5,7 @@ import copy
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -16,6 +16,7 @@ from qiyue.audit.selectors import customer_timeline
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, service_errors
 from qiyue.core.htmx import ServiceFormView, form_error, is_partial, paginate, render_page, style_form
+from qiyue.core.selectors import get_or_404
 
 from . import policies, selectors, services
 from .errors import CustomerErrorCode
@@ -175,7 +176,7 @@ class ContactCreate(_CustomerFormView):
 
 
 def _get_contact(request, customer, contact_pk):
-    return get_object_or_404(selectors.contact_list(user=request.user).filter(customer=customer), pk=contact_pk)
+    return get_or_404(selectors.contact_list(user=request.user).filter(customer=customer), contact_pk)
 
 
 class ContactUpdate(_CustomerFormView):

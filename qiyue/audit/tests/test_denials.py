@@ -174,3 +174,20 @@ def test_the_count_not_written_is_told_when_the_source_returns_later(client, use
     assert actions == ["request.denied"] * 3 + ["security.limit_reached", "security.suppressed"] + [
         "request.denied"] * 2
     assert AuditEvent.objects.get(action="security.suppressed").changes["suppressed"] == 7
+
+
+def test_a_hidden_contact_is_a_denial_too(client, users, minute):
+    """A page that looks a row up inside a visible one (a contact of a customer the user sees) goes
+    through the same get_or_404: another customer's contact is hidden, a missing one is not."""
+    from qiyue.customers.models import Contact
+    from qiyue.customers.tests.factories import make_customer
+
+    mine, theirs = make_customer(users["sales_b"]), make_customer(users["sales"])
+    contact = Contact.objects.create(customer=theirs, name="王芳")
+    client.force_login(users["sales_b"])
+    url = reverse("customers:contact_update", args=[mine.pk, contact.pk])
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("customers:contact_update", args=[mine.pk, contact.pk + 1000])).status_code == 404
+    (denial,) = denials()
+    assert (denial.target_type, denial.target_id, denial.changes["reason"]) == (
+        "customers.contact", str(contact.pk), "hidden")
