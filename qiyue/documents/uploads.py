@@ -21,6 +21,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qiyue.vault.uploadhandlers import max_upload_bytes
 
@@ -161,39 +162,39 @@ def not_allowed_error():
                           _("Only PDF, Word (DOCX), Excel (XLSX) and JPEG/PNG/TIFF files are allowed."))
 
 
+# What a user is told for each problem the content checks find (image_too_large names the limit).
+PROBLEM_MESSAGES = {
+    "zip_bomb": (DocumentErrorCode.ZIP_BOMB, gettext_lazy("The file expands to far more data than it holds (a zip bomb).")),
+    "zip_unsupported": (DocumentErrorCode.ZIP_UNSUPPORTED,
+                        gettext_lazy("The file is packed in a way that cannot be read (an unknown zip version, "
+                          "compression or encryption). Save it again from Word or Excel and upload that.")),
+    "zip_corrupt": (DocumentErrorCode.ZIP_CORRUPT,
+                    gettext_lazy("The Word or Excel file is damaged (its parts do not match their headers). "
+                      "Save it again from Word or Excel and upload that.")),
+    "office_macros": (DocumentErrorCode.OFFICE_MACROS,
+                      gettext_lazy("The file contains macros or other active content (VBA, ActiveX, macro sheets, "
+                        "or a template or object loaded from elsewhere). Save it as a plain .docx "
+                        "or .xlsx without macros and upload that.")),
+    "file_polyglot": (DocumentErrorCode.FILE_POLYGLOT,
+                      gettext_lazy("The file carries other data after its end (another file hidden in it). "
+                        "Save or export it again and upload that.")),
+    "image_too_large": (DocumentErrorCode.IMAGE_TOO_LARGE,
+                        gettext_lazy("The image has more than %(mp)s million pixels. Scale it down (300 dpi is "
+                          "enough for a scan) and upload it again.")),
+    "image_corrupt": (DocumentErrorCode.IMAGE_CORRUPT,
+                      gettext_lazy("The image is damaged or is not really an image of its type.")),
+}
+
+
 def _problem_error(problem: filechecks.FileProblem):
     """The upload error for a problem the content checks found."""
-    code = problem.code
-    if code == "zip_bomb" and problem.entries:
+    if problem.code == "zip_bomb" and problem.entries:
         return document_error(DocumentErrorCode.ZIP_BOMB, _("The file holds too many parts (more than %(n)s).")
                               % {"n": filechecks.ZIP_MAX_ENTRIES})
-    if code == "zip_bomb":
-        return document_error(DocumentErrorCode.ZIP_BOMB,
-                              _("The file expands to far more data than it holds (a zip bomb)."))
-    if code == "zip_unsupported":
-        return document_error(DocumentErrorCode.ZIP_UNSUPPORTED,
-                              _("The file is packed in a way that cannot be read (an unknown zip version, "
-                                "compression or encryption). Save it again from Word or Excel and upload that."))
-    if code == "zip_corrupt":
-        return document_error(DocumentErrorCode.ZIP_CORRUPT,
-                              _("The Word or Excel file is damaged (its parts do not match their headers). "
-                                "Save it again from Word or Excel and upload that."))
-    if code == "office_macros":
-        return document_error(DocumentErrorCode.OFFICE_MACROS,
-                              _("The file contains macros or other active content (VBA, ActiveX, macro sheets, "
-                                "or a template or object loaded from elsewhere). Save it as a plain .docx "
-                                "or .xlsx without macros and upload that."))
-    if code == "file_polyglot":
-        return document_error(DocumentErrorCode.FILE_POLYGLOT,
-                              _("The file carries other data after its end (another file hidden in it). "
-                                "Save or export it again and upload that."))
-    if code == "image_too_large":
-        return document_error(DocumentErrorCode.IMAGE_TOO_LARGE,
-                              _("The image has more than %(mp)s million pixels. Scale it down (300 dpi is "
-                                "enough for a scan) and upload it again.")
-                              % {"mp": f"{settings.QIYUE_MAX_IMAGE_PIXELS / 1_000_000:g}"})
-    return document_error(DocumentErrorCode.IMAGE_CORRUPT,
-                          _("The image is damaged or is not really an image of its type."))
+    code, message = PROBLEM_MESSAGES.get(problem.code, PROBLEM_MESSAGES["image_corrupt"])
+    if code == DocumentErrorCode.IMAGE_TOO_LARGE:
+        message = message % {"mp": f"{settings.QIYUE_MAX_IMAGE_PIXELS / 1_000_000:g}"}
+    return document_error(code, message)
 
 
 def _inspect_zip(file: BinaryIO) -> str:
