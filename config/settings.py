@@ -4,8 +4,10 @@ Every variable is documented in README.md ("Configuration") and docs/configurati
 Defaults run out of the box: SQLite and keys under ./var, console e-mail, zh-Hans UI.
 """
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -37,13 +39,19 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def secret_from_file(filename: str, nbytes: int = 50) -> str:
-    """Read a secret kept in the data directory, creating it (mode 0600) on first use."""
+    """Read a secret kept in the data directory, creating it (mode 0600) on first use. Processes that
+    start together on a new data directory (a server and its worker) agree on one value: it is written
+    to a temporary file and linked into place, which only the first of them can do."""
     path = DATA_DIR / filename
     if not path.exists():
-        value = secrets.token_urlsafe(nbytes)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(value)
+        fd, temporary = tempfile.mkstemp(dir=DATA_DIR, prefix=f".{filename}.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(nbytes))
+            with contextlib.suppress(FileExistsError):  # another process was first: take its value
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 
