@@ -4,9 +4,12 @@
     BENCH_CONTRACTS=1000000 BENCH_DOCUMENTS=200000 make bench
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres make bench
     BENCH_DATA_DIR=/tmp/b BENCH_REUSE=1 make bench         # time an existing data set again
+    BENCH_HTTP=0 make bench                                # in-process figures only
 
 Builds the data set with bulk inserts in a throwaway database (or reuses one), warms it, then times
-each request BENCH_REPEAT times in this one process and prints median and p95 in milliseconds.
+each request BENCH_REPEAT times in this one process and prints median and p95 in milliseconds. Then
+(bench/http_run.py) checks every query's count against SQL LIKE and measures through HTTP against
+`qiyue serve` with 1, 4 and 16 concurrent clients, cold and warm; exits non-zero when a count differs.
 """
 
 import os
@@ -35,6 +38,7 @@ from django.test import Client  # noqa: E402
 
 from bench.dataset import bench_database, reuse_or_build  # noqa: E402
 from bench.extraction import measure_text_pdf_throughput  # noqa: E402
+from bench.http_run import bench_http  # noqa: E402
 from bench.search import bench_search  # noqa: E402
 
 CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "20000"))
@@ -91,6 +95,13 @@ def main():
         bench_search(Client(), users={"legal": facts["legal"], "mgr": facts["manager"]}, repeat=REPEAT)
         print()
         print(f"text PDF extraction: {measure_text_pdf_throughput():.0f} pages/s")
+        if os.environ.get("BENCH_HTTP", "1") == "1":
+            report = bench_http(facts, clients=[int(c) for c in os.environ.get("BENCH_HTTP_CLIENTS", "1,4,16").split(",")],
+                                samples=int(os.environ.get("BENCH_HTTP_SAMPLES", "200")),
+                                per_class=int(os.environ.get("BENCH_QUERIES", "20")),
+                                drop_cache=os.environ.get("BENCH_DROP_CACHES", "1") == "1")
+            if report["recall_failures"]:
+                sys.exit(f"{len(report['recall_failures'])} search counts differ from SQL LIKE (listed above)")
 
 
 if __name__ == "__main__":

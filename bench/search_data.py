@@ -1,9 +1,20 @@
-"""Document texts for the search benchmark: bulk-inserts N documents (one version each, with its
-extracted text) of generated Chinese and English contract clauses on existing contracts.
+"""Document texts for the search benchmark: bulk-inserts N documents of generated Chinese and
+English contract clauses on existing contracts, like real contracts:
+
+- a share of them (BENCH_LONG_SHARE, default 0.05) are 2–60 pages long (BENCH_PAGES="2-60",
+  log-uniform, 2,000 characters a page), so the index cuts them into chunks; the others are one page
+  of about 1,500 characters;
+- terms of every frequency: clause words (frequent), single characters, English words and phrases,
+  rare terms planted in 1–9 documents, and in long documents two marker words far apart (the
+  cross-chunk AND) and a phrase over the first chunk border;
+- different ages (created over five years), and a share (BENCH_VERSIONS_SHARE, default 0.1) with an
+  older version whose text holds a word the current one does not (old versions must not be found).
 
 Rows only (no stored files): the search reads DocumentText, never the blobs.
 """
 
+import datetime
+import math
 import os
 import random
 import time
@@ -41,6 +52,17 @@ CLAUSES = [
 ]
 ENGLISH = ["equipment", "software", "services", "goods", "deliverables"]
 NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强"]
+PAGE_CHARS = 2000
+# Truly rare terms: each is planted in 1–9 documents (bench/queries.py reads them back from here).
+RARE_SYLLABLES = "琨瑜璟珩琰玓珂琪璞瑾"
+RARE_TAILS = "鹬鹭鸾鹳鹮鹇鹞鹟鹪鹩"
+RARE_TERMS = [f"{a}{b}科技" for a in RARE_SYLLABLES for b in RARE_TAILS][:60]
+# Two marker words planted at the start and at the end of long documents (pages apart: different
+# chunks), and a phrase written over the first chunk border (character 4,000).
+CROSS_PAIRS = [("琥珀湾码头", "翡翠岭隧道"), ("青鸾计划", "白泽条款"), ("Halcyon", "Zephyrine")]
+BORDER_PHRASE = "跨页条款经甲乙双方逐条确认无异议"
+# A word only older versions hold: a search for it must find nothing.
+OLD_VERSION_WORD = "旧版废止条款"
 
 
 def clause_text(rng: random.Random, chars: int) -> str:
@@ -58,11 +80,45 @@ def clause_text(rng: random.Random, chars: int) -> str:
     return "\n".join(out)
 
 
-def generate_documents(*, documents: int, chars: int = 1500, seed: int = 11, batch: int = 2000) -> int:
+def page_range() -> tuple[int, int]:
+    low, _, high = os.environ.get("BENCH_PAGES", "2-60").partition("-")
+    return int(low), int(high or low)
+
+
+def _insert_at(text: str, at: int, words: str) -> str:
+    return text[:at] + words + text[at:]
+
+
+def document_text(rng: random.Random, *, chars: int, long: bool, pages: tuple[int, int]) -> str:
+    """One document's text: one page of about `chars`, or (long) 2–60 pages with the markers."""
+    if not long:
+        text = clause_text(rng, rng.randint(chars // 2, chars * 3 // 2))
+        if rng.random() < 0.02:  # both markers close together: the AND has hits in one chunk too
+            first, second = rng.choice(CROSS_PAIRS)
+            text = _insert_at(text, len(text) // 2, f"{first}与{second}。")
+        return text
+    low, high = pages
+    count = round(math.exp(rng.uniform(math.log(low), math.log(high + 0.49))))
+    text = clause_text(rng, count * PAGE_CHARS)
+    if len(text) > 8000 and rng.random() < 0.5:
+        first, second = rng.choice(CROSS_PAIRS)
+        text = f"{first}。" + text[:-50] + f"。{second}" + text[-50:]
+    if len(text) > 4400 and rng.random() < 0.5:
+        text = _insert_at(text, 3990, BORDER_PHRASE)
+    return text
+
+
+def generate_documents(*, documents: int, chars: int = 1500, seed: int = 11, batch: int = 2000,
+                       long_share: float | None = None, versions_share: float | None = None) -> int:
     """Insert `documents` documents with text on random existing contracts. Returns the count."""
     rng = random.Random(seed)
+    long_share = float(os.environ.get("BENCH_LONG_SHARE", "0.05")) if long_share is None else long_share
+    versions_share = (float(os.environ.get("BENCH_VERSIONS_SHARE", "0.1")) if versions_share is None
+                      else versions_share)
+    pages = page_range()
     contracts = list(Contract.objects.values_list("id", "customer_id"))
     creator = User.objects.order_by("pk").values_list("pk", flat=True).first()
+    now = datetime.datetime.now(datetime.UTC)
     made = 0
     while made < documents:
         n = min(batch, documents - made)
@@ -71,25 +127,47 @@ def generate_documents(*, documents: int, chars: int = 1500, seed: int = 11, bat
             docs = Document.objects.bulk_create([
                 Document(contract_id=cid, customer_id=customer_id, title=f"合同正文-{made + i}.pdf", kind="signed",
                          created_by_id=creator) for i, (cid, customer_id) in enumerate(picks)])
-            versions = DocumentVersion.objects.bulk_create([
-                DocumentVersion(document_id=d.pk, number=1, filename=d.title, file_type="pdf",
-                                content_type="application/pdf", size=0, sha256="0" * 64, blob_name=uuid.uuid4().hex,
-                                key_id="bench", wrapped_key=b"", uploaded_by_id=creator, extraction_status="done")
-                for d in docs])
+            old = {d.pk for d in docs if rng.random() < versions_share}
+
+            def version(document, number):
+                return DocumentVersion(document_id=document.pk, number=number, filename=document.title,
+                                       file_type="pdf", content_type="application/pdf", size=0, sha256="0" * 64,
+                                       blob_name=uuid.uuid4().hex, key_id="bench", wrapped_key=b"",
+                                       uploaded_by_id=creator, extraction_status="done")
+            # Older versions first (lower ids), then the current one of every document.
+            versions = DocumentVersion.objects.bulk_create([version(d, 1) for d in docs if d.pk in old]
+                                                           + [version(d, 2 if d.pk in old else 1) for d in docs])
             texts = []
-            for version in versions:
-                text = clause_text(rng, rng.randint(chars // 2, chars * 3 // 2))
-                per_page = 1800
-                texts.append(DocumentText(version_id=version.pk, text=text,
-                                          pages=list(range(0, max(1, len(text)), per_page))))
+            for v in versions:
+                current = v.number == 2 or v.document_id not in old
+                text = document_text(rng, chars=chars, long=current and rng.random() < long_share, pages=pages)
+                if not current:
+                    text = _insert_at(text, len(text) // 3, OLD_VERSION_WORD + "。")
+                texts.append(DocumentText(version_id=v.pk, text=text,
+                                          pages=list(range(0, max(1, len(text)), PAGE_CHARS))))
             DocumentText.objects.bulk_create(texts)
             with connection.cursor() as cursor:
                 table, vtable = Document._meta.db_table, DocumentVersion._meta.db_table
-                cursor.execute(f"UPDATE {table} SET current_version_id = (SELECT v.id FROM {vtable} v "
+                cursor.execute(f"UPDATE {table} SET current_version_id = (SELECT max(v.id) FROM {vtable} v "
                                f"WHERE v.document_id = {table}.id) WHERE current_version_id IS NULL "
                                f"AND id >= %s", [docs[0].pk])
+                # Documents of every age over five years, not all "now".
+                cursor.executemany(f"UPDATE {table} SET created_at = %s WHERE id = %s", [
+                    (now - datetime.timedelta(days=rng.randint(0, 1800), seconds=rng.randint(0, 86_000)), d.pk)
+                    for d in docs])
         made += n
+    plant_rare_terms(rng)
     return made
+
+
+def plant_rare_terms(rng: random.Random) -> None:
+    """Each rare term into 1–9 random current document texts (appended as a clause)."""
+    current = list(Document.objects.values_list("current_version_id", flat=True))
+    for term in RARE_TERMS:
+        for version_id in rng.sample(current, min(len(current), rng.randint(1, 9))):
+            text = DocumentText.objects.get(version_id=version_id)
+            text.text += f"\n合作方为{term}有限公司。"
+            text.save(update_fields=["text"])
 
 
 def build_search_data(*, documents: int, chars: int = 1500) -> dict:

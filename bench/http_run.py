@@ -1,0 +1,144 @@
+"""The benchmark through HTTP (`qiyue serve`) and the recall check, on the benchmark data set.
+
+Standalone (builds its own data set, like bench/run.py, which also calls `bench_http`):
+
+    python bench/http_run.py
+    BENCH_CONTRACTS=300 BENCH_DOCUMENTS=60 BENCH_HTTP_CLIENTS=4 BENCH_HTTP_SAMPLES=20 python bench/http_run.py
+
+Settings (environment): BENCH_HTTP_CLIENTS (default "1,4,16"), BENCH_HTTP_SAMPLES (requests per class
+and concurrency level, default 200), BENCH_QUERIES (distinct queries per class, default 20),
+BENCH_DROP_CACHES (default 1: try to drop the OS page cache before the cold restart; skipped with a
+message where not allowed),
+BENCH_JSON=path (write the figures as JSON). Exits non-zero when any recall count differs.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import urllib.parse
+from pathlib import Path
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ["QIYUE_DATA_DIR"] = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="qiyue-bench-")
+    os.environ.pop("DATABASE_URL", None)
+    if os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+    os.environ.setdefault("QIYUE_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+from bench.generate import PASSWORD  # noqa: E402
+from bench.httpbench import Server, cold_and_warm, get_json, measure  # noqa: E402
+from bench.queries import CROSS_CHUNK_CLASSES, query_lists  # noqa: E402
+from bench.recall import check_recall  # noqa: E402
+
+
+def _path(base: str, params: dict) -> str:
+    return base + "?" + urllib.parse.urlencode(params, doseq=True)
+
+
+def page_paths(facts: dict, n: int) -> dict[str, list[str]]:
+    """The main pages, each over distinct variants (filters, customers, list pages)."""
+    from qiyue.contracts.models import Contract
+    from qiyue.customers.models import Customer
+
+    statuses = ["active", "completed", "expired", "signed", ""]
+    natures = ["sales", "purchase", "service", ""]
+    lists = [_path("/contracts/", {k: v for k, v in (("status", s), ("nature", t), ("page", p)) if v})
+             for s in statuses for t in natures for p in ("", "2")][:n]
+    from qiyue.core.permissions import visible
+
+    # The manager's customers (the others answer 404), the biggest first when it is one of them.
+    mine = visible(facts["manager"], Customer.objects.all())
+    customers = list(mine.filter(pk__in=Contract.objects.values("customer_id")[:5000])
+                     .order_by("?").values_list("pk", flat=True)[:n])
+    if mine.filter(pk=facts["biggest_customer"].pk).exists() and facts["biggest_customer"].pk not in customers:
+        customers.insert(0, facts["biggest_customer"].pk)
+    return {"page: dashboard": ["/"],
+            "page: contracts list": lists,
+            "page: customer 360": [f"/customers/{pk}/" for pk in customers]}
+
+
+def bench_http(facts: dict, *, clients=(1, 4, 16), samples: int = 200, per_class: int = 20,
+               drop_cache: bool = False, out=print) -> dict:
+    """Recall check, then latency and throughput per concurrency level, cold and warm, RSS."""
+    lists = query_lists(per_class=per_class)
+    server = Server()
+    started = server.start()
+    report = {"server_start_s": started, "levels": {}, "recall_failures": []}
+    try:
+        cookies = {"legal": server.log_in("bench_legal", PASSWORD),
+                   "mgr": server.log_in(facts["manager"].username, PASSWORD)}
+        users = {"legal": facts["legal"], "mgr": facts["manager"]}
+        queries = [q for qs in lists.values() for q in qs if q.page == 1]
+
+        def fetch(label, params):
+            return get_json(server, cookies[label], _path("/api/v1/search/", params))
+
+        report["recall"] = []
+        report["recall_failures"] = check_recall(users, queries, fetch, out=out, rows_out=report["recall"])
+        report["recall_checked"] = len(report["recall"])
+
+        timed = [name for name in lists if name not in CROSS_CHUNK_CLASSES or name == "mixed"]
+        paths = {f"API search: {name}": [_path("/api/v1/search/", q.params()) for q in lists[name]] for name in timed}
+        paths["search page (HTML), all classes"] = [_path("/search/", q.params()) for qs in lists.values()
+                                                   for q in qs]
+        paths.update(page_paths(facts, per_class))
+        out(f"\nThrough HTTP: qiyue serve ({server.threads} threads), manager's session, {samples} requests per "
+            f"class and level over {sum(len(p) for p in paths.values())} distinct URLs; milliseconds")
+        for level in clients:
+            table = measure(server, cookies["mgr"], paths, clients=level, samples=samples)
+            memory = server.memory()
+            table["_all"]["memory_kb"] = memory
+            report["levels"][level] = table
+            total = table["_all"]
+            out(f"\n{level} concurrent client(s): {total['requests']:,} requests in {total['seconds']:.1f} s = "
+                f"{total['per_second']:.0f} requests/s; server RSS {memory.get('VmRSS', 0) / 1024:.0f} MB "
+                f"(peak {memory.get('VmHWM', 0) / 1024:.0f} MB); errors {len(total['errors'])}")
+            out(f"{'class':44} {'n':>5} {'p50':>8} {'p95':>8} {'p99':>8}")
+            for name, row in table.items():
+                if not name.startswith("_") and row["n"]:
+                    out(f"{name:44.44} {row['n']:5} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f}")
+            for name, path, status in total["errors"][:10]:
+                out(f"  ERROR {status} [{name}] {path}")
+        first = {name: lists[name][0] for name in timed}
+        cold_paths = {"dashboard": "/", **{f"API search: {n}": _path("/api/v1/search/", q.params())
+                                           for n, q in first.items()}}
+        cold = cold_and_warm(server, facts["manager"].username, PASSWORD, cold_paths, drop_cache=drop_cache,
+                             out=out)
+        report["cold"] = cold
+        out(f"\nCold (first request after a server restart{', page cache dropped' if cold['_dropped'] else ''}) "
+            f"and warm (the same request again), milliseconds")
+        for label, value in cold.items():
+            if not label.startswith("_"):
+                out(f"{label:44.44} {value[0]:8.1f} {value[1]:8.1f}")
+    finally:
+        server.stop()
+    return report
+
+
+def main():
+    from django.db import connection
+
+    from bench.dataset import bench_database, reuse_or_build
+
+    contracts = int(os.environ.get("BENCH_CONTRACTS", "20000"))
+    documents = int(os.environ.get("BENCH_DOCUMENTS", str(contracts // 5)))
+    clients = [int(c) for c in os.environ.get("BENCH_HTTP_CLIENTS", "1,4,16").split(",")]
+    with bench_database():
+        data = reuse_or_build(contracts=contracts, documents=documents)
+        print(f"Qiyue HTTP bench on {connection.vendor}: {data.contracts:,} contracts, {data.documents:,} documents")
+        report = bench_http(data.facts, clients=clients, samples=int(os.environ.get("BENCH_HTTP_SAMPLES", "200")),
+                            per_class=int(os.environ.get("BENCH_QUERIES", "20")),
+                            drop_cache=os.environ.get("BENCH_DROP_CACHES", "1") == "1")
+    if os.environ.get("BENCH_JSON"):
+        Path(os.environ["BENCH_JSON"]).write_text(json.dumps(report, default=str, ensure_ascii=False))
+    sys.exit(1 if report["recall_failures"] else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The recall check: every query's count from the search against SQL `LIKE` over the same visible
+texts (a contract's number, title, customer, parties, tags and description; a customer's name, code,
+tags and address; a live document's title and the whole text of its current version).
+
+`LIKE` (Django's `icontains`, as bench/search.py's `icontains` does) finds the candidates, word by
+word; each candidate's whole text is then checked with the query's meaning (CJK as a substring,
+English words and numbers whole, a quoted phrase's words adjacent), so a word at the start of a long
+document and another at its end are one hit, whatever the index's chunks. Counts are compared up to
+the search's cap (1,000+).
+"""
+
+import re
+from types import SimpleNamespace
+
+from django.db.models import Q
+
+QUOTED = re.compile(r'"([^"]*)"?|“([^”]*)”?|(\S+)')
+CAP = 1001  # the search counts to 1,000 and says "1,000+" past it
+_SEPARATORS = r"[\W_]*"
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+
+def phrase_patterns(q: str) -> list[tuple[re.Pattern, str]]:
+    """(pattern over a candidate's normalised text, the longest part as the LIKE needle) per word or
+    quoted phrase of `q`."""
+    from qiyue.search.tokenizer import MAX_QUERY_CHARS, runs
+
+    out = []
+    for m in QUOTED.finditer(q[:MAX_QUERY_CHARS]):
+        parts = runs(next(g for g in m.groups() if g is not None))
+        if not parts:
+            continue
+        pieces = []
+        for index, (run, cjk) in enumerate(parts):
+            last = index == len(parts) - 1
+            if cjk:
+                # A CJK run followed by more of the phrase must end there (its closing unigram).
+                pieces.append(re.escape(run) + ("" if last else f"(?![{_CJK}])"))
+            else:
+                pieces.append(rf"(?<![^\W_{_CJK}]){re.escape(run)}(?![^\W_{_CJK}])")
+        needle = max((run for run, _cjk in parts), key=len)
+        out.append((re.compile(_SEPARATORS.join(pieces)), needle))
+    return out
+
+
+def _matches(patterns, text: str) -> bool:
+    from qiyue.search.tokenizer import normalize
+
+    text = normalize(text)
+    return all(p.search(text) for p, _needle in patterns)
+
+
+def expected_count(user, q: str, filters: dict | None = None) -> int:
+    """Distinct objects `user` may see whose visible text holds `q`, counted up to CAP."""
+    from qiyue.contracts.models import Contract
+    from qiyue.contracts.search import contract_text
+    from qiyue.core.permissions import visible
+    from qiyue.customers.models import Customer
+    from qiyue.customers.search import customer_text
+    from qiyue.documents.models import DocumentText
+
+    filters = filters or {}
+    patterns = phrase_patterns(q)
+    if not patterns:
+        return 0
+    found = 0
+    facets = {k: [v] if isinstance(v, str) else list(v) for k, v in filters.items() if k in ("status", "nature")}
+
+    contract_fields = ("number", "title", "customer__name", "our_entity", "counterparty_signatory", "tags",
+                       "description")
+    where = Q()
+    for _p, needle in patterns:
+        where &= Q(*[Q(**{f"{f}__icontains": needle}) for f in contract_fields], _connector=Q.OR)
+    contracts = visible(user, Contract.objects.live()).filter(where)
+    for name, values in facets.items():
+        contracts = contracts.filter(**{f"{name}__in": values})
+    for row in contracts.values("number", "title", "our_entity", "counterparty_signatory", "tags", "description",
+                                "customer__name").iterator(chunk_size=2000):
+        if _matches(patterns, contract_text(SimpleNamespace(**row), row["customer__name"])):
+            found += 1
+            if found >= CAP:
+                return CAP
+
+    if not facets:  # customers carry no status or nature: a filtered search finds none
+        where = Q()
+        for _p, needle in patterns:
+            where &= Q(*[Q(**{f"{f}__icontains": needle}) for f in ("name", "credit_code", "tags", "address")],
+                       _connector=Q.OR)
+        for row in visible(user, Customer.objects.all()).filter(where).values(
+                "name", "credit_code", "tags", "address").iterator(chunk_size=2000):
+            if _matches(patterns, customer_text(SimpleNamespace(**row))):
+                found += 1
+                if found >= CAP:
+                    return CAP
+
+    # Documents: the current version's text of a live document on a live visible contract (or, without
+    # a contract, on a visible customer), with its title in front (the index reads both).
+    visible_contracts = visible(user, Contract.objects.live())
+    for name, values in facets.items():
+        visible_contracts = visible_contracts.filter(**{f"{name}__in": values})
+    on_contract = Q(version__document__contract__in=visible_contracts.values("pk"))
+    on_customer = Q(version__document__contract__isnull=True,
+                    version__document__customer__in=visible(user, Customer.objects.all()).values("pk"))
+    where = Q()
+    for _p, needle in patterns:
+        where &= Q(text__icontains=needle) | Q(version__document__title__icontains=needle)
+    texts = (DocumentText.objects.filter(where, on_contract if facets else on_contract | on_customer,
+                                         version__document__deleted_at__isnull=True)
+             .values_list("version_id", "version__document__current_version_id", "version__document__title", "text"))
+    for version_id, current_id, title, text in texts.iterator(chunk_size=200):
+        if version_id == current_id and _matches(patterns, f"{title}\n{text}"):
+            found += 1
+            if found >= CAP:
+                return CAP
+    return found
+
+
+def search_count(body: dict) -> int:
+    """The API's answer as a number comparable with expected_count (CAP for "1,000+")."""
+    return CAP if body["count_capped"] else body["count"]
+
+
+def check_recall(users: dict, queries, fetch, out=print, rows_out: list | None = None) -> list[dict]:
+    """Compare every query's search count (`fetch(user_label, params) -> API body`) with the LIKE
+    count, for each user; returns the mismatches (also printed)."""
+    failures, rows = [], []
+    for label, user in users.items():
+        for query in queries:
+            params = {"q": query.q, **query.filters}
+            row = {"class": query.kind, "q": query.q, "filters": query.filters, "user": label,
+                   "search": search_count(fetch(label, params)), "like": expected_count(user, query.q, query.filters)}
+            rows.append(row)
+            if row["search"] != row["like"]:
+                failures.append(row)
+    if rows_out is not None:
+        rows_out.extend(rows)
+    out(f"recall: {len(rows)} query counts checked against SQL LIKE, {len(failures)} differ")
+    for f in failures:
+        out(f"  RECALL MISMATCH [{f['class']}] user={f['user']} q={f['q']!r} filters={f['filters']}: "
+            f"search {f['search']}, LIKE {f['like']}")
+    return failures
