@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test lock run rundeps worker test test-sqlite test-postgres sysdeps lint messages bench clean
+.PHONY: install install-test lock run rundeps worker test test-sqlite test-postgres sysdeps lint messages bench bench-http clean
 
 # Two locks compiled from pyproject.toml (`make lock`), every file pinned by its hash:
 # requirements.lock holds the runtime dependencies (`make run`), requirements-test.lock those plus the
@@ -107,8 +107,14 @@ messages: install sysdeps
 	  --ignore='*/tests/*' --ignore='qiyue/static/*'
 	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
+# `make bench`: in-process tables, then the recall check (fails the run on a count that differs from
+# SQL LIKE) and the HTTP figures against `qiyue serve`; BENCH_* variables: see docs/benchmarks.md.
 bench: install-test
 	$(BIN)/python bench/run.py
+
+# The recall check and the HTTP figures alone.
+bench-http: install-test
+	$(BIN)/python bench/http_run.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
