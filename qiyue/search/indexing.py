@@ -28,6 +28,13 @@ ENTRY_TABLE = SearchEntry._meta.db_table
 # positions stay far below PostgreSQL's 16,383), overlapping by the longest query phrase so a
 # phrase that crosses a boundary is still found whole in one chunk.
 CHUNK_CHARS = 4000
+# The chunk number of a long text's "whole" entry: the distinct tokens of the whole text (title
+# included), without positions, so the words of an AND query are matched in the same document
+# wherever they stand; each multi-token word (a phrase) is then checked in the chunks, where the
+# overlap keeps it whole (see selectors). Its `text` holds those tokens, space-separated, so its
+# stream stays a function of its row. Carries the key token WHOLE_KEY.
+WHOLE_CHUNK = 999_999
+WHOLE_KEY = "_w"
 # PostgreSQL keeps at most 256 positions of one lexeme in a tsvector: a chunk that repeats a token
 # more often is split further.
 MAX_REPEATS = 250
@@ -45,6 +52,8 @@ KEY_COLUMNS = ("owner_id", "team_id", "customer_id", "status", "nature", "subjec
 def key_tokens(entry: SearchEntry) -> list[str]:
     """Tokens for visibility and filters. They start with "_", which no text token does."""
     keys = [f"_k{entry.kind}"]
+    if entry.chunk == WHOLE_CHUNK:
+        keys.append(WHOLE_KEY)
     if entry.owner_id is not None:
         keys.append(f"_o{entry.owner_id}")
     if entry.team_id is not None:
@@ -64,6 +73,8 @@ def _title_tokens(kind_name: str) -> bool:
 
 
 def text_tokens(entry: SearchEntry) -> list[str]:
+    if entry.chunk == WHOLE_CHUNK:
+        return entry.text.split()
     tokens = tokenize(entry.title) if entry.chunk == 0 and _title_tokens(entry.kind) else []
     return tokens + tokenize(entry.text)
 
@@ -74,7 +85,10 @@ def entry_body(entry: SearchEntry) -> str:
 
 
 def entry_tsvector(entry: SearchEntry) -> str:
-    """The same stream as a tsvector literal (PostgreSQL): positions from 1; keys have none."""
+    """The same stream as a tsvector literal (PostgreSQL): positions from 1; keys have none, nor
+    the tokens of a whole entry (no phrase is matched in it)."""
+    if entry.chunk == WHOLE_CHUNK:
+        return " ".join(f"'{_quote(token)}'" for token in (*text_tokens(entry), *key_tokens(entry)))
     positions: dict[str, list[str]] = {}
     for position, token in enumerate(text_tokens(entry), start=1):
         positions.setdefault(token, []).append(str(min(position, 16383)))
@@ -129,7 +143,8 @@ def chunk_spans(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
 # --- chunking the kinds' rows ---------------------------------------------------------------------
 
 def chunked(row: IndexRow) -> list[IndexRow]:
-    """A kind's row of one object as the entries of its text's chunks (the row itself when short)."""
+    """A kind's row of one object as the entries of its text's chunks (the row itself when short),
+    followed by its whole entry (WHOLE_CHUNK) when chunked."""
     spans = chunk_spans(row.text)
     if len(spans) == 1:
         return [row]
@@ -140,6 +155,10 @@ def chunked(row: IndexRow) -> list[IndexRow]:
             page += sum(1 for p in row.page_breaks if p <= start)
             breaks = [p - start for p in row.page_breaks if start < p < end]
         entries.append(dataclasses.replace(row, chunk=n, text=row.text[start:end], page=page, page_breaks=breaks))
+    tokens = set(tokenize(row.title) if _title_tokens(row.kind) else ())
+    tokens.update(tokenize(row.text))
+    entries.append(dataclasses.replace(row, chunk=WHOLE_CHUNK, text=" ".join(sorted(tokens)), page=None,
+                                       page_breaks=[]))
     return entries
 
 
