@@ -32,6 +32,9 @@ from .snippets import highlight
 from .tokenizer import Phrase, parse_query
 
 COUNT_CAP = 1000
+# Counting an AND query with a multi-token word: the most chunk rows read to list the objects
+# holding the word (see _Query._verify).
+PHRASE_SCAN_ROWS = 20_000
 # Results past this offset are not served (as search engines do): refine the query instead.
 MAX_OFFSET = COUNT_CAP
 
@@ -177,6 +180,8 @@ def _tsquery(phrases: list[Phrase], clauses: list[AnyOf], *, loose: bool = False
 #   exactly; a whole entry that holds all their tokens is a candidate, kept once each of its
 #   multi-token words is found in one of its chunks.
 CHUNKS, ALL, VERIFY = "chunks", "all", "verify"
+# The VERIFY query's second half alone: whole entries holding every token (counting, see _Query.count).
+WHOLE = "whole"
 
 
 def _mode(phrases: list[Phrase]) -> str:
@@ -192,12 +197,16 @@ def _expression(phrases: list[Phrase], clauses: list[AnyOf], mode: str, postgres
             return f"{exact} & !'{WHOLE_KEY}'"
         if mode == ALL:
             return exact
+        if mode == WHOLE:
+            return f"'{WHOLE_KEY}' & {_tsquery(phrases, clauses, loose=True)}"
         return f"(({exact} & !'{WHOLE_KEY}') | ('{WHOLE_KEY}' & {_tsquery(phrases, clauses, loose=True)}))"
     exact = _fts5(phrases, clauses)
     if mode == CHUNKS:
         return f'({exact}) NOT "{WHOLE_KEY}"'
     if mode == ALL:
         return exact
+    if mode == WHOLE:
+        return f'"{WHOLE_KEY}" AND {_fts5(phrases, clauses, loose=True)}'
     return f'(({exact}) NOT "{WHOLE_KEY}") OR ("{WHOLE_KEY}" AND {_fts5(phrases, clauses, loose=True)})'
 
 
@@ -216,9 +225,15 @@ def _whole_ids(entry_ids) -> set[int]:
 
 
 def _parts_matching(keys, phrase_expression: str, *, by_id) -> dict[tuple[str, int], int]:
-    """{(kind, object id): entry id} of the objects among `keys` with a chunk (or short entry)
-    matching the expression (the first such chunk): index lookups of these objects' entries only."""
-    postgres = connection.vendor == "postgresql"
+    """{(kind, object id): entry id} of the chunked objects among `keys` with a chunk matching the
+    expression: for each object (found by its whole entry), its chunks in order, looked up by
+    object and tested by entry id, stopping at the first that matches; never a scan of the
+    expression's postings."""
+    if connection.vendor == "postgresql":
+        test = "JOIN search_tsv f ON f.entry_id = c.id WHERE f.tsv @@ %s::tsquery AND"
+    else:
+        # CROSS JOIN: the entries first, then each one's FTS5 row by rowid (MATCH with rowid =).
+        test = "CROSS JOIN search_fts WHERE search_fts.rowid = c.id AND search_fts MATCH %s AND"
     found: dict[tuple[str, int], int] = {}
     by_kind: dict[str, list[int]] = {}
     for kind, object_id in keys:
@@ -227,17 +242,14 @@ def _parts_matching(keys, phrase_expression: str, *, by_id) -> dict[tuple[str, i
         for start in range(0, len(object_ids), 500):
             part = object_ids[start:start + 500]
             marks = ", ".join(["%s"] * len(part))
-            if postgres:
-                sql = (f"SELECT e.kind, e.object_id, e.id FROM {ENTRY_TABLE} e "  # nosec B608 (constants)
-                       f"JOIN search_tsv f ON f.entry_id = e.id WHERE e.kind = %s AND e.object_id IN ({marks}) "
-                       f"AND e.chunk <> %s AND f.tsv @@ %s::tsquery ORDER BY e.chunk")
-            else:
-                # CROSS JOIN: the entries of these objects first, then each one's FTS5 row by rowid.
-                sql = (f"SELECT e.kind, e.object_id, e.id FROM {ENTRY_TABLE} e "  # nosec B608 (constants)
-                       f"CROSS JOIN search_fts WHERE e.kind = %s AND e.object_id IN ({marks}) "
-                       f"AND e.chunk <> %s AND search_fts.rowid = e.id AND search_fts MATCH %s ORDER BY e.chunk")
-            for row_kind, object_id, entry_id in by_id(sql, [kind, *part, WHOLE_CHUNK, phrase_expression]):
-                found.setdefault((row_kind, object_id), entry_id)
+            # Not injectable (bandit B608): the table names are constants, the values parameters.
+            sql = (f"SELECT o.kind, o.object_id, (SELECT c.id FROM {ENTRY_TABLE} c {test} "  # nosec B608
+                   f"c.kind = o.kind AND c.object_id = o.object_id AND c.chunk <> %s LIMIT 1) "
+                   f"FROM {ENTRY_TABLE} o WHERE o.kind = %s AND o.object_id IN ({marks}) AND o.chunk = %s")
+            for row_kind, object_id, entry_id in by_id(sql, [phrase_expression, WHOLE_CHUNK, kind, *part,
+                                                             WHOLE_CHUNK]):
+                if entry_id is not None:
+                    found[(row_kind, object_id)] = entry_id
     return found
 
 
@@ -270,13 +282,16 @@ class _Query:
     """The SQL of one search: FROM/WHERE with its parameters, for counting and for pages."""
 
     def __init__(self, phrases: list[Phrase], clauses: list[AnyOf], ranges, exclude: tuple | None = None,
-                 only: tuple | None = None):
+                 only: tuple | None = None, mode: str | None = None):
         self.postgres = connection.vendor == "postgresql"
         self.phrases = phrases
-        self.mode = _mode(phrases)
+        self.mode = mode or _mode(phrases)
+        self.args = (phrases, clauses, ranges, exclude, only)
         # (kind, object id) → the entry of a chunk holding every multi-token word, or None: the
         # whole entries checked so far.
         self.verified: dict[tuple[str, int], int | None] = {}
+        # Multi-token word → the objects whose chunks hold it (None: too many to list).
+        self.phrase_objects: dict[Phrase, set[tuple[str, int]] | None] = {}
         if self.postgres:
             # search_tsv carries kind and object id, so only range filters need the entry row.
             self.rowid, obj = "f.entry_id", "f"
@@ -312,18 +327,42 @@ class _Query:
 
     def count(self, cap: int) -> int:
         """Distinct objects among the matches, counted up to `cap`."""
-        if not self.postgres and self.mode != VERIFY:
-            sql = (f"SELECT count(*) FROM (SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} "
-                   f"WHERE {self.where} LIMIT %s) s")
-            return self._fetch(sql, [*self.params, cap])[0][0]
+        if self.mode == VERIFY:
+            return self._count_verified(cap)
+        return min(len(self.distinct_keys(cap)), cap)
+
+    def distinct_keys(self, cap: int) -> set[tuple[str, int]]:
+        """The (kind, object id) of the matching rows, at least `cap` of them if there are."""
+        if not self.postgres:
+            return set(self._fetch(f"SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} WHERE {self.where} "
+                                   f"LIMIT %s", [*self.params, cap]))
         limit = cap + 50
         while True:
             rows = self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} LIMIT %s",
                                [*self.params, limit])
-            distinct = len(self.objects(rows))
-            if distinct >= cap or len(rows) < limit:
-                return min(distinct, cap)
+            keys = {(kind, object_id) for _id, kind, object_id in rows}
+            if len(keys) >= cap or len(rows) < limit:
+                return keys
             limit *= 4
+
+    def _count_verified(self, cap: int) -> int:
+        """VERIFY: the objects a chunk or short entry matches exactly (as a CHUNKS query counts
+        them), then, while under `cap`, the other objects whose whole entry holds every token, in
+        id order, a batch at a time, each kept if its multi-token words are in its chunks."""
+        keys = _Query(*self.args, mode=CHUNKS).distinct_keys(cap)
+        whole = _Query(*self.args, mode=WHOLE)
+        after = 0
+        while len(keys) < cap:
+            rows = self._fetch(f"SELECT {whole.columns} FROM {whole.sql_from} WHERE {whole.where} "
+                               f"AND {whole.rowid} > %s ORDER BY {whole.rowid} LIMIT 500", [*whole.params, after])
+            self._verify([(kind, object_id) for _id, kind, object_id in rows if (kind, object_id) not in keys],
+                         many=True)
+            keys.update(key for key in ((kind, object_id) for _id, kind, object_id in rows)
+                        if self.verified.get(key) is not None)
+            if len(rows) < 500:
+                break
+            after = rows[-1][0]
+        return min(len(keys), cap)
 
     def rows(self, *, ranked: bool, limit: int) -> list[tuple[int, str, int]]:
         if ranked:
@@ -395,12 +434,19 @@ class _Query:
             elif self.mode != VERIFY:
                 out.append((by_whole[key], *key))
             elif self.verified.get(key) is not None:
-                out.append((self.verified[key], *key))
+                out.append((self.verified[key] or by_whole[key], *key))
         return out
 
-    def _verify(self, keys: list[tuple[str, int]]) -> None:
+    def _verify(self, keys: list[tuple[str, int]], *, many: bool = False) -> None:
         """Check candidates matched by their whole entry: every multi-token word must be in one of
-        their chunks (a lookup of the candidates' own chunks per word, never a scan of the word)."""
+        their chunks. Records in `verified` the chunk found (0: verified, chunk not known) or None.
+
+        A few candidates (a page): a lookup of each one's own chunks, stopping at the first that
+        holds the word. `many` (counting, SQLite): first try to list the objects whose chunks hold
+        the word, within the search's keys, up to PHRASE_SCAN_ROWS chunk rows (FTS5 reads the
+        word's postings in one pass): a rare word then answers every candidate by membership, where
+        looking up candidates that mostly fail would read all their chunks. A frequent word (over
+        the limit) falls back to the lookups, which then mostly succeed at the first chunk."""
         if not keys:
             return
         remaining = set(keys)
@@ -408,13 +454,28 @@ class _Query:
         for phrase in self.phrases:
             if len(phrase.tokens) < 2 or not remaining:
                 continue
+            if many and not self.postgres and phrase not in self.phrase_objects:
+                self.phrase_objects[phrase] = self._phrase_objects(phrase)
+            objects = self.phrase_objects.get(phrase)
+            if objects is not None:
+                remaining &= objects
+                continue
             expression = _ts_phrase(phrase) if self.postgres else _fts5_phrase(phrase)
             found = _parts_matching(remaining, expression, by_id=_by_id)
             remaining &= set(found)
             for key in remaining:
                 first.setdefault(key, found[key])
         for key in keys:
-            self.verified[key] = first.get(key) if key in remaining else None
+            self.verified[key] = first.get(key, 0) if key in remaining else None
+
+    def _phrase_objects(self, phrase: Phrase) -> set[tuple[str, int]] | None:
+        """SQLite: the objects with a chunk or short entry holding the phrase (and the search's keys),
+        or None when that is more than PHRASE_SCAN_ROWS rows."""
+        expression = _expression([phrase], self.args[1], CHUNKS, postgres=False)
+        rows = self._fetch(f"SELECT e.kind, e.object_id FROM search_fts JOIN {ENTRY_TABLE} e "  # nosec B608
+                           f"ON e.id = search_fts.rowid WHERE search_fts MATCH %s LIMIT %s",
+                           [expression, PHRASE_SCAN_ROWS + 1])
+        return None if len(rows) > PHRASE_SCAN_ROWS else set(rows)
 
 
 # --- the search -----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.db.models import Q
 from qiyue.contracts.models import Contract
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.documents.models import Document
+from qiyue.search import selectors
 from qiyue.search.indexing import CHUNK_CHARS, WHOLE_CHUNK, chunk_spans, index, reindex_all
 from qiyue.search.models import SearchEntry
 from qiyue.search.selectors import search
@@ -90,6 +91,7 @@ QUERIES = [
     "违约金 北京",
     "北京 违约",              # two words of one token each
     "违约 约金",
+    "违约金 违约 约金",        # the split document: found by its whole entry, dropped by its chunks
     "北京 飞鹭达星澜",         # a word crossing the first chunk's border, and one far from it
     '"飞鹭达星澜" 北京',
     "飞鹭达星澜",
@@ -102,8 +104,10 @@ QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("scan_rows", [20_000, 0])  # 0: every word checked by looking up the chunks
 @pytest.mark.parametrize("role", ["sales", "sales_b", "admin"])
-def test_and_phrases_and_single_characters_equal_like(library, users, role):
+def test_and_phrases_and_single_characters_equal_like(library, users, role, scan_rows, monkeypatch):
+    monkeypatch.setattr(selectors, "PHRASE_SCAN_ROWS", scan_rows)
     docs = visible_docs(library, role)
     for q in QUERIES:
         words = [w.strip('"') for w in q.split()]
@@ -168,3 +172,14 @@ def test_the_reindex_command_writes_whole_entries(library, users):
     call_command("reindex", verbosity=0)
     assert SearchEntry.objects.filter(chunk=WHOLE_CHUNK).count() == 6
     assert ("document", library["far"].pk) in hits(users["sales"], "北京 违约金")
+
+
+def test_a_count_over_the_cap_and_its_pages(library, users, monkeypatch):
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    monkeypatch.setattr(selectors, "MAX_OFFSET", 2)
+    result = search(user=users["sales"], q="北京 违约金", limit=1)
+    assert result.count == 2 and result.count_capped and not result.ranked
+    # Newest first: "everywhere" was created after "near" and "far".
+    assert [h.object.pk for h in result.hits] == [library["everywhere"].pk]
+    second = search(user=users["sales"], q="北京 违约金", limit=1, offset=1).hits
+    assert [h.object.pk for h in second] == [library["near"].pk]
