@@ -6,7 +6,9 @@ tsvector on PostgreSQL):
 
     text phrases AND visibility keys (_o<user> OR _t<team>) AND filter keys (_s<status> OR …)
 
-with date and amount ranges checked on the joined SearchEntry row. Every query stops early:
+with date and amount ranges checked on the joined SearchEntry row. Long texts are chunks plus a
+"whole" entry, and the words of an AND query may stand in different chunks: see _mode and
+docs/architecture.md ("Long texts in the search index"). Every query stops early:
 the count stops at COUNT_CAP + 1 distinct objects ("1,000+"), the page reads rows in id order
 (newest first) only until it has enough; when the hits are few enough to count they are ranked by
 relevance instead (bm25 / ts_rank). The objects of the shown page are then read through the
