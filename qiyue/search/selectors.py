@@ -474,6 +474,7 @@ class _Query:
         """SQLite: the objects with a chunk or short entry holding the phrase (and the search's keys),
         or None when that is more than PHRASE_SCAN_ROWS rows."""
         expression = _expression([phrase], self.args[1], CHUNKS, postgres=False)
+        # Not injectable (bandit B608): the table name is a constant, the values parameters.
         rows = self._fetch(f"SELECT e.kind, e.object_id FROM search_fts JOIN {ENTRY_TABLE} e "  # nosec B608
                            f"ON e.id = search_fts.rowid WHERE search_fts MATCH %s LIMIT %s",
                            [expression, PHRASE_SCAN_ROWS + 1])
@@ -531,8 +532,8 @@ def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, off
 
 
 def snippet_entries(rows, phrases: list[Phrase]) -> list[tuple[int, str, int]]:
-    """The rows with each whole entry replaced by the object's first chunk that holds one of the
-    words (for the snippet and page), or its first chunk."""
+    """The rows with each whole entry replaced by a chunk of its object that holds one of the words
+    (for the snippet and page), or else its first chunk."""
     whole = {row[0] for row in rows} & _whole_ids(row[0] for row in rows)
     if not whole:
         return rows
