@@ -2,9 +2,9 @@
 
 An object is (re)indexed by deleting its entries and inserting fresh ones, so its entries always
 match its current state and the newest change has the highest id. The token stream of an entry
-is a pure function of the entry's row (`entry_body`): on SQLite the FTS5 table keeps no copy of it
-(contentless), and a delete re-derives it from the row. After a change to the tokenizer, run
-`qiyue reindex`.
+is a pure function of the entry's row (`entry_bodies`; of a long text's whole entry, of its
+object's rows): on SQLite the FTS5 table keeps no copy of it (contentless), and a delete re-derives
+it from the rows. After a change to the tokenizer, run `qiyue reindex`.
 """
 
 import dataclasses
@@ -28,6 +28,14 @@ ENTRY_TABLE = SearchEntry._meta.db_table
 # positions stay far below PostgreSQL's 16,383), overlapping by the longest query phrase so a
 # phrase that crosses a boundary is still found whole in one chunk.
 CHUNK_CHARS = 4000
+# The chunk number of a long text's "whole" entry: the distinct tokens of all its chunks (the whole
+# text's, title included, plus at most a cut-off run's last character per border), without
+# positions, so the words of an AND query are matched in the same document wherever they stand;
+# each multi-token word (a phrase) is then checked in the chunks, where the overlap keeps it whole
+# (see selectors). Its own `text` is empty: its stream is derived from its object's chunk rows,
+# which are always written and deleted with it (see `text_streams`). Carries the key token WHOLE_KEY.
+WHOLE_CHUNK = 999_999
+WHOLE_KEY = "_w"
 # PostgreSQL keeps at most 256 positions of one lexeme in a tsvector: a chunk that repeats a token
 # more often is split further.
 MAX_REPEATS = 250
@@ -45,6 +53,8 @@ KEY_COLUMNS = ("owner_id", "team_id", "customer_id", "status", "nature", "subjec
 def key_tokens(entry: SearchEntry) -> list[str]:
     """Tokens for visibility and filters. They start with "_", which no text token does."""
     keys = [f"_k{entry.kind}"]
+    if entry.chunk == WHOLE_CHUNK:
+        keys.append(WHOLE_KEY)
     if entry.owner_id is not None:
         keys.append(f"_o{entry.owner_id}")
     if entry.team_id is not None:
@@ -64,19 +74,45 @@ def _title_tokens(kind_name: str) -> bool:
 
 
 def text_tokens(entry: SearchEntry) -> list[str]:
+    """The text tokens of a chunk or short entry (not of a whole entry: see `text_streams`)."""
     tokens = tokenize(entry.title) if entry.chunk == 0 and _title_tokens(entry.kind) else []
     return tokens + tokenize(entry.text)
 
 
-def entry_body(entry: SearchEntry) -> str:
-    """The space-separated stream FTS5 indexes (SQLite)."""
-    return " ".join(text_tokens(entry) + key_tokens(entry))
+def text_streams(entries: list) -> list[list[str]]:
+    """The text tokens of each entry of the list: a whole entry's are the sorted distinct tokens of
+    its object's other entries, which must be in the list too."""
+    streams = [[] if e.chunk == WHOLE_CHUNK else text_tokens(e) for e in entries]
+    union: dict[tuple[str, int], set[str]] = {}
+    for entry, tokens in zip(entries, streams, strict=True):
+        if entry.chunk != WHOLE_CHUNK:
+            union.setdefault((entry.kind, entry.object_id), set()).update(tokens)
+    for n, entry in enumerate(entries):
+        if entry.chunk == WHOLE_CHUNK:
+            parts = union.get((entry.kind, entry.object_id))
+            if not parts:
+                # Never guess: a wrong stream would corrupt SQLite's contentless index on delete.
+                raise ValueError(f"the whole entry of {entry.kind} {entry.object_id} without its chunks")
+            streams[n] = sorted(parts)
+    return streams
 
 
-def entry_tsvector(entry: SearchEntry) -> str:
-    """The same stream as a tsvector literal (PostgreSQL): positions from 1; keys have none."""
+def entry_bodies(entries: list) -> list[str]:
+    """The space-separated streams FTS5 indexes (SQLite)."""
+    return [" ".join(tokens + key_tokens(e)) for e, tokens in zip(entries, text_streams(entries), strict=True)]
+
+
+def entry_tsvectors(entries: list) -> list[str]:
+    """The same streams as tsvector literals (PostgreSQL): positions from 1; keys have none, nor
+    the tokens of a whole entry (no phrase is matched in it)."""
+    return [_tsvector(e, tokens) for e, tokens in zip(entries, text_streams(entries), strict=True)]
+
+
+def _tsvector(entry, tokens: list[str]) -> str:
+    if entry.chunk == WHOLE_CHUNK:
+        return " ".join(f"'{_quote(token)}'" for token in (*tokens, *key_tokens(entry)))
     positions: dict[str, list[str]] = {}
-    for position, token in enumerate(text_tokens(entry), start=1):
+    for position, token in enumerate(tokens, start=1):
         positions.setdefault(token, []).append(str(min(position, 16383)))
     parts = [f"'{_quote(token)}':{','.join(where)}" for token, where in positions.items()]
     parts.extend(f"'{token}'" for token in key_tokens(entry))
@@ -129,7 +165,8 @@ def chunk_spans(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
 # --- chunking the kinds' rows ---------------------------------------------------------------------
 
 def chunked(row: IndexRow) -> list[IndexRow]:
-    """A kind's row of one object as the entries of its text's chunks (the row itself when short)."""
+    """A kind's row of one object as the entries of its text's chunks (the row itself when short),
+    followed by its whole entry (WHOLE_CHUNK) when chunked."""
     spans = chunk_spans(row.text)
     if len(spans) == 1:
         return [row]
@@ -140,6 +177,7 @@ def chunked(row: IndexRow) -> list[IndexRow]:
             page += sum(1 for p in row.page_breaks if p <= start)
             breaks = [p - start for p in row.page_breaks if start < p < end]
         entries.append(dataclasses.replace(row, chunk=n, text=row.text[start:end], page=page, page_breaks=breaks))
+    entries.append(dataclasses.replace(row, chunk=WHOLE_CHUNK, text="", page=None, page_breaks=[]))
     return entries
 
 
@@ -188,14 +226,16 @@ def insert_entries(entries: list[IndexRow]) -> None:
         if connection.vendor == "postgresql":
             cursor.executemany("INSERT INTO search_tsv (entry_id, kind, object_id, tsv) "
                                "VALUES (%s, %s, %s, %s::tsvector)",
-                               [(e.pk, e.kind, e.object_id, entry_tsvector(e)) for e in entries])
+                               [(e.pk, e.kind, e.object_id, tsv)
+                                for e, tsv in zip(entries, entry_tsvectors(entries), strict=True)])
         else:
             cursor.executemany("INSERT INTO search_fts (rowid, body) VALUES (%s, %s)",
-                               [(e.pk, entry_body(e)) for e in entries])
+                               [(e.pk, body) for e, body in zip(entries, entry_bodies(entries), strict=True)])
 
 
 def delete_entries(entries: list[SearchEntry]) -> None:
-    """Delete entries and their full-text rows (the rows must be as stored)."""
+    """Delete entries and their full-text rows (the rows must be as stored; a whole entry with all
+    its object's other entries)."""
     if not entries:
         return
     ids = [e.pk for e in entries]
@@ -204,7 +244,7 @@ def delete_entries(entries: list[SearchEntry]) -> None:
             cursor.execute("DELETE FROM search_tsv WHERE entry_id = ANY(%s)", [ids])
         else:
             cursor.executemany("INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', %s, %s)",
-                               [(e.pk, entry_body(e)) for e in entries])
+                               [(e.pk, body) for e, body in zip(entries, entry_bodies(entries), strict=True)])
         SearchEntry.objects.filter(pk__in=ids).delete()
 
 

@@ -1,5 +1,6 @@
 """The search index: one SearchEntry per indexed object, or per chunk of a long text (a document's
-current text), of the kinds apps register (qiyue.core.search_kinds), and beside it the full-text table that only the database reads:
+current text) plus one "whole" entry holding the distinct tokens of that text (see
+indexing.WHOLE_CHUNK), of the kinds apps register (qiyue.core.search_kinds), and beside it the full-text table that only the database reads:
 
 - SQLite: `search_fts`, an FTS5 table without content (rowid = SearchEntry.id) over the
   pre-tokenized stream, split on spaces by FTS5's ascii tokenizer;

@@ -6,7 +6,9 @@ tsvector on PostgreSQL):
 
     text phrases AND visibility keys (_o<user> OR _t<team>) AND filter keys (_s<status> OR …)
 
-with date and amount ranges checked on the joined SearchEntry row. Every query stops early:
+with date and amount ranges checked on the joined SearchEntry row. Long texts are chunks plus a
+"whole" entry, and the words of an AND query may stand in different chunks: see _mode and
+docs/architecture.md ("Long texts in the search index"). Every query stops early:
 the count stops at COUNT_CAP + 1 distinct objects ("1,000+"), the page reads rows in id order
 (newest first) only until it has enough; when the hits are few enough to count they are ranked by
 relevance instead (bm25 / ts_rank). The objects of the shown page are then read through the
@@ -26,12 +28,15 @@ from qiyue.contracts.search import KIND as CONTRACT
 from qiyue.core.permissions import Scope, visible
 from qiyue.core.search_kinds import search_kind
 
-from .indexing import ENTRY_TABLE
+from .indexing import ENTRY_TABLE, WHOLE_CHUNK, WHOLE_KEY
 from .models import SearchEntry
 from .snippets import highlight
 from .tokenizer import Phrase, parse_query
 
 COUNT_CAP = 1000
+# Counting an AND query with a multi-token word: the most chunk rows read to list the objects
+# holding the word (see _Query._verify).
+PHRASE_SCAN_ROWS = 20_000
 # Results past this offset are not served (as search engines do): refine the query instead.
 MAX_OFFSET = COUNT_CAP
 
@@ -134,41 +139,167 @@ def filter_clauses(filters: Mapping) -> tuple[list[AnyOf], list[tuple[str, str, 
     return clauses, ranges
 
 
-def _fts5(phrases: list[Phrase], clauses: list[AnyOf]) -> str:
-    parts = []
-    for phrase in phrases:
-        parts.append('"' + " ".join(phrase.tokens) + '"' + (" *" if phrase.prefix else ""))
+def _fts5_phrase(phrase: Phrase, *, loose: bool = False) -> str:
+    if loose:
+        tokens = [f'"{t}"' for t in phrase.tokens]
+        if phrase.prefix:
+            tokens[-1] += " *"
+        return " AND ".join(tokens)
+    return '"' + " ".join(phrase.tokens) + '"' + (" *" if phrase.prefix else "")
+
+
+def _fts5(phrases: list[Phrase], clauses: list[AnyOf], *, loose: bool = False) -> str:
+    parts = [_fts5_phrase(phrase, loose=loose) for phrase in phrases]
     for clause in clauses:
         parts.append("(" + " OR ".join(f'"{t}"' for t in clause.tokens) + ")")
     return " AND ".join(parts)
 
 
+def _ts_phrase(phrase: Phrase, *, loose: bool = False) -> str:
+    lexemes = [f"'{t}'" for t in phrase.tokens]
+    if phrase.prefix:
+        lexemes[-1] += ":*"
+    return "(" + (" & " if loose else " <-> ").join(lexemes) + ")"
+
+
 def _tsquery(phrases: list[Phrase], clauses: list[AnyOf], *, loose: bool = False) -> str:
     """The tsquery; `loose` ANDs a phrase's lexemes instead (answered by the GIN index alone,
     without reading any tsvector: candidates for the exact query)."""
-    parts = []
-    for phrase in phrases:
-        lexemes = [f"'{t}'" for t in phrase.tokens]
-        if phrase.prefix:
-            lexemes[-1] += ":*"
-        parts.append("(" + (" & " if loose else " <-> ").join(lexemes) + ")")
+    parts = [_ts_phrase(phrase, loose=loose) for phrase in phrases]
     for clause in clauses:
         parts.append("(" + " | ".join(f"'{t}'" for t in clause.tokens) + ")")
     return " & ".join(parts)
+
+
+# How a query meets long texts, which are indexed as overlapping chunks plus one "whole" entry
+# (the distinct tokens of the whole text, no positions; see indexing.WHOLE_CHUNK):
+# - CHUNKS: one word or phrase: it is whole in some chunk (the overlap), so the whole entries are
+#   left out;
+# - ALL: several words of one token each: each is in the whole entry if anywhere in the text, so
+#   a chunked text matches by its whole entry, a short one by its only entry;
+# - VERIFY: several words, some of several tokens (a CJK word of three characters or more is a
+#   phrase of bigrams, as is "a quoted phrase"): a short text (or one chunk) must hold them all
+#   exactly; a whole entry that holds all their tokens is a candidate, kept once each of its
+#   multi-token words is found in one of its chunks.
+CHUNKS, ALL, VERIFY = "chunks", "all", "verify"
+# The VERIFY query's second half alone: whole entries holding every token (counting, see _Query.count).
+WHOLE = "whole"
+
+
+def _mode(phrases: list[Phrase]) -> str:
+    if len(phrases) < 2:
+        return CHUNKS
+    return VERIFY if any(len(p.tokens) > 1 for p in phrases) else ALL
+
+
+def _expression(phrases: list[Phrase], clauses: list[AnyOf], mode: str, postgres: bool) -> str:
+    if postgres:
+        exact = _tsquery(phrases, clauses)
+        if mode == CHUNKS:
+            return f"{exact} & !'{WHOLE_KEY}'"
+        if mode == ALL:
+            return exact
+        if mode == WHOLE:
+            return f"'{WHOLE_KEY}' & {_tsquery(phrases, clauses, loose=True)}"
+        return f"(({exact} & !'{WHOLE_KEY}') | ('{WHOLE_KEY}' & {_tsquery(phrases, clauses, loose=True)}))"
+    exact = _fts5(phrases, clauses)
+    if mode == CHUNKS:
+        return f'({exact}) NOT "{WHOLE_KEY}"'
+    if mode == ALL:
+        return exact
+    if mode == WHOLE:
+        return f'"{WHOLE_KEY}" AND {_fts5(phrases, clauses, loose=True)}'
+    return f'(({exact}) NOT "{WHOLE_KEY}") OR ("{WHOLE_KEY}" AND {_fts5(phrases, clauses, loose=True)})'
+
+
+def _whole_ids(entry_ids) -> set[int]:
+    """The whole entries among these entry ids."""
+    entry_ids = list(entry_ids)
+    found: set[int] = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(entry_ids), 500):
+            part = entry_ids[start:start + 500]
+            # Not injectable (bandit B608): the table name is a constant, the values parameters.
+            cursor.execute(f"SELECT id FROM {ENTRY_TABLE} WHERE chunk = %s AND id IN "  # nosec B608
+                           f"({', '.join(['%s'] * len(part))})", [WHOLE_CHUNK, *part])
+            found.update(row[0] for row in cursor.fetchall())
+    return found
+
+
+def _parts_matching(keys, phrase_expression: str, *, by_id) -> dict[tuple[str, int], int]:
+    """{(kind, object id): entry id} of the chunked objects among `keys` with a chunk matching the
+    expression: for each object (found by its whole entry), its chunks in order, looked up by
+    object and tested by entry id, stopping at the first that matches; never a scan of the
+    expression's postings."""
+    if connection.vendor == "postgresql":
+        test = "JOIN search_tsv f ON f.entry_id = c.id WHERE f.tsv @@ %s::tsquery AND"
+    else:
+        # CROSS JOIN: the entries first, then each one's FTS5 row by rowid (MATCH with rowid =).
+        test = "CROSS JOIN search_fts WHERE search_fts.rowid = c.id AND search_fts MATCH %s AND"
+    found: dict[tuple[str, int], int] = {}
+    by_kind: dict[str, list[int]] = {}
+    for kind, object_id in keys:
+        by_kind.setdefault(kind, []).append(object_id)
+    for kind, object_ids in by_kind.items():
+        for start in range(0, len(object_ids), 500):
+            part = object_ids[start:start + 500]
+            marks = ", ".join(["%s"] * len(part))
+            # Not injectable (bandit B608): the table names are constants, the values parameters.
+            sql = (f"SELECT o.kind, o.object_id, (SELECT c.id FROM {ENTRY_TABLE} c {test} "  # nosec B608
+                   f"c.kind = o.kind AND c.object_id = o.object_id AND c.chunk <> %s LIMIT 1) "
+                   f"FROM {ENTRY_TABLE} o WHERE o.kind = %s AND o.object_id IN ({marks}) AND o.chunk = %s")
+            for row_kind, object_id, entry_id in by_id(sql, [phrase_expression, WHOLE_CHUNK, kind, *part,
+                                                             WHOLE_CHUNK]):
+                if entry_id is not None:
+                    found[(row_kind, object_id)] = entry_id
+    return found
+
+
+def _fetch(sql: str, params: list, *, by_id: bool = False) -> list[tuple]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Always answer from the GIN index (a bitmap scan costs what the term's postings
+            # cost): the planner's other choice, walking the primary key in id order and
+            # testing every row, is fast for dense terms and a table scan for sparse ones.
+            # `by_id`: a query for a short list of entry ids is the opposite case: look each
+            # row up by its key and test it, never traverse the postings again.
+            off = "enable_bitmapscan" if by_id else "enable_indexscan"
+            with transaction.atomic(savepoint=False):
+                cursor.execute(f"SET LOCAL enable_seqscan = off; SET LOCAL {off} = off")
+                try:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall()
+                finally:
+                    # An outer transaction (a test, ATOMIC_REQUESTS) keeps its own plans.
+                    cursor.execute(f"SET LOCAL enable_seqscan = on; SET LOCAL {off} = on")
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _by_id(sql: str, params: list) -> list[tuple]:
+    return _fetch(sql, params, by_id=True)
 
 
 class _Query:
     """The SQL of one search: FROM/WHERE with its parameters, for counting and for pages."""
 
     def __init__(self, phrases: list[Phrase], clauses: list[AnyOf], ranges, exclude: tuple | None = None,
-                 only: tuple | None = None):
+                 only: tuple | None = None, mode: str | None = None):
         self.postgres = connection.vendor == "postgresql"
+        self.phrases = phrases
+        self.mode = mode or _mode(phrases)
+        self.args = (phrases, clauses, ranges, exclude, only)
+        # (kind, object id) → the entry of a chunk holding every multi-token word, or None: the
+        # whole entries checked so far.
+        self.verified: dict[tuple[str, int], int | None] = {}
+        # Multi-token word → the objects whose chunks hold it (None: too many to list).
+        self.phrase_objects: dict[Phrase, set[tuple[str, int]] | None] = {}
         if self.postgres:
             # search_tsv carries kind and object id, so only range filters need the entry row.
             self.rowid, obj = "f.entry_id", "f"
             self.sql_from = "search_tsv f" + (f" JOIN {ENTRY_TABLE} e ON e.id = f.entry_id" if ranges else "")
             where = ["f.tsv @@ %s::tsquery"]
-            self.expression = _tsquery(phrases, clauses)
+            self.expression = _expression(phrases, clauses, self.mode, postgres=True)
             self.loose = _tsquery(phrases, clauses, loose=True)
             self.rank = "ts_rank(f.tsv, %s::tsquery) DESC"
             self.rank_params = [self.expression]
@@ -176,7 +307,7 @@ class _Query:
             self.rowid, obj = "search_fts.rowid", "e"
             self.sql_from = f"search_fts JOIN {ENTRY_TABLE} e ON e.id = search_fts.rowid"
             where = ["search_fts MATCH %s"]
-            self.expression = _fts5(phrases, clauses)
+            self.expression = _expression(phrases, clauses, self.mode, postgres=False)
             self.rank = "search_fts.rank"
             self.rank_params = []
         self.columns = f"{self.rowid}, {obj}.kind, {obj}.object_id"
@@ -194,39 +325,46 @@ class _Query:
         self.params = params
 
     def _fetch(self, sql: str, params: list, *, by_id: bool = False) -> list[tuple]:
-        with connection.cursor() as cursor:
-            if self.postgres:
-                # Always answer from the GIN index (a bitmap scan costs what the term's postings
-                # cost): the planner's other choice, walking the primary key in id order and
-                # testing every row, is fast for dense terms and a table scan for sparse ones.
-                # `by_id`: a query for a short list of entry ids is the opposite case: look each
-                # row up by its key and test it, never traverse the postings again.
-                off = "enable_bitmapscan" if by_id else "enable_indexscan"
-                with transaction.atomic(savepoint=False):
-                    cursor.execute(f"SET LOCAL enable_seqscan = off; SET LOCAL {off} = off")
-                    try:
-                        cursor.execute(sql, params)
-                        return cursor.fetchall()
-                    finally:
-                        # An outer transaction (a test, ATOMIC_REQUESTS) keeps its own plans.
-                        cursor.execute(f"SET LOCAL enable_seqscan = on; SET LOCAL {off} = on")
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        return _fetch(sql, params, by_id=by_id)
 
     def count(self, cap: int) -> int:
         """Distinct objects among the matches, counted up to `cap`."""
+        if self.mode == VERIFY:
+            return self._count_verified(cap)
+        return min(len(self.distinct_keys(cap)), cap)
+
+    def distinct_keys(self, cap: int) -> set[tuple[str, int]]:
+        """The (kind, object id) of the matching rows, at least `cap` of them if there are."""
         if not self.postgres:
-            sql = (f"SELECT count(*) FROM (SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} "
-                   f"WHERE {self.where} LIMIT %s) s")
-            return self._fetch(sql, [*self.params, cap])[0][0]
+            return set(self._fetch(f"SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} WHERE {self.where} "
+                                   f"LIMIT %s", [*self.params, cap]))
         limit = cap + 50
         while True:
             rows = self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} LIMIT %s",
                                [*self.params, limit])
-            distinct = len({(kind, object_id) for _id, kind, object_id in rows})
-            if distinct >= cap or len(rows) < limit:
-                return min(distinct, cap)
+            keys = {(kind, object_id) for _id, kind, object_id in rows}
+            if len(keys) >= cap or len(rows) < limit:
+                return keys
             limit *= 4
+
+    def _count_verified(self, cap: int) -> int:
+        """VERIFY: the objects a chunk or short entry matches exactly (as a CHUNKS query counts
+        them), then, while under `cap`, the other objects whose whole entry holds every token, in
+        id order, a batch at a time, each kept if its multi-token words are in its chunks."""
+        keys = _Query(*self.args, mode=CHUNKS).distinct_keys(cap)
+        whole = _Query(*self.args, mode=WHOLE)
+        after = 0
+        while len(keys) < cap:
+            rows = self._fetch(f"SELECT {whole.columns} FROM {whole.sql_from} WHERE {whole.where} "
+                               f"AND {whole.rowid} > %s ORDER BY {whole.rowid} LIMIT 500", [*whole.params, after])
+            self._verify([(kind, object_id) for _id, kind, object_id in rows if (kind, object_id) not in keys],
+                         many=True)
+            keys.update(key for key in ((kind, object_id) for _id, kind, object_id in rows)
+                        if self.verified.get(key) is not None)
+            if len(rows) < 500:
+                break
+            after = rows[-1][0]
+        return min(len(keys), cap)
 
     def rows(self, *, ranked: bool, limit: int) -> list[tuple[int, str, int]]:
         if ranked:
@@ -271,12 +409,76 @@ class _Query:
         limit = wanted + 10
         while True:
             rows = self.rows(ranked=ranked, limit=limit)
-            seen: dict[tuple[str, int], int] = {}
-            for entry_id, kind, object_id in rows:
-                seen.setdefault((kind, object_id), entry_id)
-            if len(seen) >= wanted or len(rows) < limit:
-                return [(entry_id, kind, object_id) for (kind, object_id), entry_id in seen.items()][:wanted]
+            objects = self.objects(rows)
+            if len(objects) >= wanted or len(rows) < limit:
+                return objects[:wanted]
             limit *= 4
+
+    def objects(self, rows: list[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
+        """Each object of the matching rows once, in the order it first appears, with its first
+        chunk's entry (or its whole entry: see `snippet_entries`). VERIFY: an object matched only
+        by its whole entry stays when each multi-token word is in one of its chunks."""
+        whole = _whole_ids(row[0] for row in rows) if self.mode != CHUNKS else set()
+        order: list[tuple[str, int]] = []
+        direct: dict[tuple[str, int], int] = {}
+        by_whole: dict[tuple[str, int], int] = {}
+        for entry_id, kind, object_id in rows:
+            key = (kind, object_id)
+            if key not in direct and key not in by_whole:
+                order.append(key)
+            (by_whole if entry_id in whole else direct).setdefault(key, entry_id)
+        if self.mode == VERIFY:
+            self._verify([key for key in order if key not in direct and key not in self.verified])
+        out = []
+        for key in order:
+            if key in direct:
+                out.append((direct[key], *key))
+            elif self.mode != VERIFY:
+                out.append((by_whole[key], *key))
+            elif self.verified.get(key) is not None:
+                out.append((self.verified[key] or by_whole[key], *key))
+        return out
+
+    def _verify(self, keys: list[tuple[str, int]], *, many: bool = False) -> None:
+        """Check candidates matched by their whole entry: every multi-token word must be in one of
+        their chunks. Records in `verified` the chunk found (0: verified, chunk not known) or None.
+
+        A few candidates (a page): a lookup of each one's own chunks, stopping at the first that
+        holds the word. `many` (counting, SQLite): first try to list the objects whose chunks hold
+        the word, within the search's keys, up to PHRASE_SCAN_ROWS chunk rows (FTS5 reads the
+        word's postings in one pass): a rare word then answers every candidate by membership, where
+        looking up candidates that mostly fail would read all their chunks. A frequent word (over
+        the limit) falls back to the lookups, which then mostly succeed at the first chunk."""
+        if not keys:
+            return
+        remaining = set(keys)
+        first: dict[tuple[str, int], int] = {}
+        for phrase in self.phrases:
+            if len(phrase.tokens) < 2 or not remaining:
+                continue
+            if many and not self.postgres and phrase not in self.phrase_objects:
+                self.phrase_objects[phrase] = self._phrase_objects(phrase)
+            objects = self.phrase_objects.get(phrase)
+            if objects is not None:
+                remaining &= objects
+                continue
+            expression = _ts_phrase(phrase) if self.postgres else _fts5_phrase(phrase)
+            found = _parts_matching(remaining, expression, by_id=_by_id)
+            remaining &= set(found)
+            for key in remaining:
+                first.setdefault(key, found[key])
+        for key in keys:
+            self.verified[key] = first.get(key, 0) if key in remaining else None
+
+    def _phrase_objects(self, phrase: Phrase) -> set[tuple[str, int]] | None:
+        """SQLite: the objects with a chunk or short entry holding the phrase (and the search's keys),
+        or None when that is more than PHRASE_SCAN_ROWS rows."""
+        expression = _expression([phrase], self.args[1], CHUNKS, postgres=False)
+        # Not injectable (bandit B608): the table name is a constant, the values parameters.
+        rows = self._fetch(f"SELECT e.kind, e.object_id FROM search_fts JOIN {ENTRY_TABLE} e "  # nosec B608
+                           f"ON e.id = search_fts.rowid WHERE search_fts MATCH %s LIMIT %s",
+                           [expression, PHRASE_SCAN_ROWS + 1])
+        return None if len(rows) > PHRASE_SCAN_ROWS else set(rows)
 
 
 # --- the search -----------------------------------------------------------------------------------
@@ -315,7 +517,7 @@ def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, off
     pinned = None
     exact = _exact_contract(q, user)
     if exact is not None:
-        found = _Query(phrases, clauses, ranges, only=(CONTRACT, exact)).rows(ranked=False, limit=1)
+        found = _Query(phrases, clauses, ranges, only=(CONTRACT, exact)).first_objects(ranked=False, wanted=1)
         pinned = found[0] if found else None
     if pinned is not None:
         rest = _Query(phrases, clauses, ranges, exclude=(CONTRACT, pinned[2]))
@@ -325,8 +527,30 @@ def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, off
             rows = rest.first_objects(ranked=results.ranked, wanted=offset - 1 + limit)[offset - 1:]
     else:
         rows = query.first_objects(ranked=results.ranked, wanted=offset + limit)[offset:]
-    results.hits = _hits(user, rows, phrases)
+    results.hits = _hits(user, snippet_entries(rows, phrases), phrases)
     return results
+
+
+def snippet_entries(rows, phrases: list[Phrase]) -> list[tuple[int, str, int]]:
+    """The rows with each whole entry replaced by a chunk of its object that holds one of the words
+    (for the snippet and page), or else its first chunk."""
+    whole = {row[0] for row in rows} & _whole_ids(row[0] for row in rows)
+    if not whole:
+        return rows
+    keys = [(kind, object_id) for entry_id, kind, object_id in rows if entry_id in whole]
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        expression = " | ".join(_ts_phrase(p) for p in phrases)
+    else:
+        expression = " OR ".join(_fts5_phrase(p) for p in phrases)
+    chunks = _parts_matching(keys, expression, by_id=_by_id)
+    missing = [key for key in keys if key not in chunks]
+    for kind, object_id in missing:
+        first = SearchEntry.objects.filter(kind=kind, object_id=object_id, chunk=0).values_list("pk", flat=True).first()
+        if first is not None:
+            chunks[(kind, object_id)] = first
+    return [(chunks.get((kind, object_id), entry_id), kind, object_id) if entry_id in whole else
+            (entry_id, kind, object_id) for entry_id, kind, object_id in rows]
 
 
 def _hits(user, rows, phrases) -> list[Hit]:
