@@ -1,8 +1,7 @@
 """Distinct query lists per class, drawn from the data set itself (words of every frequency).
 
 Each query is (class, q, filters, page): `filters` are search parameters (status, nature),
-`page` the page asked for (deep pages: 50). Classes whose counts the known chunking defect gets wrong
-(issue 9 defect 1) are listed in CROSS_CHUNK_CLASSES.
+`page` the page asked for (deep pages: 50).
 """
 
 import random
@@ -13,10 +12,6 @@ from bench.search_data import BORDER_PHRASE, CROSS_PAIRS, OLD_VERSION_WORD, RARE
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 ASCII_WORD = re.compile(r"[A-Za-z]{4,}")
-# Classes whose words may stand in different chunks of a long document (ANDs), and phrases written over
-# a chunk border: the known defect (issue 9 defect 1) makes the first miss hits. A rare term stands
-# once in a document, often pages away from the other word; mixed queries AND two words too.
-CROSS_CHUNK_CLASSES = ("cross-chunk AND", "AND with a rare term", "mixed", "phrase over a chunk border")
 STATUSES = ["active", "completed", "expired", "draft", "signed"]
 NATURES = ["sales", "purchase", "service", "lease", "other"]
 

@@ -169,11 +169,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at BEGIN so
     # two writers queue instead of failing with "database is locked" mid-transaction. Connections
     # persist (CONN_MAX_AGE, as on PostgreSQL) because SQLite's page cache lives in the connection:
-    # a connection per request starts every page cold. A 64 MB cache and memory-mapped reads keep
-    # a million contracts' hot indexes in memory.
+    # a connection per request starts every page cold. Each connection (one per server thread) keeps a
+    # private page cache of QIYUE_SQLITE_CACHE_MB and maps up to QIYUE_SQLITE_MMAP_MB of the file: the
+    # pages a thread maps count in the process's resident memory once per thread, so the map is what
+    # sizes the server's RSS at a million contracts (docs/benchmarks.md, "Server memory").
+    _SQLITE_CACHE_KB = int(env("QIYUE_SQLITE_CACHE_MB", "64")) * 1024
+    _SQLITE_MMAP_BYTES = int(env("QIYUE_SQLITE_MMAP_MB", "0")) * 1024 * 1024
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                        "PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824; PRAGMA temp_store=MEMORY;",
+                        f"PRAGMA cache_size=-{_SQLITE_CACHE_KB}; PRAGMA mmap_size={_SQLITE_MMAP_BYTES}; "
+                        "PRAGMA temp_store=MEMORY;",
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
