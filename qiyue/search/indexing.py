@@ -90,10 +90,10 @@ def text_streams(entries: list) -> list[list[str]]:
     for n, entry in enumerate(entries):
         if entry.chunk == WHOLE_CHUNK:
             parts = union.get((entry.kind, entry.object_id))
-            if not parts:
+            if parts is None:
                 # Never guess: a wrong stream would corrupt SQLite's contentless index on delete.
                 raise ValueError(f"the whole entry of {entry.kind} {entry.object_id} without its chunks")
-            streams[n] = sorted(parts)
+            streams[n] = sorted(parts)  # empty for a long text without a word (dashes, a table of rules)
     return streams
 
 
@@ -108,8 +108,18 @@ def entry_tsvectors(entries: list) -> list[str]:
     return [_tsvector(e, tokens) for e, tokens in zip(entries, text_streams(entries), strict=True)]
 
 
+# PostgreSQL refuses a tsvector of 1 MB or more (its lexemes' bytes and a 4-byte entry each). A whole
+# entry of a text with that many distinct tokens (a huge spreadsheet of codes) keeps its keys only: its
+# words are then found together only within one chunk, as before whole entries (docs/architecture.md).
+MAX_WHOLE_TSVECTOR_BYTES = 900_000
+
+
 def _tsvector(entry, tokens: list[str]) -> str:
     if entry.chunk == WHOLE_CHUNK:
+        if sum(len(token.encode()) + 4 for token in tokens) > MAX_WHOLE_TSVECTOR_BYTES:
+            log.warning("search: %s %s has too many distinct words for a whole entry on PostgreSQL (%s)",
+                        entry.kind, entry.object_id, len(tokens))
+            tokens = []
         return " ".join(f"'{_quote(token)}'" for token in (*tokens, *key_tokens(entry)))
     positions: dict[str, list[str]] = {}
     for position, token in enumerate(tokens, start=1):

@@ -301,6 +301,8 @@ class _Query:
             where = ["f.tsv @@ %s::tsquery"]
             self.expression = _expression(phrases, clauses, self.mode, postgres=True)
             self.loose = _tsquery(phrases, clauses, loose=True)
+            if self.mode == CHUNKS:  # the GIN index leaves the whole entries out itself
+                self.loose = f"{self.loose} & !'{WHOLE_KEY}'"
             self.rank = "ts_rank(f.tsv, %s::tsquery) DESC"
             self.rank_params = [self.expression]
         else:
