@@ -15,21 +15,14 @@ BENCH_JSON=path (write the figures as JSON). Exits non-zero when any recall coun
 import json
 import os
 import sys
-import tempfile
 import urllib.parse
 from pathlib import Path
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    os.environ["QIYUE_DATA_DIR"] = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="qiyue-bench-")
-    os.environ.pop("DATABASE_URL", None)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-    os.environ.setdefault("QIYUE_DEBUG", "0")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+    from bench.environment import set_up
 
-    django.setup()
+    set_up()
 
 from bench.generate import PASSWORD  # noqa: E402
 from bench.httpbench import Server, cold_and_warm, get_json, measure  # noqa: E402

@@ -15,23 +15,14 @@ each request BENCH_REPEAT times in this one process and prints median and p95 in
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["QIYUE_DATA_DIR"] = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="qiyue-bench-")
-os.environ.pop("DATABASE_URL", None)
-if os.environ.get("BENCH_DATABASE_URL"):
-    os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-# Timed as served in production: DEBUG off (no query log, no debug templates).
-os.environ.setdefault("QIYUE_DEBUG", "0")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+from bench.environment import set_up  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+set_up()  # timed as served in production: DEBUG off
 
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402

@@ -18,22 +18,15 @@ From bench/run.py, after `generate(...)`:
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 if __name__ == "__main__":
     ROOT = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(ROOT))
-    os.environ["QIYUE_DATA_DIR"] = os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="qiyue-bench-")
-    os.environ.pop("DATABASE_URL", None)
-    if os.environ.get("BENCH_DATABASE_URL"):
-        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
-    os.environ.setdefault("QIYUE_DEBUG", "0")  # timed as served: no query log
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+    from bench.environment import set_up
 
-    django.setup()
+    set_up()  # timed as served: no query log
 
 from django.db import connection  # noqa: E402
 from django.db.models import Q  # noqa: E402
