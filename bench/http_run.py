@@ -9,7 +9,9 @@ Settings (environment): BENCH_HTTP_CLIENTS (default "1,4,16"), BENCH_HTTP_SAMPLE
 and concurrency level, default 200), BENCH_QUERIES (distinct queries per class, default 20),
 BENCH_DROP_CACHES (default 1: try to drop the OS page cache before the cold restart; skipped with a
 message where not allowed),
-BENCH_JSON=path (write the figures as JSON). Exits non-zero when any recall count differs.
+BENCH_REINDEX (default 1: search while `qiyue reindex` rebuilds the index beside the server),
+BENCH_JSON=path (write the figures as JSON). Exits non-zero when any recall count differs, or a
+search made during the rebuild counts otherwise than before it.
 """
 
 import json
@@ -25,7 +27,7 @@ if __name__ == "__main__":
     set_up()
 
 from bench.generate import PASSWORD  # noqa: E402
-from bench.httpbench import Server, cold_and_warm, get_json, measure  # noqa: E402
+from bench.httpbench import Server, cold_and_warm, get_json, measure, search_while_reindexing  # noqa: E402
 from bench.queries import query_lists  # noqa: E402
 from bench.recall import check_recall  # noqa: E402
 
@@ -56,8 +58,26 @@ def page_paths(facts: dict, n: int) -> dict[str, list[str]]:
             "page: customer 360": [f"/customers/{pk}/" for pk in customers]}
 
 
+def _during_reindex(server, cookie: str, lists, out) -> dict:
+    """Search (one client, the first queries of every class) while `qiyue reindex` rebuilds the index
+    beside the live one: latency, and every answer's count against the count before the rebuild."""
+    paths = [_path("/api/v1/search/", q.params()) for qs in lists.values() for q in qs[:3]]
+    expected = {}
+    for path in paths:
+        answer = get_json(server, cookie, path)
+        expected[path] = (answer["count"], answer["count_capped"])
+    result = search_while_reindexing(server, cookie, expected)
+    out(f"\nSearch while `qiyue reindex` runs ({result['seconds']:.0f} s; {result['reindex']}): "
+        f"{result['n']:,} searches by one client over {len(paths)} queries, p50 {result['p50']:.1f} / "
+        f"p95 {result['p95']:.1f} / p99 {result['p99']:.1f} ms; counts that differed from before the rebuild: "
+        f"{len(result['wrong'])}")
+    for path, before, during in result["wrong"][:10]:
+        out(f"  INCOMPLETE {path}: before {before}, during {during}")
+    return result
+
+
 def bench_http(facts: dict, *, clients=(1, 4, 16), samples: int = 200, per_class: int = 20,
-               drop_cache: bool = False, out=print) -> dict:
+               drop_cache: bool = False, reindex: bool = True, out=print) -> dict:
     """Recall check, then latency and throughput per concurrency level, cold and warm, RSS."""
     lists = query_lists(per_class=per_class)
     server = Server()
@@ -98,6 +118,8 @@ def bench_http(facts: dict, *, clients=(1, 4, 16), samples: int = 200, per_class
                     out(f"{name:44.44} {row['n']:5} {row['p50']:8.1f} {row['p95']:8.1f} {row['p99']:8.1f}")
             for name, path, status in total["errors"][:10]:
                 out(f"  ERROR {status} [{name}] {path}")
+        if reindex:
+            report["during_reindex"] = _during_reindex(server, cookies["mgr"], lists, out)
         first = {name: lists[name][0] for name in timed}
         cold_paths = {"dashboard": "/", **{f"API search: {n}": _path("/api/v1/search/", q.params())
                                            for n, q in first.items()}}
@@ -127,10 +149,11 @@ def main():
         print(f"Qiyue HTTP bench on {connection.vendor}: {data.contracts:,} contracts, {data.documents:,} documents")
         report = bench_http(data.facts, clients=clients, samples=int(os.environ.get("BENCH_HTTP_SAMPLES", "200")),
                             per_class=int(os.environ.get("BENCH_QUERIES", "20")),
-                            drop_cache=os.environ.get("BENCH_DROP_CACHES", "1") == "1")
+                            drop_cache=os.environ.get("BENCH_DROP_CACHES", "1") == "1",
+                            reindex=os.environ.get("BENCH_REINDEX", "1") == "1")
     if os.environ.get("BENCH_JSON"):
         Path(os.environ["BENCH_JSON"]).write_text(json.dumps(report, default=str, ensure_ascii=False))
-    sys.exit(1 if report["recall_failures"] else 0)
+    sys.exit(1 if report["recall_failures"] or report.get("during_reindex", {}).get("wrong") else 0)
 
 
 if __name__ == "__main__":

@@ -236,3 +236,57 @@ def cold_and_warm(server, username: str, password: str, paths: dict[str, str], *
         conn.close()
     out_table["_dropped"] = dropped
     return out_table
+
+
+def reindex_process() -> subprocess.Popen:
+    """`qiyue reindex` against the benchmark's database, as an operator would run it beside the server."""
+    env = dict(os.environ)
+    url = database_url()
+    if url:
+        env["DATABASE_URL"] = url
+    else:
+        env.pop("DATABASE_URL", None)
+    return subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "reindex"], cwd=ROOT, env=env,  # noqa: S603
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def search_while_reindexing(server, cookie: str, expected: dict[str, tuple[int, bool]], *, clients: int = 1) -> dict:
+    """Searches without pause from `clients` threads while `qiyue reindex` runs beside the server; each
+    answer's count is compared with the one before the rebuild (`expected`: path → (count, capped)).
+    Returns latency percentiles, the requests whose count differed, and the rebuild's own report."""
+    paths = list(expected)
+    samples: list[float] = []
+    wrong: list[tuple[str, object, object]] = []
+    lock = threading.Lock()
+    process = reindex_process()
+    done = threading.Event()
+
+    def client(offset: int):
+        conn = server.connection()
+        try:
+            for n in itertools.count(offset):
+                if done.is_set():
+                    return
+                path = paths[n % len(paths)]
+                status, body, ms = get(conn, path, cookie)
+                answer = json.loads(body) if status == 200 else {}
+                got = (answer.get("count"), answer.get("count_capped"))
+                with lock:
+                    samples.append(ms)
+                    if got != expected[path]:
+                        wrong.append((path, expected[path], got if status == 200 else status))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(i * 7,)) for i in range(clients)]
+    began = time.perf_counter()
+    for t in threads:
+        t.start()
+    output, _ = process.communicate()
+    done.set()
+    for t in threads:
+        t.join()
+    return {"seconds": time.perf_counter() - began, "returncode": process.returncode, "n": len(samples),
+            "p50": statistics.median(samples) if samples else None,
+            "p95": percentile(samples, 95) if samples else None, "p99": percentile(samples, 99) if samples else None,
+            "wrong": wrong, "reindex": output.strip().splitlines()[-1] if output.strip() else ""}

@@ -90,9 +90,12 @@ def main():
             report = bench_http(facts, clients=[int(c) for c in os.environ.get("BENCH_HTTP_CLIENTS", "1,4,16").split(",")],
                                 samples=int(os.environ.get("BENCH_HTTP_SAMPLES", "200")),
                                 per_class=int(os.environ.get("BENCH_QUERIES", "20")),
-                                drop_cache=os.environ.get("BENCH_DROP_CACHES", "1") == "1")
+                                drop_cache=os.environ.get("BENCH_DROP_CACHES", "1") == "1",
+                                reindex=os.environ.get("BENCH_REINDEX", "1") == "1")
             if report["recall_failures"]:
                 sys.exit(f"{len(report['recall_failures'])} search counts differ from SQL LIKE (listed above)")
+            if report.get("during_reindex", {}).get("wrong"):
+                sys.exit("searches made during `qiyue reindex` counted otherwise than before it (listed above)")
 
 
 if __name__ == "__main__":

@@ -68,10 +68,9 @@ def raw_sql(user, q: str):
     from qiyue.core.roles import SEE_ALL_ROLES
     from qiyue.customers.models import Customer
     from qiyue.documents.models import Document
-    from qiyue.search.selectors import COUNT_CAP, _Query, filter_clauses, visibility_clause
-    from qiyue.search.tokenizer import parse_query
+    from qiyue.search.selectors import COUNT_CAP, _Query, filter_clauses, query_phrases, visibility_clause
 
-    phrases = parse_query(q)
+    phrases = query_phrases(q)
     clauses, ranges = filter_clauses({})
     visibility = visibility_clause(user)
     if visibility is not None:

@@ -4,26 +4,31 @@ An object is (re)indexed by deleting its entries and inserting fresh ones, so it
 match its current state and the newest change has the highest id. The token stream of an entry
 is a pure function of the entry's row (`entry_bodies`; of a long text's whole entry, of its
 object's rows): on SQLite the FTS5 table keeps no copy of it (contentless), and a delete re-derives
-it from the rows. After a change to the tokenizer, run `qiyue reindex`.
+it from the rows. A stream's format (FORMAT, kept in IndexState) says what it holds beside the text's
+tokens and keys; writes use the live index's format, so the rows of an older index are still deleted
+with the streams they were written with. After a change to the tokenizer, run `qiyue reindex`
+(rebuild.py), which builds the current format beside the live index and switches to it.
 """
 
 import dataclasses
-import heapq
 import json
 import logging
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from django.db import connection, transaction
 
 from qiyue.core.search_kinds import Follow, IndexRow, SearchKind, search_kind, search_kinds
 
-from .models import SearchEntry
-from .tokenizer import MAX_QUERY_CHARS, is_cjk, tokenize
+from .models import PendingChange, SearchEntry
+from .tokenizer import MAX_QUERY_CHARS, char_tokens, is_cjk, tokenize
 
 log = logging.getLogger(__name__)
 
 ENTRY_TABLE = SearchEntry._meta.db_table
+# The format of the token streams this code writes: 1, text tokens and key tokens; 2, also a
+# character token per distinct CJK character (tokenizer.char_tokens).
+FORMAT = 2
 # Chunks of long texts: at most this many characters (a character gives at most one token, so
 # positions stay far below PostgreSQL's 16,383), overlapping by the longest query phrase so a
 # phrase that crosses a boundary is still found whole in one chunk.
@@ -97,15 +102,17 @@ def text_streams(entries: list) -> list[list[str]]:
     return streams
 
 
-def entry_bodies(entries: list) -> list[str]:
-    """The space-separated streams FTS5 indexes (SQLite)."""
-    return [" ".join(tokens + key_tokens(e)) for e, tokens in zip(entries, text_streams(entries), strict=True)]
+def entry_bodies(entries: list, fmt: int = FORMAT) -> list[str]:
+    """The space-separated streams FTS5 indexes (SQLite): text tokens, key tokens, then (format 2)
+    character tokens; a phrase never reaches past the text (key tokens stand between)."""
+    return [" ".join(tokens + key_tokens(e) + (char_tokens(tokens) if fmt >= 2 else []))
+            for e, tokens in zip(entries, text_streams(entries), strict=True)]
 
 
-def entry_tsvectors(entries: list) -> list[str]:
-    """The same streams as tsvector literals (PostgreSQL): positions from 1; keys have none, nor
-    the tokens of a whole entry (no phrase is matched in it)."""
-    return [_tsvector(e, tokens) for e, tokens in zip(entries, text_streams(entries), strict=True)]
+def entry_tsvectors(entries: list, fmt: int = FORMAT) -> list[str]:
+    """The same streams as tsvector literals (PostgreSQL): positions from 1; keys and character
+    tokens have none, nor the tokens of a whole entry (no phrase is matched in it)."""
+    return [_tsvector(e, tokens, fmt) for e, tokens in zip(entries, text_streams(entries), strict=True)]
 
 
 # PostgreSQL refuses a tsvector of 1 MB or more (its lexemes' bytes and a 4-byte entry each). A whole
@@ -114,18 +121,20 @@ def entry_tsvectors(entries: list) -> list[str]:
 MAX_WHOLE_TSVECTOR_BYTES = 900_000
 
 
-def _tsvector(entry, tokens: list[str]) -> str:
+def _tsvector(entry, tokens: list[str], fmt: int = FORMAT) -> str:
+    chars = char_tokens(tokens) if fmt >= 2 else []
     if entry.chunk == WHOLE_CHUNK:
         if sum(len(token.encode()) + 4 for token in tokens) > MAX_WHOLE_TSVECTOR_BYTES:
             log.warning("search: %s %s has too many distinct words for a whole entry on PostgreSQL (%s)",
                         entry.kind, entry.object_id, len(tokens))
-            tokens = []
-        return " ".join(f"'{_quote(token)}'" for token in (*tokens, *key_tokens(entry)))
+            tokens = chars = []
+        return " ".join(f"'{_quote(token)}'" for token in (*tokens, *key_tokens(entry), *chars))
     positions: dict[str, list[str]] = {}
     for position, token in enumerate(tokens, start=1):
         positions.setdefault(token, []).append(str(min(position, 16383)))
     parts = [f"'{_quote(token)}':{','.join(where)}" for token, where in positions.items()]
     parts.extend(f"'{token}'" for token in key_tokens(entry))
+    parts.extend(f"'{token}'" for token in chars)
     return " ".join(parts)
 
 
@@ -145,8 +154,9 @@ def _safe_cut(text: str, at: int) -> int:
     return at
 
 
-def chunk_spans(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
-    """(start, end) character spans covering `text`, each ≤ `size`, overlapping by ≥ MAX_QUERY_CHARS."""
+def chunk_spans(text: str, size: int = CHUNK_CHARS, *, postgres: bool | None = None) -> list[tuple[int, int]]:
+    """(start, end) character spans covering `text`, each ≤ `size`, overlapping by ≥ MAX_QUERY_CHARS
+    (on PostgreSQL, `postgres` by default the connection's, also with no token repeated too often)."""
     if len(text) <= size:
         spans = [(0, len(text))]
     else:
@@ -160,13 +170,16 @@ def chunk_spans(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
             if end >= len(text):
                 break
             start = _safe_cut(text, end - MAX_QUERY_CHARS)
-    if connection.vendor != "postgresql":
+    if postgres is None:
+        postgres = connection.vendor == "postgresql"
+    if not postgres:
         return spans
     out = []
     for start, end in spans:
         counts = Counter(tokenize(text[start:end]))
         if counts and max(counts.values()) > MAX_REPEATS and end - start > 2 * MAX_QUERY_CHARS + 10:
-            out.extend((start + s, start + e) for s, e in chunk_spans(text[start:end], (end - start) // 2))
+            out.extend((start + s, start + e) for s, e in chunk_spans(text[start:end], (end - start) // 2,
+                                                                       postgres=True))
         else:
             out.append((start, end))
     return out
@@ -174,10 +187,10 @@ def chunk_spans(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
 
 # --- chunking the kinds' rows ---------------------------------------------------------------------
 
-def chunked(row: IndexRow) -> list[IndexRow]:
+def chunked(row: IndexRow, *, postgres: bool | None = None) -> list[IndexRow]:
     """A kind's row of one object as the entries of its text's chunks (the row itself when short),
     followed by its whole entry (WHOLE_CHUNK) when chunked."""
-    spans = chunk_spans(row.text)
+    spans = chunk_spans(row.text, postgres=postgres)
     if len(spans) == 1:
         return [row]
     entries = []
@@ -191,8 +204,8 @@ def chunked(row: IndexRow) -> list[IndexRow]:
     return entries
 
 
-def entries_of(rows: Iterable[IndexRow]) -> list[IndexRow]:
-    return [entry for row in rows for entry in chunked(row)]
+def entries_of(rows: Iterable[IndexRow], *, postgres: bool | None = None) -> list[IndexRow]:
+    return [entry for row in rows for entry in chunked(row, postgres=postgres)]
 
 
 # --- the two databases ----------------------------------------------------------------------------
@@ -211,18 +224,19 @@ def _allocate_ids(cursor, n: int) -> list[int]:
     return list(range(first, first + n))
 
 
-def _db_row(e, sqlite: bool) -> tuple:
+def db_values(e, sqlite: bool) -> tuple:
+    """The COLUMNS of an entry as the database takes them."""
     dates = (e.signing_date, e.effective_date, e.expiry_date)
     if sqlite:
         dates = tuple(d.isoformat() if d is not None else None for d in dates)
     amount = str(e.amount) if sqlite and e.amount is not None else e.amount
-    return (e.pk, e.kind, e.object_id, e.chunk, e.contract_id, e.customer_id, e.version_id, e.owner_id, e.team_id,
+    return (e.kind, e.object_id, e.chunk, e.contract_id, e.customer_id, e.version_id, e.owner_id, e.team_id,
             e.status, e.nature, e.subject_matter, e.signing_form, *dates, amount, e.title, e.text, e.page,
             json.dumps(e.page_breaks or []))
 
 
-def insert_entries(entries: list[IndexRow]) -> None:
-    """Insert entries (new ids, ascending in list order) and their full-text rows."""
+def insert_entries(entries: list[IndexRow], fmt: int = FORMAT) -> None:
+    """Insert entries (new ids, ascending in list order) and their full-text rows, in format `fmt`."""
     if not entries:
         return
     with transaction.atomic(), connection.cursor() as cursor:
@@ -232,20 +246,20 @@ def insert_entries(entries: list[IndexRow]) -> None:
         marks = ", ".join(["%s"] * (len(COLUMNS) + 1))
         # Not injectable (bandit B608): the table and column names are this module's constants.
         cursor.executemany(f"INSERT INTO {ENTRY_TABLE} ({columns}) VALUES ({marks})",  # nosec B608
-                           [_db_row(e, connection.vendor == "sqlite") for e in entries])
+                           [(e.pk, *db_values(e, connection.vendor == "sqlite")) for e in entries])
         if connection.vendor == "postgresql":
             cursor.executemany("INSERT INTO search_tsv (entry_id, kind, object_id, tsv) "
                                "VALUES (%s, %s, %s, %s::tsvector)",
                                [(e.pk, e.kind, e.object_id, tsv)
-                                for e, tsv in zip(entries, entry_tsvectors(entries), strict=True)])
+                                for e, tsv in zip(entries, entry_tsvectors(entries, fmt), strict=True)])
         else:
             cursor.executemany("INSERT INTO search_fts (rowid, body) VALUES (%s, %s)",
-                               [(e.pk, body) for e, body in zip(entries, entry_bodies(entries), strict=True)])
+                               [(e.pk, body) for e, body in zip(entries, entry_bodies(entries, fmt), strict=True)])
 
 
-def delete_entries(entries: list[SearchEntry]) -> None:
-    """Delete entries and their full-text rows (the rows must be as stored; a whole entry with all
-    its object's other entries)."""
+def delete_entries(entries: list[SearchEntry], fmt: int = FORMAT) -> None:
+    """Delete entries and their full-text rows (the rows must be as stored, and `fmt` the format they
+    were written in; a whole entry with all its object's other entries)."""
     if not entries:
         return
     ids = [e.pk for e in entries]
@@ -254,27 +268,32 @@ def delete_entries(entries: list[SearchEntry]) -> None:
             cursor.execute("DELETE FROM search_tsv WHERE entry_id = ANY(%s)", [ids])
         else:
             cursor.executemany("INSERT INTO search_fts (search_fts, rowid, body) VALUES ('delete', %s, %s)",
-                               [(e.pk, body) for e, body in zip(entries, entry_bodies(entries), strict=True)])
+                               [(e.pk, body) for e, body in zip(entries, entry_bodies(entries, fmt), strict=True)])
         SearchEntry.objects.filter(pk__in=ids).delete()
 
 
-def clear_index() -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"TRUNCATE search_tsv, {ENTRY_TABLE}")
-        else:
-            cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('delete-all')")
-            # Not injectable (bandit B608): the table and column names are this module's constants.
-            cursor.execute(f"DELETE FROM {ENTRY_TABLE}")  # nosec B608
+def read_state(*, lock: bool = False) -> tuple[int, bool]:
+    """The live index's (format, rebuilding). `lock` (in a writing transaction): a rebuild's switch to
+    a new index waits for this transaction, and this one for the switch (PostgreSQL; SQLite writers
+    take turns). No row (tables flushed): an empty index, in the current format."""
+    sql = "SELECT format, rebuilding FROM search_indexstate WHERE id = 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql + (" FOR SHARE" if lock and connection.vendor == "postgresql" else ""))
+        row = cursor.fetchone()
+    return (row[0], bool(row[1])) if row else (FORMAT, False)
 
 
 def replace_entries(kind: str, object_ids: Iterable[int], entries: list[IndexRow]) -> None:
-    """Make `entries` the index's entries for these objects (locking them against a concurrent run)."""
+    """Make `entries` the index's entries for these objects (locking them against a concurrent run),
+    in the live index's format; while a rebuild runs, the objects are noted for it (PendingChange)."""
     object_ids = list(object_ids)
     with transaction.atomic():
+        fmt, rebuilding = read_state(lock=True)
         old = list(SearchEntry.objects.select_for_update().filter(kind=kind, object_id__in=object_ids))
-        delete_entries(old)
-        insert_entries(entries)
+        delete_entries(old, fmt)
+        insert_entries(entries, fmt)
+        if rebuilding:
+            PendingChange.objects.bulk_create([PendingChange(kind=kind, object_id=pk) for pk in object_ids])
 
 
 # --- following changes ----------------------------------------------------------------------------
@@ -316,56 +335,3 @@ def index(kind_name: str, object_ids: Iterable[int]) -> int:
     for other_name, ids in follow_up.items():
         written += index(other_name, ids)
     return written
-
-
-# --- rebuilding everything ------------------------------------------------------------------------
-
-def _merged_by_created(*streams: Iterator) -> Iterator:
-    return heapq.merge(*streams, key=lambda item: item[0])
-
-
-def reindex_all(*, batch: int = 2000, progress=None) -> int:
-    """Rebuild the whole index: the objects of every registered kind (customers, contracts,
-    documents …) interleaved by creation time, so the newest objects get the highest ids. Returns the
-    number of entries."""
-    clear_index()
-    kinds = search_kinds()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Fresh statistics first: after a bulk load or a restore the planner may think the
-            # document table is empty and scan all of it for every batch (a second per 100 rows).
-            cursor.execute("ANALYZE")
-            # Building the GIN index once at the end is much faster than maintaining it row by row.
-            cursor.execute("DROP INDEX IF EXISTS search_tsv_gin")
-    total = objects = reported = 0
-    pending: list[IndexRow] = []
-    try:
-        for _created, rows in _merged_by_created(*(kind.stream(batch) for kind in kinds)):
-            pending.extend(entries_of(rows))
-            objects += 1
-            if len(pending) >= batch:
-                insert_entries(pending)
-                total += len(pending)
-                pending.clear()
-                if progress and objects - reported >= 50_000:
-                    reported = objects
-                    progress(objects, total)
-        insert_entries(pending)
-        total += len(pending)
-    finally:
-        optimize()
-    if progress:
-        progress(objects, total)
-    return total
-
-
-def optimize() -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("CREATE INDEX IF NOT EXISTS search_tsv_gin ON search_tsv USING gin (tsv) "
-                           "WITH (fastupdate = off)")
-            cursor.execute(f"ANALYZE {ENTRY_TABLE}")
-            cursor.execute("ANALYZE search_tsv")
-        else:
-            cursor.execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')")
-            cursor.execute("ANALYZE")

@@ -89,3 +89,35 @@ class EntryVector(models.Model):
 
     def __str__(self):
         return str(self.entry_id)
+
+
+class IndexState(models.Model):
+    """One row (id 1): the format of the index's token streams, and whether `qiyue reindex` is
+    building a new index beside the live one (see rebuild.py). Formats only grow: a rebuild writes the
+    current one (indexing.FORMAT) and switches to it; until then, writes and queries keep the live
+    index's format."""
+
+    format = models.PositiveSmallIntegerField(default=1)
+    rebuilding = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("search index state")
+        verbose_name_plural = _("search index states")
+
+    def __str__(self):
+        return f"format {self.format}" + (" (rebuilding)" if self.rebuilding else "")
+
+
+class PendingChange(models.Model):
+    """An object indexed while a rebuild was running: the rebuild may have read it before the change,
+    so it is indexed again once the new index is live."""
+
+    kind = models.CharField(max_length=10)
+    object_id = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("pending search change")
+        verbose_name_plural = _("pending search changes")
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id}"

@@ -10,8 +10,8 @@ with date and amount ranges checked on the joined SearchEntry row. Long texts ar
 "whole" entry, and the words of an AND query may stand in different chunks: see _mode and
 docs/architecture.md ("Long texts in the search index"). Every query stops early:
 the count stops at COUNT_CAP + 1 distinct objects ("1,000+"), the page reads rows in id order
-(newest first) only until it has enough; when the hits are few enough to count they are ranked by
-relevance instead (bm25 / ts_rank). The objects of the shown page are then read through the
+(newest first) only until it has enough; when the hits are few enough to count they are ranked
+instead: those whose title holds every word first, then newest first (see _Query._ranked_rows). The objects of the shown page are then read through the
 ordinary visibility rule once more, so a stale entry can never show what the user may not see.
 """
 
@@ -28,10 +28,10 @@ from qiyue.contracts.search import KIND as CONTRACT
 from qiyue.core.permissions import Scope, visible
 from qiyue.core.search_kinds import search_kind
 
-from .indexing import ENTRY_TABLE, WHOLE_CHUNK, WHOLE_KEY
+from .indexing import ENTRY_TABLE, WHOLE_CHUNK, WHOLE_KEY, read_state
 from .models import SearchEntry
 from .snippets import highlight
-from .tokenizer import Phrase, parse_query
+from .tokenizer import Phrase, as_char_token, normalize, parse_query
 
 COUNT_CAP = 1000
 # Counting an AND query with a multi-token word: the most chunk rows read to list the objects
@@ -294,6 +294,8 @@ class _Query:
         self.verified: dict[tuple[str, int], int | None] = {}
         # Multi-token word → the objects whose chunks hold it (None: too many to list).
         self.phrase_objects: dict[Phrase, set[tuple[str, int]] | None] = {}
+        # Every matching row in ranked order, once read (see _ranked_rows).
+        self.ranked: list[tuple[int, str, int]] | None = None
         if self.postgres:
             # search_tsv carries kind and object id, so only range filters need the entry row.
             self.rowid, obj = "f.entry_id", "f"
@@ -303,15 +305,11 @@ class _Query:
             self.loose = _tsquery(phrases, clauses, loose=True)
             if self.mode == CHUNKS:  # the GIN index leaves the whole entries out itself
                 self.loose = f"{self.loose} & !'{WHOLE_KEY}'"
-            self.rank = "ts_rank(f.tsv, %s::tsquery) DESC"
-            self.rank_params = [self.expression]
         else:
             self.rowid, obj = "search_fts.rowid", "e"
             self.sql_from = f"search_fts JOIN {ENTRY_TABLE} e ON e.id = search_fts.rowid"
             where = ["search_fts MATCH %s"]
             self.expression = _expression(phrases, clauses, self.mode, postgres=False)
-            self.rank = "search_fts.rank"
-            self.rank_params = []
         self.columns = f"{self.rowid}, {obj}.kind, {obj}.object_id"
         params: list = [self.expression]
         for column, operator, value in ranges:
@@ -370,9 +368,7 @@ class _Query:
 
     def rows(self, *, ranked: bool, limit: int) -> list[tuple[int, str, int]]:
         if ranked:
-            order, extra = f"{self.rank}, {self.rowid} DESC", self.rank_params
-            return self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} "
-                               f"ORDER BY {order} LIMIT %s", [*self.params, *extra, limit])
+            return self._ranked_rows()[:limit]
         if not self.postgres:
             return self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} "
                                f"ORDER BY {self.rowid} DESC LIMIT %s", [*self.params, limit])
@@ -404,6 +400,22 @@ class _Query:
             else:
                 high, window = low, None
         return confirmed
+
+    def _ranked_rows(self) -> list[tuple[int, str, int]]:
+        """Every matching row (the count found at most COUNT_CAP objects), those whose title holds every
+        word first (a contract's number and title, a document's title, a customer's name), then newest
+        first. No term statistics: bm25's and ts_rank's cost grows with the whole index (FTS5 counts
+        every row holding a phrase for its weight; ts_rank reads each row's vector), this with the hits."""
+        if self.ranked is None:
+            sql_from = self.sql_from
+            if " JOIN " not in sql_from:  # PostgreSQL without range filters: the titles are in the entries
+                sql_from += f" JOIN {ENTRY_TABLE} e ON e.id = f.entry_id"
+            rows = self._fetch(f"SELECT {self.columns}, e.title FROM {sql_from} WHERE {self.where} "
+                               f"ORDER BY {self.rowid} DESC", self.params)
+            words = [part for phrase in self.phrases for part, _cjk in phrase.parts]
+            titled = [not all(word in normalize(title) for word in words) for _id, _kind, _object_id, title in rows]
+            self.ranked = [row[:3] for _titled, row in sorted(zip(titled, rows, strict=True), key=lambda pair: pair[0])]
+        return self.ranked
 
     def first_objects(self, *, ranked: bool, wanted: int) -> list[tuple[int, str, int]]:
         """The first `wanted` distinct objects as (entry id, kind, object id): a long document has
@@ -495,11 +507,20 @@ def _exact_contract(q: str, user) -> int | None:
     return qs.values_list("pk", flat=True).first()
 
 
+def query_phrases(q: str) -> list[Phrase]:
+    """The query's phrases as the live index is searched: once it holds character tokens (format 2),
+    a word of one CJK character reads that one list."""
+    phrases = parse_query(q)
+    if read_state()[0] >= 2:
+        phrases = [as_char_token(phrase) for phrase in phrases]
+    return phrases
+
+
 def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, offset: int = 0) -> SearchResults:
     """Search what `user` may see for `q` (words ANDed, "quoted phrases", a trailing single Chinese
     character as a prefix), narrowed by ContractFilter-style `filters` and `type` (kinds)."""
     filters = filters or {}
-    phrases = parse_query(q or "")
+    phrases = query_phrases(q or "")
     results = SearchResults(phrases=phrases, no_words=bool((q or "").strip()) and not phrases)
     visibility = visibility_clause(user)
     if not phrases or visibility is False:

@@ -12,7 +12,10 @@ Text is NFKC-normalised and case-folded (so full-width letters fold), then cut i
 - everything else (spaces, punctuation, symbols) only separates.
 
 Tokens never start with "_": that prefix is kept for the index's own key tokens (owner, team,
-status …), so nothing a user types or a document says can be read as one.
+status …), so nothing a user types or a document says can be read as one. Nor do they end with it:
+since index format 2 an entry also holds one "character token" per distinct CJK character of its
+text ("京_", see `char_tokens`), outside its positions, so a query of one character reads that one
+list instead of the lists of every bigram that starts with it.
 """
 
 import re
@@ -85,6 +88,14 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def char_tokens(tokens: list[str]) -> list[str]:
+    """The character tokens of a token stream: each distinct CJK character once, sorted (a stream is a
+    pure function of its entry). Every character of a CJK run starts one of its tokens (a bigram, or
+    the run's closing unigram)."""
+    firsts = "".join({token[0] for token in set(tokens)})
+    return sorted(char + "_" for char in _CJK_CHAR.findall(firsts))
+
+
 # --- queries -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -122,6 +133,14 @@ def phrase_of(text: str) -> Phrase | None:
     if not tokens:
         return None
     return Phrase(tuple(tokens), prefix, tuple(parts))
+
+
+def as_char_token(phrase: Phrase) -> Phrase:
+    """A query of one CJK character (the prefix 京*) as its character token (index format 2); any
+    other phrase as it is."""
+    if len(phrase.tokens) == 1 and phrase.prefix and is_cjk(phrase.tokens[0]):
+        return Phrase((phrase.tokens[0] + "_",), False, phrase.parts)
+    return phrase
 
 
 _QUOTED = re.compile(r'"([^"]*)"?|“([^”]*)”?|(\S+)')

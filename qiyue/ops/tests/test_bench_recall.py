@@ -76,3 +76,13 @@ def test_http_harness_measures_every_class_through_the_server(bench_report):
         assert name in classes
         assert level[name]["n"] == 8 and 0 < level[name]["p50"] <= level[name]["p99"]
     assert "dashboard" in bench_report["cold"]
+
+
+def test_search_while_reindexing_is_measured_and_complete(bench_report):
+    """`qiyue reindex` runs beside the server while a client searches: answers are timed, and every
+    count equals the count before the rebuild (the run exits non-zero otherwise)."""
+    during = bench_report["during_reindex"]
+    assert during["returncode"] == 0 and "Search index rebuilt" in during["reindex"]
+    assert during["n"] > 0 and 0 < during["p50"] <= during["p99"]
+    assert during["wrong"] == []
+    assert "Search while `qiyue reindex` runs" in bench_report["stdout"]

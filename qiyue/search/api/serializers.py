@@ -22,7 +22,7 @@ class SearchPageOutput(serializers.Serializer):
     count = serializers.IntegerField(help_text="Hits, exact up to 1,000; see count_capped.")
     count_capped = serializers.BooleanField(help_text="True when there are more than 1,000 hits (shown as "
                                                       "“1,000+”); the results are then newest first.")
-    ranked = serializers.BooleanField(help_text="True when the results are ordered by relevance.")
+    ranked = serializers.BooleanField(help_text="True when the hits were few enough to rank: title matches first, then newest.")
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = SearchHitOutput(many=True)

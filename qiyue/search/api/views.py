@@ -62,7 +62,9 @@ class SearchView(APIView):
     @extend_schema(
         operation_id="search",
         summary="Search contracts, customers and document text the user may see",
-        description=f"Hits are ranked by relevance when there are at most {COUNT_CAP:,}, else newest first; "
+        description=f"When there are at most {COUNT_CAP:,} hits they are ranked (those whose title, a contract's "
+                    "number and title, a document's title or a customer's name, holds every word first, then "
+                    "newest first), else newest first; "
                     f"the count is exact up to {COUNT_CAP:,} and `count_capped` says there are more. "
                     "Searching is not recorded as an access; opening a hit's page is.",
         parameters=_parameters(),

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.search import selectors
-from qiyue.search.indexing import reindex_all
+from qiyue.search.rebuild import reindex_all
 
 from .corpus import make_document
 

@@ -11,8 +11,9 @@ from qiyue.contracts.models import Contract
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.documents.models import Document
 from qiyue.search import selectors
-from qiyue.search.indexing import CHUNK_CHARS, WHOLE_CHUNK, chunk_spans, index, reindex_all
+from qiyue.search.indexing import CHUNK_CHARS, WHOLE_CHUNK, chunk_spans, index
 from qiyue.search.models import SearchEntry
+from qiyue.search.rebuild import reindex_all
 from qiyue.search.selectors import search
 
 from .corpus import add_version, make_document

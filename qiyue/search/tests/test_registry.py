@@ -23,8 +23,8 @@ from qiyue.customers.models import Contact
 from qiyue.customers.services import contact_create, customer_update
 from qiyue.customers.tests.factories import make_customer
 from qiyue.search.filters import SearchFilter
-from qiyue.search.indexing import reindex_all
 from qiyue.search.models import SearchEntry
+from qiyue.search.rebuild import reindex_all
 from qiyue.search.selectors import search
 
 pytestmark = pytest.mark.django_db

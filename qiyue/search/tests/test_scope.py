@@ -14,7 +14,7 @@ from qiyue.core.actors import SYSTEM
 from qiyue.core.permissions import Scope, can_see, visible
 from qiyue.customers.models import Customer
 from qiyue.customers.services import customer_create
-from qiyue.search.indexing import reindex_all
+from qiyue.search.rebuild import reindex_all
 from qiyue.search.selectors import search
 
 from .corpus import make_document

@@ -9,7 +9,7 @@ from qiyue.contracts.models import Contract
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.tests.factories import make_customer
 from qiyue.search import selectors
-from qiyue.search.indexing import reindex_all
+from qiyue.search.rebuild import reindex_all
 from qiyue.search.selectors import search
 from qiyue.search.tokenizer import is_cjk, normalize
 

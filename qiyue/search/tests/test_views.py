@@ -4,7 +4,7 @@ from django.urls import reverse
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.search import selectors
-from qiyue.search.indexing import reindex_all
+from qiyue.search.rebuild import reindex_all
 
 from .corpus import make_document
 
