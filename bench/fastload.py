@@ -7,7 +7,8 @@ bulk_create builds a model instance per row, which is what makes a million rows 
 import datetime
 from collections.abc import Iterable
 
-from django.db import connection, models
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 
 
@@ -25,15 +26,41 @@ def _default(field):
     return ""
 
 
-def _db_value(field, value):
+# Fields whose database value is the Python value the generators give (str, int, bool, None): their
+# get_db_prep_save is skipped, a third of the load time of a million rows.
+_PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
+
+
+def _db_value(field, value, using=None):
     if isinstance(value, datetime.datetime) and timezone.is_naive(value):
         value = timezone.make_aware(value, datetime.UTC)
-    return field.get_db_prep_save(value, connection)
+    return field.get_db_prep_save(value, using or connection)
+
+
+def _converter(field, using):
+    if isinstance(field, _PLAIN):
+        return None
+    if isinstance(field, models.DateTimeField) and using.vendor == "sqlite" and settings.USE_TZ:
+        # What the SQLite backend's adapt_datetimefield_value does, without its checks per value.
+        tz = using.timezone
+
+        def sqlite_datetime(value):
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.UTC)
+            return str(value.astimezone(tz).replace(tzinfo=None))
+
+        return sqlite_datetime
+    return lambda value: _db_value(field, value, using)
 
 
 def bulk_insert(model, rows: Iterable[dict], batch: int = 20_000) -> int:
     fields = _columns(model)
     defaults = {f.name: _default(f) for f in fields}
+    using = connections[DEFAULT_DB_ALIAS]  # not the proxy: one attribute look-up less per value
+    converters = [_converter(f, using) for f in fields]
+    keys = [(f.name, f.attname, defaults[f.name], convert) for f, convert in zip(fields, converters, strict=True)]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     count = 0
@@ -53,7 +80,11 @@ def bulk_insert(model, rows: Iterable[dict], batch: int = 20_000) -> int:
         buffer.clear()
 
     for row in rows:
-        buffer.append(tuple(_db_value(f, row.get(f.name, row.get(f.attname, defaults[f.name]))) for f in fields))
+        values = []
+        for name, attname, default, convert in keys:
+            value = row[name] if name in row else row.get(attname, default)
+            values.append(value if convert is None else convert(value))
+        buffer.append(tuple(values))
         count += 1
         if len(buffer) >= batch:
             flush()
@@ -74,3 +105,4 @@ def analyze() -> None:
     index-only scan is possible on a freshly loaded table (autovacuum would get there later)."""
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
