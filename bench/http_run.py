@@ -71,6 +71,8 @@ def _during_reindex(server, cookie: str, lists, out) -> dict:
         f"{result['n']:,} searches by one client over {len(paths)} queries, p50 {result['p50']:.1f} / "
         f"p95 {result['p95']:.1f} / p99 {result['p99']:.1f} ms; counts that differed from before the rebuild: "
         f"{len(result['wrong'])}")
+    out(f"A write every 0.2 s beside it: {result['writes']:,} writes, median {result['write_p50'] or 0:.1f} ms, "
+        f"longest {result['write_max'] or 0:.0f} ms, failed {len(result['write_errors'])}")
     for path, before, during in result["wrong"][:10]:
         out(f"  INCOMPLETE {path}: before {before}, during {during}")
     return result

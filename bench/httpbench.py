@@ -278,7 +278,32 @@ def search_while_reindexing(server, cookie: str, expected: dict[str, tuple[int, 
         finally:
             conn.close()
 
+    writes: list[float] = []
+    write_errors: list[str] = []
+
+    def writer():
+        """A small write every 0.2 s (what a user's save does to the database): how long it waits for the
+        rebuild's write transactions."""
+        from django.db import connection as own
+        from django.db import transaction
+
+        try:
+            with own.cursor() as cursor:
+                cursor.execute("CREATE TABLE IF NOT EXISTS bench_write_probe (at varchar(40))")
+            while not done.is_set():
+                start = time.perf_counter()
+                try:
+                    with transaction.atomic(), own.cursor() as cursor:
+                        cursor.execute("INSERT INTO bench_write_probe (at) VALUES (%s)", [str(start)])
+                    writes.append((time.perf_counter() - start) * 1000)
+                except Exception as error:  # noqa: BLE001 — counted and reported
+                    write_errors.append(str(error))
+                time.sleep(0.2)
+        finally:
+            own.close()
+
     threads = [threading.Thread(target=client, args=(i * 7,)) for i in range(clients)]
+    threads.append(threading.Thread(target=writer))
     began = time.perf_counter()
     for t in threads:
         t.start()
@@ -289,4 +314,6 @@ def search_while_reindexing(server, cookie: str, expected: dict[str, tuple[int, 
     return {"seconds": time.perf_counter() - began, "returncode": process.returncode, "n": len(samples),
             "p50": statistics.median(samples) if samples else None,
             "p95": percentile(samples, 95) if samples else None, "p99": percentile(samples, 99) if samples else None,
-            "wrong": wrong, "reindex": output.strip().splitlines()[-1] if output.strip() else ""}
+            "wrong": wrong, "reindex": output.strip().splitlines()[-1] if output.strip() else "",
+            "writes": len(writes), "write_p50": statistics.median(writes) if writes else None,
+            "write_max": max(writes) if writes else None, "write_errors": write_errors}

@@ -11,12 +11,14 @@ with the streams they were written with. After a change to the tokenizer, run `q
 """
 
 import dataclasses
+import datetime
 import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from qiyue.core.search_kinds import Follow, IndexRow, SearchKind, search_kind, search_kinds
 
@@ -272,15 +274,27 @@ def delete_entries(entries: list[SearchEntry], fmt: int = FORMAT) -> None:
         SearchEntry.objects.filter(pk__in=ids).delete()
 
 
+# A rebuild that has not touched the state for this long was killed (it touches it every batch).
+REBUILD_STALE = datetime.timedelta(minutes=10)
+
+
 def read_state(*, lock: bool = False) -> tuple[int, bool]:
     """The live index's (format, rebuilding). `lock` (in a writing transaction): a rebuild's switch to
     a new index waits for this transaction, and this one for the switch (PostgreSQL; SQLite writers
     take turns). No row (tables flushed): an empty index, in the current format."""
-    sql = "SELECT format, rebuilding FROM search_indexstate WHERE id = 1"
+    sql = "SELECT format, rebuilding, touched_at FROM search_indexstate WHERE id = 1"
     with connection.cursor() as cursor:
         cursor.execute(sql + (" FOR SHARE" if lock and connection.vendor == "postgresql" else ""))
         row = cursor.fetchone()
-    return (row[0], bool(row[1])) if row else (FORMAT, False)
+    if not row:
+        return FORMAT, False
+    fmt, rebuilding, touched = row
+    if rebuilding and isinstance(touched, str):  # SQLite without converters: ISO text
+        touched = datetime.datetime.fromisoformat(touched)
+    if rebuilding and touched is not None:
+        touched = touched if touched.tzinfo else touched.replace(tzinfo=datetime.UTC)
+        rebuilding = timezone.now() - touched < REBUILD_STALE
+    return fmt, bool(rebuilding)
 
 
 def replace_entries(kind: str, object_ids: Iterable[int], entries: list[IndexRow]) -> None:

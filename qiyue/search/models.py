@@ -99,6 +99,9 @@ class IndexState(models.Model):
 
     format = models.PositiveSmallIntegerField(default=1)
     rebuilding = models.BooleanField(default=False)
+    # A running rebuild touches the row every few seconds: a rebuild that was killed stops counting
+    # as running after indexing.REBUILD_STALE (changes are no longer noted for it).
+    touched_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("search index state")

@@ -410,12 +410,16 @@ class _Query:
             sql_from = self.sql_from
             if " JOIN " not in sql_from:  # PostgreSQL without range filters: the titles are in the entries
                 sql_from += f" JOIN {ENTRY_TABLE} e ON e.id = f.entry_id"
-            rows = self._fetch(f"SELECT {self.columns}, e.title FROM {sql_from} WHERE {self.where} "
-                               f"ORDER BY {self.rowid} DESC", self.params)
-            words = [part for phrase in self.phrases for part, _cjk in phrase.parts]
-            titled = [not all(word in normalize(title) for word in words) for _id, _kind, _object_id, title in rows]
-            self.ranked = [row[:3] for _titled, row in sorted(zip(titled, rows, strict=True), key=lambda pair: pair[0])]
+            self.ranked = self._rank(self._fetch(f"SELECT {self.columns}, e.title FROM {sql_from} WHERE {self.where} "
+                                                 f"ORDER BY {self.rowid} DESC", self.params))
         return self.ranked
+
+    def _rank(self, rows: list[tuple]) -> list[tuple[int, str, int]]:
+        """(entry id, kind, object id, title) rows, newest first, as (entry id, kind, object id): those
+        whose title holds every word first (a stable sort keeps each group newest first)."""
+        words = [part for phrase in self.phrases for part, _cjk in phrase.parts]
+        titled = [not all(word in normalize(title) for word in words) for _id, _kind, _object_id, title in rows]
+        return [row[:3] for _titled, row in sorted(zip(titled, rows, strict=True), key=lambda pair: pair[0])]
 
     def first_objects(self, *, ranked: bool, wanted: int) -> list[tuple[int, str, int]]:
         """The first `wanted` distinct objects as (entry id, kind, object id): a long document has

@@ -37,6 +37,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('format', models.PositiveSmallIntegerField(default=1)),
                 ('rebuilding', models.BooleanField(default=False)),
+                ('touched_at', models.DateTimeField(auto_now=True)),
             ],
             options={
                 'verbose_name': 'search index state',

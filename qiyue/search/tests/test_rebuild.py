@@ -118,11 +118,18 @@ def test_changes_made_during_a_rebuild_are_in_the_new_index(users, shelf, monkey
     assert search(user=user, q="契约", limit=50).count == 22
 
 
+def leftover_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        return [t for t in connection.introspection.table_names(cursor) if "_next" in t or "_old" in t]
+
+
 def test_the_new_tables_are_shaped_like_the_old_and_ids_keep_growing(users, shelf):
     shape = table_shape()
     top = SearchEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
-    rebuild()
-    assert table_shape() == shape
+    timings = {}
+    rebuild(timings=timings)
+    assert table_shape() == shape and not leftover_tables()
+    assert set(timings) == {"fill", "index", "switch", "catch_up", "drop_old"}
     assert SearchEntry.objects.order_by("pk").values_list("pk", flat=True).first() > top
     # Indexing after the switch takes ids above the rebuild's (the newest change has the highest).
     rebuilt_top = SearchEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -148,9 +155,7 @@ def test_a_failed_rebuild_leaves_the_live_index_as_it_was(users, shelf, monkeypa
         rebuild()
     assert counts(user) == expected and SearchEntry.objects.count() == entries
     assert read_state() == (FORMAT, False) and not PendingChange.objects.exists()
-    with connection.cursor() as cursor:
-        tables = connection.introspection.table_names(cursor)
-    assert not [t for t in tables if t.endswith("_next")]
+    assert not leftover_tables()
 
 
 def test_an_index_in_the_old_format_is_searched_as_it_was_until_the_rebuild(users, shelf):
@@ -261,3 +266,23 @@ def test_rebuild_beside_concurrent_searches(users):
     assert len(answers) >= 5 and set(answers) == {expected}
     assert refused
     assert counts(user) == expected
+
+
+def test_a_killed_rebuild_stops_counting_as_running(users, shelf):
+    """A rebuild killed mid-way (SIGKILL: no clean-up) leaves its flag; once it has not touched the state
+    for REBUILD_STALE, changes are no longer noted for it, and the next rebuild starts clean."""
+    import datetime
+
+    from django.utils import timezone
+
+    from qiyue.search.indexing import REBUILD_STALE
+
+    contract = shelf[0][0]
+    IndexState.objects.filter(pk=1).update(rebuilding=True, touched_at=timezone.now())
+    index("contract", [contract.pk])
+    assert read_state()[1] and PendingChange.objects.count() == 1
+    IndexState.objects.filter(pk=1).update(touched_at=timezone.now() - REBUILD_STALE - datetime.timedelta(seconds=1))
+    index("contract", [contract.pk])
+    assert not read_state()[1] and PendingChange.objects.count() == 1
+    rebuild()
+    assert read_state() == (FORMAT, False) and not PendingChange.objects.exists()

@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=2000, help="Objects read per batch.")
         parser.add_argument("--workers", type=int, default=None,
-                            help="Processes that cut and tokenize texts (default: one per core beside this one; "
+                            help="Processes that cut and tokenize texts (default: one per core; "
                                  "0: this process).")
 
     def handle(self, *args, batch_size, workers, **options):
