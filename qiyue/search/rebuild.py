@@ -98,8 +98,8 @@ def _timed(timings: dict, step: str):
         timings[step] = time.perf_counter() - start
 
 
-def reindex_all(*, batch: int = 2000, workers: int = 0, progress=None) -> int:
-    return rebuild(batch=batch, workers=workers, progress=progress)
+# The name callers used before the rebuild moved beside the live index.
+reindex_all = rebuild
 
 
 # --- set-up ---------------------------------------------------------------------------------------
