@@ -6,8 +6,10 @@ Search stays complete while it runs: the new entries go into tables beside the l
 (built once at the end, which is linear, where maintaining them row by row is not); the live index
 keeps serving and following changes. Objects indexed meanwhile are noted (PendingChange, see
 indexing.replace_entries), because the rebuild may have read them before their change. At the end one
-short transaction drops the live tables and renames the new ones in their place, with the current
-format (indexing.FORMAT); the noted objects are then indexed again.
+short transaction puts the new tables in the live ones' place, with the current format
+(indexing.FORMAT); the noted objects are then indexed again. PostgreSQL drops the old tables in that
+transaction (a drop is quick there); SQLite renames them aside and empties them a slice per transaction
+afterwards, as no write transaction may hold its one write lock for long (a writer waits 20 s at most).
 
 Cutting texts into chunks and tokens (the CPU work) runs in `workers` processes; this process reads
 the objects in creation order (the newest get the highest ids) and writes the results in that order.
@@ -16,7 +18,6 @@ the objects in creation order (the newest get the highest ids) and writes the re
 import collections
 import contextlib
 import heapq
-import logging
 import multiprocessing
 import os
 import re
@@ -38,8 +39,6 @@ from .indexing import (
     index,
 )
 from .models import IndexState, PendingChange
-
-log = logging.getLogger(__name__)
 
 NEXT = "_next"
 ENTRY_NEXT = ENTRY_TABLE + NEXT
