@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from qiyue.core.search_kinds import Follow, IndexRow, SearchKind, search_kind, search_kinds
 
+from . import partitions
 from .models import PendingChange, SearchEntry
 from .tokenizer import MAX_QUERY_CHARS, char_tokens, is_cjk, tokenize
 
@@ -250,6 +251,7 @@ def insert_entries(entries: list[IndexRow], fmt: int = FORMAT) -> None:
         cursor.executemany(f"INSERT INTO {ENTRY_TABLE} ({columns}) VALUES ({marks})",  # nosec B608
                            [(e.pk, *db_values(e, connection.vendor == "sqlite")) for e in entries])
         if connection.vendor == "postgresql":
+            partitions.ensure(cursor, entries[0].pk, entries[-1].pk)
             cursor.executemany("INSERT INTO search_tsv (entry_id, kind, object_id, tsv) "
                                "VALUES (%s, %s, %s, %s::tsvector)",
                                [(e.pk, e.kind, e.object_id, tsv)

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 
 from qiyue.core.search_kinds import IndexRow, search_kinds
 
+from . import partitions
 from .indexing import (
     COLUMNS,
     ENTRY_TABLE,
@@ -181,8 +182,7 @@ def _create_next(postgres: bool) -> None:
         if postgres:
             cursor.execute(f"CREATE TABLE {ENTRY_NEXT} (LIKE {ENTRY_TABLE} INCLUDING DEFAULTS INCLUDING IDENTITY "
                            f"INCLUDING CONSTRAINTS INCLUDING STORAGE)")
-            cursor.execute(f"CREATE TABLE search_tsv{NEXT} (LIKE search_tsv INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-                           f"INCLUDING STORAGE)")
+            partitions.create_partitioned(cursor, f"search_tsv{NEXT}")
             return
         cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [ENTRY_TABLE])
         ddl = cursor.fetchone()[0]
@@ -234,6 +234,7 @@ def _write(postgres: bool, first: int, values: list[tuple], texts: list[str]) ->
             with cursor.cursor.copy(f"COPY {ENTRY_NEXT} (id, {', '.join(COLUMNS)}) FROM STDIN") as copy:
                 for pk, row in zip(ids, values, strict=True):
                     copy.write_row((pk, *row))
+            partitions.ensure(cursor, first, first + len(values) - 1, table=f"search_tsv{NEXT}")
             with cursor.cursor.copy(f"COPY search_tsv{NEXT} (entry_id, kind, object_id, tsv) FROM STDIN") as copy:
                 for pk, row, tsv in zip(ids, values, texts, strict=True):
                     copy.write_row((pk, row[0], row[1], tsv))
@@ -336,8 +337,9 @@ def _index_next(postgres: bool) -> None:
 
 
 def _retarget(definition: str, name: str, table: str) -> str:
-    """A live index's definition for the new table, under its name + NEXT."""
-    out = definition.replace(f"INDEX {name} ON", f"INDEX {name}{NEXT} ON", 1)
+    """A live index's definition for the new table, under its name + NEXT (on every partition of a
+    partitioned table: PostgreSQL describes such an index as ON ONLY the parent)."""
+    out = definition.replace(" ON ONLY ", " ON ", 1).replace(f"INDEX {name} ON", f"INDEX {name}{NEXT} ON", 1)
     return re.sub(rf"ON (\w+\.)?{table} ", lambda m: f"ON {m.group(1) or ''}{table}{NEXT} ", out, count=1)
 
 
@@ -364,6 +366,7 @@ def _switch(postgres: bool) -> None:
             sequence = cursor.fetchone()[0]
             if sequence and sequence.split(".")[-1].strip('"') != f"{ENTRY_TABLE}_id_seq":
                 cursor.execute(f"ALTER SEQUENCE {sequence} RENAME TO {ENTRY_TABLE}_id_seq")
+            _rename_partitions(cursor)
         else:
             # The live tables move aside (renaming is quick) and are emptied after the switch, a slice
             # per transaction: dropping a table frees its every page while holding the write lock.
@@ -377,6 +380,21 @@ def _switch(postgres: bool) -> None:
             for _name, definition in indexes:
                 cursor.execute(definition)
         IndexState.objects.update_or_create(pk=1, defaults={"format": FORMAT, "rebuilding": False})
+
+
+def _rename_partitions(cursor) -> None:
+    """PostgreSQL, in the switch: the new table's ranges and their indexes take the live names
+    (`search_tsv_next_p3` → `search_tsv_p3`; the old ranges went with the old table)."""
+    for name in partitions.partitions(cursor, "search_tsv"):
+        if not name.startswith(f"search_tsv{NEXT}_"):
+            continue
+        live = "search_tsv_" + name.removeprefix(f"search_tsv{NEXT}_")
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s AND schemaname = current_schema()",
+                       [name])
+        for (index_name,) in cursor.fetchall():
+            if index_name.startswith(name):
+                cursor.execute(f'ALTER INDEX "{index_name}" RENAME TO "{live}{index_name[len(name):]}"')
+        cursor.execute(f'ALTER TABLE "{name}" RENAME TO "{live}"')
 
 
 def _after_switch(postgres: bool) -> None:

@@ -28,6 +28,7 @@ from qiyue.contracts.search import KIND as CONTRACT
 from qiyue.core.permissions import Scope, visible
 from qiyue.core.search_kinds import search_kind
 
+from . import partitions
 from .indexing import ENTRY_TABLE, WHOLE_CHUNK, WHOLE_KEY, read_state
 from .models import SearchEntry
 from .snippets import highlight
@@ -296,6 +297,8 @@ class _Query:
         self.phrase_objects: dict[Phrase, set[tuple[str, int]] | None] = {}
         # Every matching row in ranked order, once read (see _ranked_rows).
         self.ranked: list[tuple[int, str, int]] | None = None
+        # PostgreSQL: (partitioned, lowest and highest entry id) of search_tsv, read once (see count_ranges).
+        self.shape: tuple[bool, int, int] | None = None
         if self.postgres:
             # search_tsv carries kind and object id, so only range filters need the entry row.
             self.rowid, obj = "f.entry_id", "f"
@@ -338,14 +341,45 @@ class _Query:
         if not self.postgres:
             return set(self._fetch(f"SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} WHERE {self.where} "
                                    f"LIMIT %s", [*self.params, cap]))
-        limit = cap + 50
-        while True:
-            rows = self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} LIMIT %s",
-                               [*self.params, limit])
-            keys = {(kind, object_id) for _id, kind, object_id in rows}
-            if len(keys) >= cap or len(rows) < limit:
-                return keys
-            limit *= 4
+        # The newest ids first (on a partitioned table, that range's own GIN index only), then the
+        # rest in one query: a frequent word stops in the first, a rare one costs what it did.
+        keys: set[tuple[str, int]] = set()
+        for low, high in self.count_ranges():
+            limit = cap - len(keys) + 50
+            while True:
+                rows = self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} "
+                                   f"AND f.entry_id >= %s AND f.entry_id < %s LIMIT %s",
+                                   [*self.params, low, high, limit])
+                found = keys | {(kind, object_id) for _id, kind, object_id in rows}
+                if len(found) >= cap or len(rows) < limit:
+                    break
+                limit *= 4
+            keys = found
+            if len(keys) >= cap:
+                break
+        return keys
+
+    def _shape(self) -> tuple[bool, int, int]:
+        if self.shape is None:
+            self.shape = partitions.live_shape()
+        return self.shape
+
+    def count_ranges(self) -> list[tuple[int, int]]:
+        """PostgreSQL: (low, high) entry ids to count in, newest first: on a partitioned table the
+        ranges of the newest PARTITION_IDS ids (one or two of its partitions), then all older ones."""
+        partitioned, bottom, top = self._shape()
+        if not partitioned:
+            return [(0, top + 1)]
+        split = max(0, (top - partitions.PARTITION_IDS) // partitions.PARTITION_IDS * partitions.PARTITION_IDS)
+        return [(split, top + 1), (0, split)] if split > bottom else [(0, top + 1)]
+
+    def page_ranges(self) -> list[tuple[int, int]]:
+        """PostgreSQL: (low, high) entry ids to read a page from, newest first: each partition's own."""
+        partitioned, bottom, top = self._shape()
+        if not partitioned:
+            return [(0, top + 1)]
+        size = partitions.PARTITION_IDS
+        return [(n * size, min((n + 1) * size, top + 1)) for n in range(top // size, bottom // size - 1, -1)]
 
     def _count_verified(self, cap: int) -> int:
         """VERIFY: the objects a chunk or short entry matches exactly (as a CHUNKS query counts
@@ -374,31 +408,24 @@ class _Query:
                                f"ORDER BY {self.rowid} DESC LIMIT %s", [*self.params, limit])
         # PostgreSQL, newest first over many hits. Checking a phrase reads the row's tsvector, so
         # candidates come first from the GIN index alone (the phrase's lexemes ANDed), newest
-        # first, a window of ids at a time; only those are checked against the exact query, in
-        # batches, until the page is full. Work stays proportional to the page, not to the hits.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT max(entry_id) FROM search_tsv")
-            high = (cursor.fetchone()[0] or 0) + 1
-        # The first window is the newest 5,000 ids: a frequent term fills the page from it, read
-        # through the primary key. Past it, one query takes the newest candidates below: the GIN
-        # bitmap costs the same whatever the window (PostgreSQL filters ids after reading the
-        # rows), so growing windows would pay it again and again for a term of older documents.
-        window, confirmed = 5_000, []
-        while high > 0 and len(confirmed) < limit:
-            low = max(0, high - window) if window else 0
-            candidates = [row[0] for row in self._fetch(
-                "SELECT f.entry_id FROM search_tsv f WHERE f.tsv @@ %s::tsquery AND f.entry_id < %s "
-                "AND f.entry_id >= %s ORDER BY f.entry_id DESC LIMIT 1000", [self.loose, high, low])]
-            for start in range(0, len(candidates), 200):
-                confirmed += self._fetch(
-                    f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} AND f.entry_id = ANY(%s) "
-                    f"ORDER BY f.entry_id DESC", [*self.params, candidates[start:start + 200]], by_id=True)
-                if len(confirmed) >= limit:
-                    return confirmed[:limit]
-            if len(candidates) == 1000:
+        # first, a partition at a time (each has its own GIN index, whose bitmap costs what the
+        # partition's postings cost), at most 1,000 at a time; only those are checked against the
+        # exact query, in batches, until the page is full. Work stays proportional to the page.
+        confirmed: list[tuple[int, str, int]] = []
+        for low, high in self.page_ranges():
+            while True:
+                candidates = [row[0] for row in self._fetch(
+                    "SELECT f.entry_id FROM search_tsv f WHERE f.tsv @@ %s::tsquery AND f.entry_id < %s "
+                    "AND f.entry_id >= %s ORDER BY f.entry_id DESC LIMIT 1000", [self.loose, high, low])]
+                for start in range(0, len(candidates), 200):
+                    confirmed += self._fetch(
+                        f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} AND f.entry_id = ANY(%s) "
+                        f"ORDER BY f.entry_id DESC", [*self.params, candidates[start:start + 200]], by_id=True)
+                    if len(confirmed) >= limit:
+                        return confirmed[:limit]
+                if len(candidates) < 1000:
+                    break
                 high = candidates[-1]
-            else:
-                high, window = low, None
         return confirmed
 
     def _ranked_rows(self) -> list[tuple[int, str, int]]:
