@@ -16,7 +16,7 @@ ordinary visibility rule once more, so a stale entry can never show what the use
 """
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -38,6 +38,9 @@ COUNT_CAP = 1000
 # Counting an AND query with a multi-token word: the most chunk rows read to list the objects
 # holding the word (see _Query._verify).
 PHRASE_SCAN_ROWS = 20_000
+# PostgreSQL: a page near the top first tests the newest this many entries one by one (see
+# _Query._newest_batches).
+PAGE_WINDOW = 500
 # Results past this offset are not served (as search engines do): refine the query instead.
 MAX_OFFSET = COUNT_CAP
 
@@ -277,6 +280,23 @@ def _fetch(sql: str, params: list, *, by_id: bool = False) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _read_until(sql: str, params: list, enough: Callable[[list[tuple]], bool], size: int = 500) -> None:
+    """PostgreSQL: the rows of a query handed to `enough` in batches from a server-side cursor until
+    it answers True (the plan runs only as far as rows are fetched), answered from the GIN index as
+    in _fetch."""
+    connection.ensure_connection()
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        try:
+            with connection.connection.cursor(name="qiyue_search_rows") as server:
+                server.execute(sql, params)
+                while rows := server.fetchmany(size):
+                    if enough(rows):
+                        break
+        finally:
+            cursor.execute("SET LOCAL enable_seqscan = on; SET LOCAL enable_indexscan = on")
+
+
 def _by_id(sql: str, params: list) -> list[tuple]:
     return _fetch(sql, params, by_id=True)
 
@@ -342,19 +362,19 @@ class _Query:
             return set(self._fetch(f"SELECT DISTINCT e.kind, e.object_id FROM {self.sql_from} WHERE {self.where} "
                                    f"LIMIT %s", [*self.params, cap]))
         # The newest ids first (on a partitioned table, that range's own GIN index only), then the
-        # rest in one query: a frequent word stops in the first, a rare one costs what it did.
+        # rest in one query: a frequent word stops in the first, a rare one costs what it did. Rows
+        # are read from a server-side cursor until enough objects are found: one pass, where a
+        # LIMIT would be guessed (a long document's chunks are many rows of one object) and, when
+        # short, the query run again, its phrase checked in every row again.
         keys: set[tuple[str, int]] = set()
+
+        def enough(rows: list[tuple]) -> bool:
+            keys.update((kind, object_id) for _id, kind, object_id in rows)
+            return len(keys) >= cap
+
         for low, high in self.count_ranges():
-            limit = cap - len(keys) + 50
-            while True:
-                rows = self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} "
-                                   f"AND f.entry_id >= %s AND f.entry_id < %s LIMIT %s",
-                                   [*self.params, low, high, limit])
-                found = keys | {(kind, object_id) for _id, kind, object_id in rows}
-                if len(found) >= cap or len(rows) < limit:
-                    break
-                limit *= 4
-            keys = found
+            _read_until(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} "
+                        f"AND f.entry_id >= %s AND f.entry_id < %s", [*self.params, low, high], enough)
             if len(keys) >= cap:
                 break
         return keys
@@ -406,27 +426,50 @@ class _Query:
         if not self.postgres:
             return self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} "
                                f"ORDER BY {self.rowid} DESC LIMIT %s", [*self.params, limit])
+        rows: list[tuple[int, str, int]] = []
+        for batch in self._newest_batches(limit):
+            rows += batch
+            if len(rows) >= limit:
+                break
+        return rows[:limit]
+
+    def _newest_batches(self, limit: int) -> Iterator[list[tuple[int, str, int]]]:
         # PostgreSQL, newest first over many hits. Checking a phrase reads the row's tsvector, so
         # candidates come first from the GIN index alone (the phrase's lexemes ANDed), newest
         # first, a partition at a time (each has its own GIN index, whose bitmap costs what the
         # partition's postings cost), at most 1,000 at a time; only those are checked against the
         # exact query, in batches, until the page is full. Work stays proportional to the page.
-        confirmed: list[tuple[int, str, int]] = []
+        # A query's cost is mostly the partition's bitmap and reading its rows to sort them, whatever
+        # its LIMIT: a deep page takes more candidates at once. Batches are yielded as confirmed, so
+        # first_objects reads on where it stopped instead of starting again.
+        take = min(max(1000, 2 * limit), 10_000)
+        cut = None
+        if limit <= 200:
+            # A page near the top: first walk the newest PAGE_WINDOW ids by primary key, testing each
+            # row, which a frequent word fills a page from without reading its bitmap at all; when
+            # the window holds too few hits, they are found again below.
+            window = max(0, self._shape()[2] + 1 - PAGE_WINDOW)
+            rows = self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} AND f.entry_id >= %s "
+                               f"ORDER BY f.entry_id DESC LIMIT %s", [*self.params, window, limit], by_id=True)
+            if len(rows) >= limit:
+                yield rows
+                cut = rows[-1][0]
         for low, high in self.page_ranges():
+            if cut is not None:
+                high = min(high, cut)
+                if high <= low:
+                    continue
             while True:
                 candidates = [row[0] for row in self._fetch(
                     "SELECT f.entry_id FROM search_tsv f WHERE f.tsv @@ %s::tsquery AND f.entry_id < %s "
-                    "AND f.entry_id >= %s ORDER BY f.entry_id DESC LIMIT 1000", [self.loose, high, low])]
+                    "AND f.entry_id >= %s ORDER BY f.entry_id DESC LIMIT %s", [self.loose, high, low, take])]
                 for start in range(0, len(candidates), 200):
-                    confirmed += self._fetch(
+                    yield self._fetch(
                         f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} AND f.entry_id = ANY(%s) "
                         f"ORDER BY f.entry_id DESC", [*self.params, candidates[start:start + 200]], by_id=True)
-                    if len(confirmed) >= limit:
-                        return confirmed[:limit]
-                if len(candidates) < 1000:
+                if len(candidates) < take:
                     break
                 high = candidates[-1]
-        return confirmed
 
     def _ranked_rows(self) -> list[tuple[int, str, int]]:
         """Every matching row (the count found at most COUNT_CAP objects), those whose title holds every
@@ -451,6 +494,18 @@ class _Query:
     def first_objects(self, *, ranked: bool, wanted: int) -> list[tuple[int, str, int]]:
         """The first `wanted` distinct objects as (entry id, kind, object id): a long document has
         several chunks, and only its best (or newest) chunk counts."""
+        if self.postgres and not ranked:
+            # Newest first, reading on through the batches until the objects are enough.
+            rows: list[tuple[int, str, int]] = []
+            check = wanted + 10
+            for batch in self._newest_batches(check):
+                rows += batch
+                if len(rows) >= check:
+                    objects = self.objects(rows)
+                    if len(objects) >= wanted:
+                        return objects[:wanted]
+                    check = len(rows) + max(wanted - len(objects), len(rows) // 2)
+            return self.objects(rows)[:wanted]
         limit = wanted + 10
         while True:
             rows = self.rows(ranked=ranked, limit=limit)
