@@ -434,14 +434,13 @@ class _Query:
         return rows[:limit]
 
     def _newest_batches(self, limit: int) -> Iterator[list[tuple[int, str, int]]]:
-        # PostgreSQL, newest first over many hits. Checking a phrase reads the row's tsvector, so
-        # candidates come first from the GIN index alone (the phrase's lexemes ANDed), newest
-        # first, a partition at a time (each has its own GIN index, whose bitmap costs what the
-        # partition's postings cost), at most 1,000 at a time; only those are checked against the
-        # exact query, in batches, until the page is full. Work stays proportional to the page.
-        # A query's cost is mostly the partition's bitmap and reading its rows to sort them, whatever
-        # its LIMIT: a deep page takes more candidates at once. Batches are yielded as confirmed, so
-        # first_objects reads on where it stopped instead of starting again.
+        """PostgreSQL, newest first over many hits, in batches as they are confirmed (first_objects
+        reads on where it stopped instead of starting again). Checking a phrase reads the row's
+        tsvector, so candidates come first from the GIN index alone (the phrase's lexemes ANDed),
+        newest first, a partition at a time (each has its own GIN index, whose bitmap costs what the
+        partition's postings cost); only those are checked against the exact query, 200 at a time,
+        until the caller has enough. A candidate query costs mostly the partition's bitmap and
+        reading its rows to sort them, whatever its LIMIT, so a deep page takes more at once."""
         take = min(max(1000, 2 * limit), 10_000)
         cut = None
         if limit <= 200:
@@ -464,9 +463,12 @@ class _Query:
                     "SELECT f.entry_id FROM search_tsv f WHERE f.tsv @@ %s::tsquery AND f.entry_id < %s "
                     "AND f.entry_id >= %s ORDER BY f.entry_id DESC LIMIT %s", [self.loose, high, low, take])]
                 for start in range(0, len(candidates), 200):
+                    part = candidates[start:start + 200]
+                    # With the ids' span, so that only the partitions holding them are read.
                     yield self._fetch(
                         f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} AND f.entry_id = ANY(%s) "
-                        f"ORDER BY f.entry_id DESC", [*self.params, candidates[start:start + 200]], by_id=True)
+                        f"AND f.entry_id BETWEEN %s AND %s ORDER BY f.entry_id DESC",
+                        [*self.params, part, part[-1], part[0]], by_id=True)
                 if len(candidates) < take:
                     break
                 high = candidates[-1]
