@@ -77,7 +77,9 @@ def live_shape() -> tuple[bool, int, int]:
     """(partitioned, lowest entry id, highest entry id) of the live `search_tsv`, for a search's id
     ranges (selectors._Query.count_ranges)."""
     with connection.cursor() as cursor:
+        # The entries' ids are the vectors' (written and deleted together); one B-tree answers both
+        # ends, where search_tsv would merge every partition's key.
         cursor.execute("SELECT (SELECT relkind FROM pg_class WHERE oid = to_regclass(%s)), "
-                       "(SELECT min(entry_id) FROM search_tsv), (SELECT max(entry_id) FROM search_tsv)", [TABLE])
+                       "(SELECT min(id) FROM search_searchentry), (SELECT max(id) FROM search_searchentry)", [TABLE])
         relkind, low, high = cursor.fetchone()
     return relkind == "p", low or 0, high or 0

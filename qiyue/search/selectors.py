@@ -496,6 +496,14 @@ class _Query:
     def first_objects(self, *, ranked: bool, wanted: int) -> list[tuple[int, str, int]]:
         """The first `wanted` distinct objects as (entry id, kind, object id): a long document has
         several chunks, and only its best (or newest) chunk counts."""
+        only = self.args[4]
+        if self.postgres and only:
+            # One object (a contract whose number is the query): its own entries, found by key and
+            # tested one by one, never a partition's bitmap.
+            rows = self._fetch(f"SELECT {self.columns} FROM {self.sql_from} WHERE {self.where} AND f.entry_id IN "
+                               f"(SELECT id FROM {ENTRY_TABLE} WHERE kind = %s AND object_id = %s) "
+                               f"ORDER BY f.entry_id DESC", [*self.params, *only], by_id=True)
+            return self.objects(rows)[:wanted]
         if self.postgres and not ranked:
             # Newest first, reading on through the batches until the objects are enough.
             rows: list[tuple[int, str, int]] = []
@@ -630,7 +638,9 @@ def search(*, user, q: str, filters: Mapping | None = None, limit: int = 20, off
     if exact is not None:
         found = _Query(phrases, clauses, ranges, only=(CONTRACT, exact)).first_objects(ranked=False, wanted=1)
         pinned = found[0] if found else None
-    if pinned is not None:
+    if pinned is not None and count == 1:
+        rows = [pinned] if offset == 0 and limit else []  # the only hit: nothing else to look for
+    elif pinned is not None:
         rest = _Query(phrases, clauses, ranges, exclude=(CONTRACT, pinned[2]))
         if offset == 0:
             rows = [pinned] + rest.first_objects(ranked=results.ranked, wanted=limit - 1) if limit else []
