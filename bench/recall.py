@@ -52,6 +52,17 @@ def _matches(patterns, text: str) -> bool:
 
 def expected_count(user, q: str, filters: dict | None = None) -> int:
     """Distinct objects `user` may see whose visible text holds `q`, counted up to CAP."""
+    from django.db import transaction
+
+    # In a transaction, PostgreSQL's server-side cursors (the iterators below) are read only as far
+    # as the count goes; outside one Django declares them WITH HOLD, and the whole result (every
+    # document text holding a common character: hundreds of megabytes at 1,000,000 contracts) is
+    # computed and stored before the first row.
+    with transaction.atomic():
+        return _expected_count(user, q, filters)
+
+
+def _expected_count(user, q: str, filters: dict | None) -> int:
     from qiyue.contracts.models import Contract
     from qiyue.contracts.search import contract_text
     from qiyue.core.permissions import visible
