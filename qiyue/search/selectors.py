@@ -41,6 +41,8 @@ PHRASE_SCAN_ROWS = 20_000
 # PostgreSQL: a page near the top first tests the newest this many entries one by one (see
 # _Query._newest_batches).
 PAGE_WINDOW = 500
+# Above every entry id: the open upper end of the newest id range (see _Query.count_ranges).
+NO_ID_ABOVE = 2**62
 # Results past this offset are not served (as search engines do): refine the query instead.
 MAX_OFFSET = COUNT_CAP
 
@@ -389,17 +391,22 @@ class _Query:
         ranges of the newest PARTITION_IDS ids (one or two of its partitions), then all older ones."""
         partitioned, bottom, top = self._shape()
         if not partitioned:
-            return [(0, top + 1)]
+            return [(0, NO_ID_ABOVE)]
         split = max(0, (top - partitions.PARTITION_IDS) // partitions.PARTITION_IDS * partitions.PARTITION_IDS)
-        return [(split, top + 1), (0, split)] if split > bottom else [(0, top + 1)]
+        return [(split, NO_ID_ABOVE), (0, split)] if split > bottom else [(0, NO_ID_ABOVE)]
 
     def page_ranges(self) -> list[tuple[int, int]]:
         """PostgreSQL: (low, high) entry ids to read a page from, newest first: each partition's own."""
         partitioned, bottom, top = self._shape()
         if not partitioned:
-            return [(0, top + 1)]
+            return [(0, NO_ID_ABOVE)]
         size = partitions.PARTITION_IDS
-        return [(n * size, min((n + 1) * size, top + 1)) for n in range(top // size, bottom // size - 1, -1)]
+        ranges = [(n * size, (n + 1) * size) for n in range(top // size, bottom // size - 1, -1)]
+        # Open at both ends: ids written since the shape was read (or a rebuild's switch in between,
+        # whose new ids are all higher) fall in the first range, older ones in the last.
+        ranges[0] = (ranges[0][0], NO_ID_ABOVE)
+        ranges[-1] = (0, ranges[-1][1])
+        return ranges
 
     def _count_verified(self, cap: int) -> int:
         """VERIFY: the objects a chunk or short entry matches exactly (as a CHUNKS query counts

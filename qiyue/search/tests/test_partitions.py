@@ -194,3 +194,15 @@ def test_a_full_index_stays_one_table_until_the_rebuild(spread, users, monkeypat
     with connection.cursor() as cursor:
         assert partitions.is_partitioned(cursor)
     assert search(user=users["admin"], q="分区").hits[0].id == added.pk
+
+
+def test_a_search_that_read_the_ranges_before_a_rebuild_switched_finds_everything(spread):
+    """The ranges are open at both ends: a search that read the table's ids just before a rebuild's
+    switch (whose new ids are all higher) still counts and pages through every hit."""
+    expected = objects_newest_first()
+    query = _Query(query_phrases("分区"), [], [])
+    query.count_ranges()  # the shape is read now
+    rebuild()
+    assert query.count(40) == len(expected)
+    rows = query.first_objects(ranked=False, wanted=20)
+    assert [(kind, object_id) for _id, kind, object_id in rows] == objects_newest_first()
