@@ -4,7 +4,7 @@ A GIN index answers a word with a bitmap of every row that holds it before LIMIT
 big table a frequent word costs what all its postings cost (170,000 rows for 合同 at 200,000
 contracts), however few hits the page shows. Entry ids only grow and the newest entries are what a
 search shows first, so the ranges let a search read the newest range's index first and stop there
-when it has enough (selectors._Query.id_ranges); a rare word still reads every range's short lists.
+when it has enough (selectors._Query.count_ranges and page_ranges); a rare word still reads every range's short lists.
 
 Ranges are PARTITION_IDS ids wide and named `<table>_p<n>` (ids n × PARTITION_IDS up to the next).
 Writers create them as ids reach them, keeping one empty range ahead so that a writer rarely needs
@@ -49,9 +49,7 @@ def ensure(cursor, low_id: int, high_id: int, table: str = TABLE) -> None:
     if not is_partitioned(cursor, table):
         return
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CREATE_LOCK])
-    cursor.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                   "WHERE i.inhparent = to_regclass(%s)", [table])
-    existing = {row[0] for row in cursor.fetchall()}
+    existing = set(partitions(cursor, table))
     for n in range(low_id // PARTITION_IDS, last + 1):
         name = partition_name(table, n)
         if name in existing:
