@@ -10,8 +10,8 @@ and concurrency level, default 200), BENCH_QUERIES (distinct queries per class, 
 BENCH_DROP_CACHES (default 1: try to drop the OS page cache before the cold restart; skipped with a
 message where not allowed),
 BENCH_REINDEX (default 1: search while `qiyue reindex` rebuilds the index beside the server),
-BENCH_RECALL (default 1: the recall check; 0 skips it, as its LIKE scans take minutes per query over
-a million contracts' documents on PostgreSQL),
+BENCH_RECALL (default 1: the recall check, its candidates found by `LIKE` on SQLite and by one scan of
+the texts on PostgreSQL, see bench/recall.py; "like" or "scan" chooses; 0 skips it),
 BENCH_JSON=path (write the figures as JSON). Exits non-zero when any recall count differs, or a
 search made during the rebuild counts otherwise than before it.
 """
@@ -81,7 +81,7 @@ def _during_reindex(server, cookie: str, lists, out) -> dict:
 
 
 def bench_http(facts: dict, *, clients=(1, 4, 16), samples: int = 200, per_class: int = 20,
-               drop_cache: bool = False, reindex: bool = True, recall: bool = True, out=print) -> dict:
+               drop_cache: bool = False, reindex: bool = True, recall: str = "1", out=print) -> dict:
     """Recall check, then latency and throughput per concurrency level, cold and warm, RSS."""
     lists = query_lists(per_class=per_class)
     server = Server()
@@ -97,8 +97,9 @@ def bench_http(facts: dict, *, clients=(1, 4, 16), samples: int = 200, per_class
             return get_json(server, cookies[label], _path("/api/v1/search/", params))
 
         report["recall"] = []
-        if recall:
-            report["recall_failures"] = check_recall(users, queries, fetch, out=out, rows_out=report["recall"])
+        if recall != "0":
+            report["recall_failures"] = check_recall(users, queries, fetch, out=out, rows_out=report["recall"],
+                                                     method=None if recall == "1" else recall)
         else:
             out("recall: not checked (BENCH_RECALL=0)")
         report["recall_checked"] = len(report["recall"])
@@ -158,7 +159,7 @@ def main():
                             per_class=int(os.environ.get("BENCH_QUERIES", "20")),
                             drop_cache=os.environ.get("BENCH_DROP_CACHES", "1") == "1",
                             reindex=os.environ.get("BENCH_REINDEX", "1") == "1",
-                            recall=os.environ.get("BENCH_RECALL", "1") == "1")
+                            recall=os.environ.get("BENCH_RECALL", "1"))
     if os.environ.get("BENCH_JSON"):
         Path(os.environ["BENCH_JSON"]).write_text(json.dumps(report, default=str, ensure_ascii=False))
     sys.exit(1 if report["recall_failures"] or report.get("during_reindex", {}).get("wrong") else 0)

@@ -92,7 +92,7 @@ def main():
                                 per_class=int(os.environ.get("BENCH_QUERIES", "20")),
                                 drop_cache=os.environ.get("BENCH_DROP_CACHES", "1") == "1",
                                 reindex=os.environ.get("BENCH_REINDEX", "1") == "1",
-                                recall=os.environ.get("BENCH_RECALL", "1") == "1")
+                                recall=os.environ.get("BENCH_RECALL", "1"))
             if report["recall_failures"]:
                 sys.exit(f"{len(report['recall_failures'])} search counts differ from SQL LIKE (listed above)")
             if report.get("during_reindex", {}).get("wrong"):
