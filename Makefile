@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test lock run rundeps worker test test-sqlite test-postgres sysdeps lint messages bench bench-http clean
+.PHONY: install install-test lock run dev rundeps worker test test-sqlite test-postgres sysdeps lint messages bench bench-http clean
 
 # Two locks compiled from pyproject.toml (`make lock`), every file pinned by its hash:
 # requirements.lock holds the runtime dependencies (`make run`), requirements-test.lock those plus the
@@ -51,11 +51,19 @@ $(VENV)/.uv-$(UV_VERSION):
 # worker gets one SIGTERM, on which it finishes the task in hand before it exits. It runs quietly
 # (--verbosity 0: no line per task; failures are still logged), so the logins stay on the screen
 # while it indexes the demo data.
+# Served as in production: DEBUG off (the friendly 403/404/500 pages, no technical error pages).
 run: install rundeps
 	$(BIN)/qiyue migrate --noinput
 	$(BIN)/qiyue demo --if-empty --url http://$(HOST):$(PORT)/
 	$$(command -v setsid) $(BIN)/qiyue worker --verbosity 0 & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
-	  $(BIN)/qiyue serve --host $(HOST) --port $(PORT)
+	  QIYUE_DEBUG=0 $(BIN)/qiyue serve --host $(HOST) --port $(PORT)
+
+# For development: DEBUG on (Django's technical error pages) and Django's server, which reloads on a change.
+dev: install rundeps
+	$(BIN)/qiyue migrate --noinput
+	$(BIN)/qiyue demo --if-empty --url http://$(HOST):$(PORT)/
+	$$(command -v setsid) $(BIN)/qiyue worker --verbosity 0 & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	  QIYUE_DEBUG=1 $(BIN)/qiyue runserver $(HOST):$(PORT)
 
 # A worker alone, e.g. a second one beside `make run` or on another machine sharing the database.
 worker: install

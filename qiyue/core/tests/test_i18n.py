@@ -45,7 +45,9 @@ def parse_po(path: Path) -> dict:
 
 def plural_ids(path: Path) -> set:
     text = path.read_text(encoding="utf-8")
-    return {(None, ast.literal_eval(m)) for m in re.findall(r'^msgid (".*")\nmsgid_plural', text, re.M)}
+    # A msgid may be wrapped over several lines ("" first, then its parts).
+    return {(None, "".join(ast.literal_eval(part) for part in re.findall(r'".*"', m)))
+            for m in re.findall(r'^msgid ((?:".*"\n)+)msgid_plural', text, re.M)}
 
 
 def test_committed_catalogue_is_complete():
