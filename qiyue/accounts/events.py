@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.audit.models import AuditEvent
-from qiyue.audit.registry import register_actions, register_change_labels
+from qiyue.audit.registry import register_actions, register_change_labels, register_targets
 from qiyue.audit.security import record_limited
 from qiyue.audit.services import audit_record, printable
 from qiyue.core import context
@@ -44,6 +44,7 @@ register_change_labels({
 SECURITY = AuditEvent.Kind.SECURITY
 # How much of an attempted user name a failed sign-in keeps.
 USERNAME_CHARS = 150
+register_targets("accounts.user", "accounts.team")
 
 
 def _user_target(username: str) -> tuple[str, str, str]:

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
-from .registry import register_actions
+from .registry import register_actions, register_targets
 from .services import access_record
 
 ACTIONS = register_actions({
@@ -11,6 +11,7 @@ ACTIONS = register_actions({
     "audit.checkpoint": _("wrote a checkpoint of the audit log"),
     "audit.viewed": _("viewed the audit log"),
 })
+register_targets("audit.auditevent")
 
 
 def audit_viewed_event(*, actor, filters: str, target=None):

@@ -2,12 +2,14 @@
 in its own `events.py` (with `register_actions`), and the audit log, timelines and exports read them
 here. The audit app itself knows no other app's actions."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from django.utils.functional import Promise
 
 _LABELS: dict[str, Promise | str] = {}
 _CHANGE_LABELS: dict[str, Promise | str] = {}
+_CHANGE_FORMATS: dict[str, Callable[[object], str]] = {}
+_TARGETS: list[str] = []
 
 
 def register_actions(labels: Mapping[str, Promise | str]) -> dict[str, Promise | str]:
@@ -38,3 +40,23 @@ def register_change_labels(labels: Mapping[str, Promise | str]) -> None:
 
 def change_label(key: str) -> str:
     return str(_CHANGE_LABELS.get(key, key))
+
+
+def register_change_formats(formats: Mapping[str, Callable[[object], str]]) -> None:
+    """How a person reads the values of such keys (a document's "size" in KB or MB, not bytes): a
+    function of one stored value (never None) to its text."""
+    _CHANGE_FORMATS.update(formats)
+
+
+def change_format(key: str) -> Callable[[object], str] | None:
+    return _CHANGE_FORMATS.get(key)
+
+
+def register_targets(*model_labels: str) -> None:
+    """The models ("app_label.model_name") an app's events are about: the audit log offers them in its
+    "object type" filter, by their names (internal models, never a target, stay out of it)."""
+    _TARGETS.extend(label for label in model_labels if label not in _TARGETS)
+
+
+def target_types() -> list[str]:
+    return list(_TARGETS)

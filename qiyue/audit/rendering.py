@@ -17,7 +17,7 @@ from qiyue.core.permissions import is_scoped_model, visible
 from qiyue.core.roles import Role
 
 from .models import AuditEvent
-from .registry import action_label, change_label
+from .registry import action_label, change_format, change_label
 from .services import ANONYMOUS_NAME
 
 # The target type of events about a request rather than a row (see qiyue.audit.security).
@@ -98,11 +98,14 @@ def change_lines(event, model=None, *, hidden: frozenset | set = frozenset(),
         else:
             before, after = None, pair
         field = _field(model, name)
+        formatted = change_format(name) if field is None else None
 
-        def shown(value, field=field):
+        def shown(value, field=field, formatted=formatted):
             if (isinstance(value, dict) and field is not None and field.is_relation
                     and (field.related_model._meta.label, value.get("id")) in hidden):
                 return _("(not visible to you)")
+            if formatted is not None and value is not None and value != "":
+                return formatted(value)
             return display(value, field, max_chars=max_chars)
 
         has_name = field is not None and hasattr(field, "verbose_name")

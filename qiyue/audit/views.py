@@ -20,8 +20,8 @@ from .exports import csv_lines
 from .filters import AuditEventFilter
 from .models import AuditEvent
 from .policies import can_read_audit_log
-from .registry import action_codes, action_label
-from .rendering import decorate_for_log
+from .registry import action_codes, action_label, target_types
+from .rendering import REQUEST_TARGET, decorate_for_log
 from .selectors import audit_log_read
 
 PAGE_SIZE = 50
@@ -36,6 +36,14 @@ def _object_types() -> dict[str, str]:
     """label_lower → verbose name for every Qiyue model (the audit log's target types)."""
     return {m._meta.label_lower: capfirst(m._meta.verbose_name)
             for m in apps.get_models() if m.__module__.startswith("qiyue.")}
+
+
+def _type_choices(object_types: dict[str, str]) -> list[tuple[str, str]]:
+    """The "object type" filter: the models the apps' events are about (registry.register_targets) and
+    requests (the security events), by name."""
+    choices = [(label, object_types[label]) for label in target_types() if label in object_types]
+    choices.append((REQUEST_TARGET, str(_("Request"))))
+    return sorted(choices, key=lambda t: t[1])
 
 
 def _action_choices() -> list[tuple[str, str]]:
@@ -68,7 +76,7 @@ def audit_list(request):
         "valid": valid,
         "page": page,
         "events": page.object_list,
-        "object_types": sorted(object_types.items(), key=lambda t: t[1]),
+        "object_types": _type_choices(object_types),
         "action_choices": _action_choices(),
         "kinds": AuditEvent.Kind.choices,
         "outcomes": AuditEvent.Outcome.choices,

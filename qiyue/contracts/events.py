@@ -3,7 +3,7 @@ events roll up to its customer's timeline too."""
 
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.audit.registry import register_actions, register_change_labels
+from qiyue.audit.registry import register_actions, register_change_labels, register_targets
 from qiyue.audit.services import access_record, audit_record
 from qiyue.customers.models import Customer
 
@@ -33,6 +33,7 @@ ACTIONS = register_actions({
 register_change_labels({
     "activated_early": _("activated before its effective date of"),
 })
+register_targets("contracts.contract", "contracts.retentionpolicy")
 
 
 def _on_contract(actor, action: str, contract: Contract, changes=None):

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
 from qiyue.accounts.selectors import filter_owners, filter_teams
+from qiyue.core.filters import OrderingFilter
 from qiyue.core.permissions import visible, visible_parts
 from qiyue.core.validators import MAX_ID
 from qiyue.customers.filters import tag_q
@@ -42,7 +43,7 @@ class ContractFilter(django_filters.FilterSet):
                                                    lookup_expr="lte")
     amount_min = django_filters.NumberFilter(label=_("amount from"), field_name="amount", lookup_expr="gte")
     amount_max = django_filters.NumberFilter(label=_("amount up to"), field_name="amount", lookup_expr="lte")
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(
             ("created_at", "created_at"), ("number", "number"), ("title", "title"), ("amount", "amount"),

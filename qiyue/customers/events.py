@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.audit.registry import register_actions
+from qiyue.audit.registry import register_actions, register_targets
 from qiyue.audit.services import access_record, audit_record
 
 ACTIONS = register_actions({
@@ -14,6 +14,7 @@ ACTIONS = register_actions({
     "contact.deleted": _("removed a contact"),
     "communication.created": _("recorded a communication"),
 })
+register_targets("customers.customer", "customers.contact", "customers.communication")
 
 
 def customer_created_event(*, actor, customer, changes):

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
+from qiyue.core.filters import OrderingFilter
 from qiyue.core.permissions import visible
 from qiyue.core.text import normalize_company_name
 from qiyue.core.validators import MAX_ID
@@ -22,7 +23,7 @@ class CustomerFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.filter(is_active=True))
     team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
     tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(("name", "name"), ("created_at", "created_at"), ("level", "level"), ("industry", "industry")),
         field_labels={"name": _("name"), "created_at": _("created at"), "level": _("level"),

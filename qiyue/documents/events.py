@@ -1,10 +1,16 @@
 """The documents app's audit actions, their labels and one small function per event. A document's
 events roll up to its contract's and its customer's timelines; a paper original's to its contract's."""
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.audit.models import AuditEvent
-from qiyue.audit.registry import register_actions, register_change_labels
+from qiyue.audit.registry import (
+    register_actions,
+    register_change_formats,
+    register_change_labels,
+    register_targets,
+)
 from qiyue.audit.services import audit_record
 from qiyue.contracts.models import Contract
 from qiyue.customers.models import Customer
@@ -31,7 +37,7 @@ ACTIONS = register_actions({
 
 register_change_labels({
     "filename": _("file name"),
-    "size": _("size (bytes)"),
+    "size": _("size"),
     "sha256": "SHA-256",
     "version": _("version"),
     "versions": _("versions"),
@@ -45,6 +51,10 @@ register_change_labels({
     "key_id": _("key"),
     "remaining": _("remaining"),
 })
+
+
+register_change_formats({"size": lambda value: filesizeformat(value) if isinstance(value, int) else str(value)})
+register_targets("documents.document", "documents.paperoriginal")
 
 
 def _document_related(document) -> list:

@@ -1,8 +1,10 @@
 import csv
 import io
 import json
+import re
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -185,3 +187,22 @@ def test_the_page_and_the_export_are_logged_and_show_the_new_fields(client, user
     assert exported.correlation_id == "job-9"
     by_seq = {row[0]: row for row in rows[1:]}
     assert by_seq[str(read.seq)][-4:-1] == ["Firefox/140 \\x1b[2J", "success", "2"]
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", {"Contract", "Customer", "Contact", "Document", "User", "Team", "Request", "Audit event"}),
+    ("zh-hans", {"合同", "客户", "联系人", "文档", "用户", "团队", "审计事件"}),
+])
+def test_the_object_type_filter_offers_what_events_are_about_by_name(client, users, language, expected):
+    """Not every model: internal ones (a contract's statistics, a document's text, the search index)
+    are never the object of an event, and their names were untranslated."""
+    client.force_login(users["admin"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = client.get(reverse("audit:list")).content.decode()
+    select = re.search(r'<select[^>]*name="target_type"[^>]*>(.*?)</select>', html, re.S).group(1)
+    options = dict((value, label.strip()) for value, label in re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)<', select))
+    labels = set(options.values())
+    assert expected <= labels, labels
+    assert not {"contracts.contractstat", "documents.documenttext", "search.searchentry"} & set(options)
+    assert not [label for label in labels if label.islower() and label.isascii()], labels  # no raw model names
+    assert options["contracts.contract"] == ("Contract" if language == "en" else "合同")
