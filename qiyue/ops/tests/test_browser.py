@@ -66,7 +66,7 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     page.fill("#id_username", "browser_sales")
     page.fill("#id_password", PASSWORD)
-    page.locator("form button[type=submit]").last.click()
+    page.get_by_test_id("log-in").click()
     expect(page.get_by_test_id("current-user")).to_be_visible()
 
     # Create a customer.
