@@ -16,7 +16,7 @@ from qiyue.audit.models import AuditEvent
 
 
 class Command(BaseCommand):
-    help = ("Audit log tools. 'audit verify' checks the HMAC chain and prints OK or the first bad event; with "
+    help = ("Verify the audit log's chain, write and check signed checkpoints. 'audit verify' checks the HMAC chain and prints OK or the first bad event; with "
             "--checkpoint also that the log still reaches a signed checkpoint. 'audit checkpoint' writes a "
             "signed checkpoint to the configured destinations (and prints it). 'audit public-key' prints the "
             "key auditors check checkpoints with.")

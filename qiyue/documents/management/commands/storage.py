@@ -21,8 +21,9 @@ from qiyue.vault.blobs import blob_names
 
 
 class Command(BaseCommand):
-    help = ("List (and with --fix delete) orphan blobs and encrypted temporary files left by killed processes; "
-            "list blobs missing from storage.")
+    help = ("Check the file storage: orphan blobs, leftover temporary files and missing blobs. It lists (and "
+            "with --fix deletes) orphan blobs and encrypted temporary files left by killed processes, and lists "
+            "blobs missing from storage.")
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["check"])

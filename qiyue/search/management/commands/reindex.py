@@ -6,8 +6,8 @@ from qiyue.search.rebuild import RebuildRunning, default_workers, rebuild
 
 
 class Command(BaseCommand):
-    help = ("Rebuild the search index from the objects of every registered search kind (contracts, customers, "
-            "current document texts …) beside the live one, which keeps serving searches until the switch.")
+    help = ("Rebuild the search index beside the live one, which keeps serving searches until the switch. "
+            "It reads the objects of every registered search kind (contracts, customers, current document texts …).")
 
     def add_arguments(self, parser):
         parser.add_argument("--batch-size", type=int, default=2000, help="Objects read per batch.")
