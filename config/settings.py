@@ -316,7 +316,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "qiyue.core.api.Pagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "qiyue.core.api_schema.IntegratorSchema",
     "EXCEPTION_HANDLER": "qiyue.core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],

@@ -58,3 +58,4 @@ def document_error_responses(result, generator, request, public):
                 if status[0] in "45" and "content" not in response:
                     response["content"] = error
     return result
+

@@ -2,6 +2,7 @@
 selector (invisible rows are 404), validate the input, call one service, render the output."""
 
 from django.db.models import Prefetch
+from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -43,6 +44,12 @@ TRANSITION_ERRORS = {
 }
 
 
+def _english(label) -> str:
+    """The schema is written for integrators in English, whatever language the server starts in."""
+    with translation.override("en"):
+        return str(label)
+
+
 def _transition_input(name: str) -> type[TransitionInput]:
     transition = TRANSITIONS[name]
     if transition.needs_signing:
@@ -70,7 +77,7 @@ def _transition_endpoint(name: str, attr: str):
     endpoint = action(detail=True, methods=["post"], url_path=name, url_name=name)(endpoint)
     return extend_schema(
         operation_id=f"contracts_{name}",
-        summary=str(TRANSITIONS[name].label),
+        summary=_english(TRANSITIONS[name].label),
         description=f"Status transition “{name}”. Refused with 409 illegal_transition from any other status.",
         request=input_serializer, responses={200: ContractOutput, **TRANSITION_ERRORS.get(name, WRITE_ERRORS)},
     )(endpoint)
@@ -86,6 +93,10 @@ def _transition_endpoint(name: str, attr: str):
                                  responses={200: ContractOutput, **UPDATE_ERRORS}),
 )
 class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Contracts the user may see (their role and team decide; see docs/permissions.md). A change (PUT or
+    PATCH) carries the `version` it was read at and answers 409 `stale_version` when someone changed the
+    contract since; status changes are the POST actions named after them (submit, approve, sign …).
+    Every change, and every read of one contract, is recorded in the audit log."""
     serializer_class = output_serializer = ContractOutput
     filterset_class = ContractFilter
     queryset = Contract.objects.none()  # the real rows come from the selector

@@ -39,6 +39,9 @@ ERRORS = {400: OpenApiResponse(description="Invalid input: {code, message, field
         200: CustomerOutput, **ERRORS, 409: OpenApiResponse(description="stale_version")}),
 )
 class CustomerViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Customers the user may see (their owner's role and team decide). A change carries the `version` it
+    was read at (409 `stale_version` when someone changed the customer since); the unified social credit
+    code is checked (GB 32100-2015). Every change, and every read of one customer, is audited."""
     serializer_class = output_serializer = CustomerOutput
     filterset_class = CustomerFilter
     queryset = Customer.objects.none()  # the real rows come from the selector
@@ -80,6 +83,8 @@ class CustomerViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
 )
 class ContactViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                      viewsets.GenericViewSet):
+    """The contacts of the customers the user may see. A change carries the `version` it was read at
+    (409 `stale_version` otherwise); changes and deletions are audited."""
     serializer_class = output_serializer = ContactOutput
     filterset_class = ContactFilter
     queryset = Contact.objects.none()
@@ -114,6 +119,8 @@ class ContactViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
 )
 class CommunicationViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            viewsets.GenericViewSet):
+    """Communication records (calls, visits, meetings …) with the customers the user may see. Records
+    are added, never changed, and each addition is audited."""
     serializer_class = output_serializer = CommunicationOutput
     filterset_class = CommunicationFilter
     queryset = Communication.objects.none()

@@ -85,6 +85,9 @@ class SizeLimitMixin:
 )
 class DocumentViewSet(SizeLimitMixin, ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                       viewsets.GenericViewSet):
+    """Documents of the contracts and customers the user may see, each with its versions. Files are
+    uploaded as multipart forms, checked (type, size, content) and stored encrypted; every upload,
+    change, view and download is audited."""
     serializer_class = output_serializer = DocumentOutput
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     queryset = Document.objects.none()
@@ -166,6 +169,8 @@ def _serve(request, version: DocumentVersion, *, inline: bool):
 
 @extend_schema_view(retrieve=extend_schema(summary="One document version", responses={200: VersionOutput, **ERRORS}))
 class DocumentVersionViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One version of a document: its facts, its file (download, verified against its SHA-256) and an
+    inline preview. Every download and preview is audited."""
     serializer_class = output_serializer = VersionOutput
     queryset = DocumentVersion.objects.none()
 
@@ -205,6 +210,8 @@ class DocumentVersionViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewse
 )
 class PaperOriginalViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                            viewsets.GenericViewSet):
+    """Where the signed paper originals of the user's contracts are kept, and who has borrowed them.
+    Every move, loan and return is audited."""
     serializer_class = output_serializer = PaperOriginalOutput
     queryset = PaperOriginal.objects.none()
     filterset_class = PaperOriginalFilter
@@ -243,6 +250,7 @@ class PaperOriginalViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.Retri
     retrieve=extend_schema(summary="One loan", responses={200: LoanOutput, **ERRORS}),
 )
 class PaperLoanViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Loans of paper originals: who borrowed which original, why, until when, and its return."""
     serializer_class = output_serializer = LoanOutput
     queryset = PaperLoan.objects.none()
     filterset_class = PaperLoanFilter

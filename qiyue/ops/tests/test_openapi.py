@@ -184,3 +184,32 @@ def test_public_docs_setting_publishes_them(db, settings, url):
 def test_public_docs_setting_does_not_open_the_api(db, settings):
     settings.QIYUE_PUBLIC_API_DOCS = True
     assert APIClient().get("/api/v1/contracts/").status_code == 401
+
+
+OPERATIONS = ("get", "post", "put", "patch", "delete")
+
+
+def test_every_operation_is_described_for_integrators_in_english(schema):
+    """A summary and a description each, written for integrators: never a base class's docstring
+    explaining the code (drf-spectacular inherits them), never a label in the server's start-up
+    language."""
+    from qiyue.core.api import ServiceViewMixin
+
+    internal = " ".join(ServiceViewMixin.__doc__.split())[:60]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method not in OPERATIONS:
+                continue
+            where = f"{method.upper()} {path}"
+            assert operation.get("summary") and operation.get("description"), where
+            assert not re.search(r"[\u4e00-\u9fff]", operation["summary"] + operation["description"]), where
+            assert internal not in " ".join(operation["description"].split()), where
+            assert "streaming size limit" not in operation["description"], where
+
+
+def test_docs_api_md_lists_every_endpoint(schema):
+    from pathlib import Path
+
+    text = (Path(settings.BASE_DIR) / "docs" / "api.md").read_text()
+    missing = [path for path in schema["paths"] if f"`{path.removeprefix('/api/v1/')}`" not in text]
+    assert not missing, missing
