@@ -18,7 +18,7 @@ def test_the_login_page_says_what_qiyue_is_and_logs_in_first(client, language, a
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     html = client.get("/login/").content.decode()
     assert about in html and 'data-testid="about-qiyue"' in html
-    buttons = re.findall(r"<button[^>]*>[^<]*</button>", html)
+    buttons = re.findall(r"<button[^>]*>.*?</button>", html, re.S)
     assert 'data-testid="log-in"' in buttons[0], buttons
     assert switch_to in buttons[1]
     assert html.count('data-testid="language-switch"') == 1  # below the form, not in the header too
