@@ -13,6 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from qiyue.core.actors import SYSTEM_NAME
+from qiyue.core.money import format_money
 from qiyue.core.permissions import is_scoped_model, visible
 from qiyue.core.roles import Role
 
@@ -114,12 +115,38 @@ def change_lines(event, model=None, *, hidden: frozenset | set = frozenset(),
     return lines
 
 
+# A timeline row shows at most this many changed fields inline; more (a creation lists every field)
+# fold under "details".
+INLINE_CHANGES = 3
+
+
+def headline(event) -> str:
+    """A creation's one-line gist beside its label: the amount and currency it was created with."""
+    changes = event.changes or {}
+    amount, currency = (changes.get(key) for key in ("amount", "currency"))
+    amount = amount[-1] if isinstance(amount, list) else amount
+    currency = currency[-1] if isinstance(currency, list) else currency
+    if amount in (None, "") or not isinstance(currency, str) or not currency:
+        return ""
+    try:
+        return f"{format_money(amount, currency)} {currency}"
+    except (ArithmeticError, ValueError, TypeError):
+        return ""
+
+
 def timeline_rows(events, user) -> list[dict]:
-    """Audit events as rows for partials/timeline.html: who, what, when and each before → after."""
+    """Audit events as rows for partials/timeline.html: who, what, when, a creation's gist, and each
+    before → after (folded when there are more than INLINE_CHANGES)."""
     events = list(events)
     hidden = hidden_references(events, user)
-    return [{"event": event, "label": action_label(event.action),
-             "changes": change_lines(event, model_of(event), hidden=hidden)} for event in events]
+    rows = []
+    for event in events:
+        changes = change_lines(event, model_of(event), hidden=hidden)
+        created = bool(changes) and all(line["created"] for line in changes)
+        rows.append({"event": event, "label": action_label(event.action), "changes": changes,
+                     "headline": headline(event) if created else "",
+                     "folded": len(changes) > INLINE_CHANGES})
+    return rows
 
 
 def actor_display(event) -> str:
