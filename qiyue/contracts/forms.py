@@ -109,8 +109,12 @@ class TransitionForm(BootstrapFormMixin, forms.Form):
     signing_date = forms.DateField(label=_("Signing date"), required=False, widget=forms.DateInput())
     confirm_early = forms.BooleanField(label=_("Activate now anyway"), required=False)
 
-    def __init__(self, *args, contract: Contract | None = None, **kwargs):
+    def __init__(self, *args, contract: Contract | None = None, transition=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if transition is not None and transition.reason_required:
+            # Its own label and a required mark: the panel may show two transitions' reasons at once.
+            self.fields["reason"].required = True
+            self.fields["reason"].label = _("Reason for “%(action)s”") % {"action": transition.label}
         if contract is not None and contract.effective_date is not None:
             self.fields["confirm_early"].label = _(
                 "The contract takes effect on %(date)s; activate it now anyway.") % {

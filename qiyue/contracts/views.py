@@ -23,6 +23,7 @@ from . import events, exports, policies, selectors, services
 from .filters import ContractFilter, narrow_filter_choices
 from .forms import ContractForm, TransitionForm
 from .models import Contract, Status
+from .stages import stage_bar
 from .transitions import TRANSITIONS
 
 # Query parameters that are not filters.
@@ -90,7 +91,8 @@ def _status_context(request, contract, *, errors_for: str = "", error_form=None,
         if transition.name == errors_for and error_form is not None:
             form = error_form
         else:
-            form = TransitionForm(prefix=transition.name, initial={"version": contract.version}, contract=contract)
+            form = TransitionForm(prefix=transition.name, initial={"version": contract.version}, contract=contract,
+                                  transition=transition)
         # Activating before the effective date is allowed, but only with this box ticked.
         confirm_early = transition.name == "activate" and services.activates_early(contract)
         actions.append({"transition": transition, "form": form, "confirm_early": confirm_early})
@@ -118,6 +120,7 @@ def contract_detail(request, pk):
         "can_edit": policies.can_edit_contract(request.user, contract),
         "can_create": policies.can_create_contract(request.user),
         "timeline": timeline_rows(timeline(contract_id=contract.pk), request.user),
+        "stages": stage_bar(contract),
     })
     return render(request, "contracts/detail.html", context)
 
@@ -131,7 +134,7 @@ def contract_transition(request, pk, name):
         raise Http404
     if not policies.can_take(request.user, contract, transition):
         raise PermissionDenied
-    form = TransitionForm(request.POST, prefix=name, contract=contract)
+    form = TransitionForm(request.POST, prefix=name, contract=contract, transition=transition)
     error = ""
     if form.is_valid():
         try:
@@ -157,6 +160,7 @@ def contract_transition(request, pk, name):
         return render(request, "contracts/_status_panel.html", context)
     context = _status_context(request, contract, message=_("%(action)s: done.") % {"action": transition.label})
     context["timeline"] = timeline_rows(timeline(contract_id=contract.pk), request.user)
+    context["stages"] = stage_bar(contract)
     return render(request, "contracts/_transition_done.html", context)
 
 

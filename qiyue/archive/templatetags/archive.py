@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from qiyue.contracts import policies as contract_policies
 from qiyue.contracts import services as contract_services
@@ -24,7 +25,7 @@ def archive_panel(context, contract):
         "years": years,
         "can_hold": contract_policies.can_set_legal_hold(user),
         "can_delete": contract_policies.can_delete_contract(user, contract),
-        "hold_form": ReasonForm(auto_id="id_hold_%s"),
-        "delete_form": ReasonForm(auto_id="id_delete_%s"),
+        "hold_form": ReasonForm(auto_id="id_hold_%s", label=_("Reason for the legal hold")),
+        "delete_form": ReasonForm(auto_id="id_delete_%s", label=_("Reason for deleting")),
         "csrf_token": context.get("csrf_token"),
     }
