@@ -286,3 +286,17 @@ def test_a_large_single_upload_never_touches_disk_in_plaintext(client, users, co
                            {"kind": "scan", "files": [f.upload("扫描件.png", buffer.getvalue())]})
     assert response.status_code == 302
     assert DocumentVersion.objects.get().size == buffer.tell()
+
+
+def test_the_versions_list_links_to_the_comparison_once_there_are_two(client, users, document):
+    login(client, users["sales"])
+    page = client.get(reverse("documents:detail", args=[document.pk])).content.decode()
+    assert 'data-testid="compare-versions"' not in page and 'data-testid="compare-v' not in page
+    services.document_add_version(actor=users["sales"], document=document,
+                                  file=f.upload("采购合同-v2.pdf", f.make_pdf("第二版")), comment="")
+    page = client.get(reverse("documents:detail", args=[document.pk])).content.decode()
+    compare = reverse("archive:compare", args=[document.pk])
+    assert f'href="{compare}" data-testid="compare-versions"' in page
+    newest = document.versions.order_by("-number").first()
+    assert f'href="{compare}?b={newest.pk}" data-testid="compare-v2"' in page
+    assert client.get(compare).status_code == 200 and client.get(f"{compare}?b={newest.pk}").status_code == 200
