@@ -160,3 +160,39 @@ def test_expiring_lists_merge_signed_and_active_soonest_first(users):
     assert [c.pk for c in summary["expiring_soon"]][:3] == expected and len(summary["expiring_soon"]) == 8
     assert [c.pk for c in summary["my_expiring"]][:3] == expected
     assert summary["expiring_soon"][0].owner == sales and summary["expiring_soon"][0].days_left == 3
+
+
+def test_and_n_more_opens_the_whole_queue(client, users):
+    """A queue longer than the dashboard shows ends with "and N more", a link to the contracts list
+    filtered to exactly that queue."""
+    import re
+
+    for n in range(11):
+        make_contract(users["sales"], title=f"草稿 {n}")
+    make_contract(users["sales2"], title="别人的草稿")
+    client.force_login(users["sales"])
+    html = client.get(reverse("dashboard")).content.decode()
+    link = re.search(r'<a href="([^"]+)" data-testid="queue-more">and 3 more</a>', html)
+    assert link, html[html.find("My drafts"):][:2000]
+    url = link.group(1).replace("&amp;", "&")
+    assert url.startswith(reverse("contracts:list") + "?") and f"owner={users['sales'].pk}" in url
+    listed = client.get(url).content.decode()
+    assert listed.count('data-testid="contract-row"') == 11 and "别人的草稿" not in listed
+
+
+def test_my_expiring_queue_link_lists_the_same_contracts(client, users):
+    import re
+
+    from qiyue.contracts.models import Contract
+
+    today = timezone.localdate()
+    mine = [make_contract(users["sales"], title=f"到期 {n}").pk for n in range(10)]
+    Contract.objects.filter(pk__in=mine).update(status="active", expiry_date=today + datetime.timedelta(days=30))
+    later = make_contract(users["sales"], title="晚些到期")
+    Contract.objects.filter(pk=later.pk).update(status="active", expiry_date=today + datetime.timedelta(days=31))
+    client.force_login(users["sales"])
+    html = client.get(reverse("dashboard")).content.decode()
+    section = html[html.index('data-testid="my-expiring-count"'):]
+    url = re.search(r'<a href="([^"]+)" data-testid="queue-more">and 2 more</a>', section).group(1)
+    listed = client.get(url.replace("&amp;", "&")).content.decode()
+    assert listed.count('data-testid="contract-row"') == 10 and "晚些到期" not in listed
