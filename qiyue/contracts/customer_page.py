@@ -1,7 +1,7 @@
 """The contracts section of the customer page (registered in apps.py; see qiyue.customers.extensions)."""
 
 from . import policies
-from .selectors import customer_contract_totals, customer_contracts
+from .selectors import customer_contract_totals, customer_contracts, customer_status_counts
 
 # The customer page lists the newest contracts; the full list is one click away.
 PAGE_CONTRACTS = 20
@@ -15,6 +15,7 @@ def contracts_section(*, user, customer) -> dict:
         "contracts": list(customer_contracts(user=user, customer_id=customer.pk)[:PAGE_CONTRACTS]),
         "contract_count": sum(row["count"] for row in totals),
         "totals": totals,
+        "status_counts": customer_status_counts(user=user, customer_id=customer.pk),
         "can_create_contract": policies.can_create_contract(user),
     }
 

@@ -83,11 +83,22 @@ SIGNED_STATUSES = (Status.SIGNED, Status.ACTIVE, Status.COMPLETED, Status.EXPIRE
 
 
 def customer_contract_totals(*, user, customer_id: int) -> list[dict]:
-    """Per currency: count, total and signed total of the customer's contracts `user` may see
-    (so a total never reveals a hidden contract), aggregated in the database."""
+    """Per currency, over the customer's contracts `user` may see (so a total never reveals a hidden
+    contract), aggregated in the database: `count` (every status), `contracted` and `total` (the
+    contracts and amount not cancelled: a cancelled contract is never in a total) and `signed_total`."""
+    live = ~Q(status=Status.CANCELLED)
     rows = (contract_queryset(user=user).filter(customer_id=customer_id).order_by().values("currency")
-            .annotate(count=Count("id"), total=Sum("amount"),
+            .annotate(count=Count("id"), contracted=Count("id", filter=live), total=Sum("amount", filter=live),
                       signed_total=Sum("amount", filter=Q(status__in=SIGNED_STATUSES)))
             .order_by("currency"))
-    return [{**row, "total": quantize_money(row["total"], row["currency"]),
+    return [{**row, "total": quantize_money(row["total"] or 0, row["currency"]),
              "signed_total": quantize_money(row["signed_total"] or 0, row["currency"])} for row in rows]
+
+
+def customer_status_counts(*, user, customer_id: int) -> list[dict]:
+    """[{status, label, count}] of the customer's contracts `user` may see, in lifecycle order, the
+    statuses it has only."""
+    counts = dict(contract_queryset(user=user).filter(customer_id=customer_id).order_by().values("status")
+                  .annotate(n=Count("id")).values_list("status", "n"))
+    return [{"status": value, "label": label, "count": counts[value]} for value, label in Status.choices
+            if counts.get(value)]
