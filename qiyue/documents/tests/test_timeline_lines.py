@@ -34,8 +34,8 @@ def test_an_upload_on_the_contract_timeline(client, users, storage, language, na
     for name in names:
         assert name in labels, labels
     assert "Filename" not in timeline and "Sha256" not in timeline
-    assert str(len(data)) not in timeline  # the size in bytes, raw
     size_line = re.search(r">(?:Size|大小):</span>\s*([^<]*)<", timeline).group(1).strip()
+    assert str(len(data)) not in size_line  # not the size in bytes, raw
     assert unit in size_line and re.fullmatch(r"[\d.]+\s?KB", size_line.replace("\xa0", " ")), size_line
 
 
