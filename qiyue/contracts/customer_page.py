@@ -1,7 +1,7 @@
 """The contracts section of the customer page (registered in apps.py; see qiyue.customers.extensions)."""
 
 from . import policies
-from .selectors import customer_contract_totals, customer_contracts, customer_status_counts
+from .selectors import customer_contract_summary, customer_contracts
 
 # The customer page lists the newest contracts; the full list is one click away.
 PAGE_CONTRACTS = 20
@@ -10,12 +10,12 @@ LINKABLE_CONTRACTS = 200
 
 
 def contracts_section(*, user, customer) -> dict:
-    totals = customer_contract_totals(user=user, customer_id=customer.pk)
+    totals, status_counts = customer_contract_summary(user=user, customer_id=customer.pk)
     return {
         "contracts": list(customer_contracts(user=user, customer_id=customer.pk)[:PAGE_CONTRACTS]),
         "contract_count": sum(row["count"] for row in totals),
         "totals": totals,
-        "status_counts": customer_status_counts(user=user, customer_id=customer.pk),
+        "status_counts": status_counts,
         "can_create_contract": policies.can_create_contract(user),
     }
 

@@ -1,6 +1,6 @@
 import datetime
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
 from qiyue.core.errors import filtered
@@ -82,23 +82,31 @@ def contract_amount_totals(*, user) -> list[dict]:
 SIGNED_STATUSES = (Status.SIGNED, Status.ACTIVE, Status.COMPLETED, Status.EXPIRED, Status.TERMINATED)
 
 
-def customer_contract_totals(*, user, customer_id: int) -> list[dict]:
-    """Per currency, over the customer's contracts `user` may see (so a total never reveals a hidden
-    contract), aggregated in the database: `count` (every status), `contracted` and `total` (the
-    contracts and amount not cancelled: a cancelled contract is never in a total) and `signed_total`."""
-    live = ~Q(status=Status.CANCELLED)
-    rows = (contract_queryset(user=user).filter(customer_id=customer_id).order_by().values("currency")
-            .annotate(count=Count("id"), contracted=Count("id", filter=live), total=Sum("amount", filter=live),
-                      signed_total=Sum("amount", filter=Q(status__in=SIGNED_STATUSES)))
-            .order_by("currency"))
-    return [{**row, "total": quantize_money(row["total"] or 0, row["currency"]),
-             "signed_total": quantize_money(row["signed_total"] or 0, row["currency"])} for row in rows]
+def customer_contract_summary(*, user, customer_id: int) -> tuple[list[dict], list[dict]]:
+    """(totals, status counts) of the customer's contracts `user` may see (so a total never reveals a
+    hidden contract), from one query grouped by currency and status.
 
-
-def customer_status_counts(*, user, customer_id: int) -> list[dict]:
-    """[{status, label, count}] of the customer's contracts `user` may see, in lifecycle order, the
-    statuses it has only."""
-    counts = dict(contract_queryset(user=user).filter(customer_id=customer_id).order_by().values("status")
-                  .annotate(n=Count("id")).values_list("status", "n"))
-    return [{"status": value, "label": label, "count": counts[value]} for value, label in Status.choices
-            if counts.get(value)]
+    totals: per currency, `count` (every status), `contracted` and `total` (the contracts and amount not
+    cancelled: a cancelled contract is never in a total) and `signed_total`.
+    status counts: [{status, label, count}] in lifecycle order, the statuses the customer has only."""
+    rows = (contract_queryset(user=user).filter(customer_id=customer_id).order_by().values("currency", "status")
+            .annotate(n=Count("id"), sum=Sum("amount")))
+    by_currency: dict[str, dict] = {}
+    by_status: dict[str, int] = {}
+    for row in rows:
+        currency, status, n, amount = row["currency"], row["status"], row["n"], row["sum"] or 0
+        by_status[status] = by_status.get(status, 0) + n
+        total = by_currency.setdefault(currency, {"currency": currency, "count": 0, "contracted": 0, "total": 0,
+                                                  "signed_total": 0})
+        total["count"] += n
+        if status != Status.CANCELLED:
+            total["contracted"] += n
+            total["total"] += amount
+        if status in SIGNED_STATUSES:
+            total["signed_total"] += amount
+    totals = [{**row, "total": quantize_money(row["total"], row["currency"]),
+               "signed_total": quantize_money(row["signed_total"], row["currency"])}
+              for _currency, row in sorted(by_currency.items())]
+    statuses = [{"status": value, "label": label, "count": by_status[value]} for value, label in Status.choices
+                if by_status.get(value)]
+    return totals, statuses
