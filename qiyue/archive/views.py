@@ -17,8 +17,17 @@ from qiyue.contracts import policies as contract_policies
 from qiyue.contracts import selectors as contract_selectors
 from qiyue.contracts import services as contract_services
 from qiyue.contracts.models import RetentionPolicy
+from qiyue.contracts.workspace import render_workspace
 from qiyue.core.errors import ApplicationError
-from qiyue.core.htmx import ServiceFormView, message_error, paginate, render_page
+from qiyue.core.htmx import (
+    ServiceFormView,
+    hx_redirect,
+    is_partial,
+    message_error,
+    paginate,
+    raise_for_status,
+    render_page,
+)
 from qiyue.core.selectors import get_or_404
 from qiyue.core.validators import MAX_ID
 from qiyue.documents.compare import compare_texts
@@ -92,16 +101,26 @@ def legal_hold(request, pk):
     if not contract_policies.can_set_legal_hold(request.user):
         raise PermissionDenied
     hold = request.POST.get("hold") == "1"
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, auto_id="id_hold_%s", label=_("Reason for the legal hold"))
     if not form.is_valid():
+        if is_partial(request):  # the dialog opens again with the field's error
+            return render_workspace(request, contract, hold_form=form, open_dialog="dialog-legal-hold",
+                                    error_message=_("Please give a reason."))
         messages.error(request, _("Please give a reason."))
         return redirect("contracts:detail", pk=pk)
     try:
-        contract_services.contract_set_legal_hold(actor=request.user, contract=contract, hold=hold,
-                                                  reason=form.cleaned_data["reason"])
+        contract = contract_services.contract_set_legal_hold(actor=request.user, contract=contract, hold=hold,
+                                                             reason=form.cleaned_data["reason"])
     except ApplicationError as exc:
+        if is_partial(request):
+            raise_for_status(exc)
+            return render_workspace(request, contract, hold_form=form, open_dialog="dialog-legal-hold",
+                                    error_message=exc.message)
         return _service_error(request, exc, pk)
-    messages.success(request, _("Legal hold placed.") if hold else _("Legal hold released."))
+    done = _("Legal hold placed.") if hold else _("Legal hold released.")
+    if is_partial(request):
+        return render_workspace(request, contract, message=done)
+    messages.success(request, done)
     return redirect("contracts:detail", pk=pk)
 
 
@@ -111,15 +130,24 @@ def contract_delete(request, pk):
     contract = contract_selectors.contract_get(user=request.user, pk=pk)
     if not contract_policies.can_delete_contract(request.user, contract):
         raise PermissionDenied
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, auto_id="id_delete_%s", label=_("Reason for deleting"))
     if not form.is_valid():
+        if is_partial(request):
+            return render_workspace(request, contract, delete_form=form, open_dialog="dialog-delete",
+                                    error_message=_("Please give a reason."))
         messages.error(request, _("Please give a reason."))
         return redirect("contracts:detail", pk=pk)
     try:
         contract_services.contract_delete(actor=request.user, contract=contract, reason=form.cleaned_data["reason"])
     except ApplicationError as exc:
+        if is_partial(request):
+            raise_for_status(exc)
+            return render_workspace(request, contract, delete_form=form, open_dialog="dialog-delete",
+                                    error_message=exc.message)
         return _service_error(request, exc, pk)
     messages.success(request, _("Contract %(number)s deleted.") % {"number": contract.number})
+    if is_partial(request):  # the contract is gone: its page with it
+        return hx_redirect(reverse("contracts:list"))
     return redirect("contracts:list")
 
 

@@ -8,12 +8,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qiyue.audit.rendering import timeline_rows
-from qiyue.audit.selectors import timeline
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, service_errors
 from qiyue.core.htmx import form_error, is_partial, paginate, render_page, style_form
@@ -22,9 +19,9 @@ from qiyue.customers.models import Customer
 from . import events, exports, policies, selectors, services
 from .filters import ContractFilter, narrow_filter_choices
 from .forms import ContractForm, TransitionForm
-from .models import Contract, Status
-from .stages import stage_bar
+from .models import Contract
 from .transitions import TRANSITIONS
+from .workspace import render_workspace, workspace_context
 
 # Query parameters that are not filters.
 NON_FILTER_PARAMS = ("page", "format")
@@ -84,45 +81,10 @@ def contract_export(request):
             else exports.csv_response(contracts, request.user))
 
 
-def _status_context(request, contract, *, errors_for: str = "", error_form=None, error_message: str = "",
-                    message: str = "") -> dict:
-    actions = []
-    for transition in services.available_transitions(request.user, contract):
-        if transition.name == errors_for and error_form is not None:
-            form = error_form
-        else:
-            form = TransitionForm(prefix=transition.name, initial={"version": contract.version}, contract=contract,
-                                  transition=transition)
-        # Activating before the effective date is allowed, but only with this box ticked.
-        confirm_early = transition.name == "activate" and services.activates_early(contract)
-        actions.append({"transition": transition, "form": form, "confirm_early": confirm_early})
-    gaps = services.review_gaps(contract) if contract.status == Status.DRAFT else {}
-    return {
-        "contract": contract,
-        "actions": actions,
-        "review_gaps": [(str(capfirst(Contract._meta.get_field(name).verbose_name)), messages)
-                        for name, messages in gaps.items()],
-        "can_edit_facts": bool(gaps) and policies.can_edit_contract(request.user, contract),
-        "status_error": error_message,
-        "status_message": message,
-    }
-
-
 @login_required
 def contract_detail(request, pk):
     contract = selectors.contract_open(user=request.user, pk=pk)
-    context = _status_context(request, contract)
-    context.update({
-        "nav": "contracts",
-        "supplements": selectors.contract_supplements(user=request.user, contract=contract),
-        "parent_visible": contract.parent_id is not None
-        and selectors.contract_queryset(user=request.user).filter(pk=contract.parent_id).exists(),
-        "can_edit": policies.can_edit_contract(request.user, contract),
-        "can_create": policies.can_create_contract(request.user),
-        "timeline": timeline_rows(timeline(contract_id=contract.pk), request.user),
-        "stages": stage_bar(contract),
-    })
-    return render(request, "contracts/detail.html", context)
+    return render(request, "contracts/detail.html", workspace_context(request, contract))
 
 
 @login_required
@@ -155,13 +117,10 @@ def contract_transition(request, pk, name):
             messages.success(request, _("%(action)s: done.") % {"action": transition.label})
         return redirect("contracts:detail", pk=contract.pk)
     if error:
-        # Errors are shown in place, so the panel is swapped in with a normal 200.
-        context = _status_context(request, contract, errors_for=name, error_form=form, error_message=error)
-        return render(request, "contracts/_status_panel.html", context)
-    context = _status_context(request, contract, message=_("%(action)s: done.") % {"action": transition.label})
-    context["timeline"] = timeline_rows(timeline(contract_id=contract.pk), request.user)
-    context["stages"] = stage_bar(contract)
-    return render(request, "contracts/_transition_done.html", context)
+        # Errors are shown in place (in the action's dialog when it has one), with a normal 200 so
+        # that HTMX swaps them in.
+        return render_workspace(request, contract, errors_for=name, error_form=form, error_message=error)
+    return render_workspace(request, contract, message=_("%(action)s: done.") % {"action": transition.label})
 
 
 def _initial_from_query(request) -> dict:

@@ -82,7 +82,22 @@ def customer_detail(request, pk):
     context.update(customer_sections(user=request.user, customer=customer))
     context["timeline"] = timeline_rows(customer_timeline(user=request.user, customer_id=customer.pk),
                                         request.user)
+    context["tabs"] = _tabs(context)
     return render(request, "customers/detail.html", context)
+
+
+def _tabs(context) -> list[dict]:
+    """The customer page's tabs, the contracts and contacts with their counts."""
+    contacts = context["contacts"] = list(context["contacts"])
+    return [
+        {"key": "overview", "label": _("Overview"), "icon": "bi-card-text"},
+        {"key": "contracts", "label": _("Contracts"), "icon": "bi-file-earmark-text",
+         "count": context.get("contract_count", 0)},
+        {"key": "contacts", "label": _("Contacts"), "icon": "bi-person-lines-fill", "count": len(contacts)},
+        {"key": "communications", "label": _("Communications"), "icon": "bi-chat-left-text"},
+        {"key": "documents", "label": _("Documents"), "icon": "bi-files"},
+        {"key": "timeline", "label": _("Timeline"), "icon": "bi-clock-history"},
+    ]
 
 
 @login_required

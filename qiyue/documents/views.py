@@ -33,7 +33,7 @@ from qiyue.customers.selectors import customer_get
 
 from . import policies, previews, selectors, services
 from .forms import LendForm, PaperOriginalForm, ReturnForm, UploadForm, VersionForm
-from .models import FileType
+from .models import ExtractionStatus, FileType
 from .uploads import install_size_limit, too_large_error
 
 # --- Documents panel (contract page and customer page) ----------------------------------------
@@ -55,6 +55,7 @@ def _panel_context(request, *, contract=None, customer=None, form=None, error=No
         upload_url = reverse("documents:customer_upload", args=[customer.pk])
         panel_url = reverse("documents:customer_panel", args=[customer.pk])
         owner = customer
+    documents = list(documents)
     return {
         "panel_contract": contract,
         "panel_customer": customer,
@@ -67,7 +68,14 @@ def _panel_context(request, *, contract=None, customer=None, form=None, error=No
         "upload_message": message,
         "preview_types": previews.PREVIEW_TYPES,
         "max_mb": settings.QIYUE_MAX_UPLOAD_MB,
+        # While a text is still being read, the rows ask again every few seconds (the form is left alone).
+        "extracting": any(_pending(document) for document in documents),
     }
+
+
+def _pending(document) -> bool:
+    version = document.current_version
+    return version is not None and version.extraction_status in (ExtractionStatus.QUEUED, ExtractionStatus.RUNNING)
 
 
 def _render_panel(request, status=200, **kwargs):

@@ -44,3 +44,27 @@ def test_numbers_dates_amounts_and_names_stay_on_one_line(live_server, transacti
     assert title.evaluate("e => e.scrollWidth > e.clientWidth")  # cut, with its ellipsis
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1440, width
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_table_scrolls_with_the_number_kept_in_view(live_server, transactional_db, settings,
+                                                                   browser_page):  # noqa: F811
+    settings.LANGUAGE_CODE = "en"
+    sales = make_user("sales", make_team("Phone team"), username="phone_sales")
+    customer = make_customer(sales, name="广州羊城汽车零部件制造股份有限公司")
+    for n in range(3):
+        make_contract(sales, customer=customer, title=LONG_TITLE, amount=Decimal("123456789.00") + n)
+    page = browser_page
+    log_in(page, live_server.url, "phone_sales")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/contracts/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page
+    scroller = page.locator(".table-responsive").filter(has=page.get_by_test_id("contract-table"))
+    assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")
+    number = page.locator("[data-testid=contract-row] td").first
+    other = page.get_by_test_id("contract-row").first.locator("td").nth(2)
+    left, other_left = number.bounding_box()["x"], other.bounding_box()["x"]
+    scroller.evaluate("e => { e.scrollLeft = 300; }")
+    page.wait_for_timeout(100)
+    assert other.bounding_box()["x"] < other_left - 100  # the rest scrolled...
+    assert abs(number.bounding_box()["x"] - left) < 2  # ...the key column stayed where it was

@@ -41,14 +41,17 @@ def test_review_rules_in_the_browser(live_server, transactional_db, settings, br
     expect(page.get_by_test_id("status-badge")).to_have_attribute("data-status", "draft")
 
     # Early activation: refused until the box is ticked.
+    # It asks in its own dialog, which opens again with the error.
     page.goto(f"{base}/contracts/{signed.pk}/")
+    page.get_by_test_id("open-activate").click()
     form = page.get_by_test_id("transition-activate")
+    expect(form).to_be_visible()
     expect(form).to_contain_text(signed.effective_date.isoformat())
-    form.locator("button").click()
+    form.locator("button[type=submit]").click()
     expect(page.get_by_test_id("error-confirm_early")).to_be_visible()
     expect(page.get_by_test_id("status-badge")).to_have_attribute("data-status", "signed")
     page.get_by_test_id("transition-activate").locator("input[type=checkbox]").check()
-    page.get_by_test_id("transition-activate").locator("button").click()
+    page.get_by_test_id("transition-activate").locator("button[type=submit]").click()
     expect(page.get_by_test_id("status-badge")).to_have_attribute("data-status", "active")
 
     # The edit form of the active contract: facts read-only with the note; tags still save.

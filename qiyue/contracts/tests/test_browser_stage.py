@@ -30,6 +30,7 @@ def test_signing_updates_the_stage_and_the_facts_in_place(live_server, transacti
     expect(bar.locator("[aria-current=step]")).to_have_attribute("data-stage", "signing")
     expect(page.get_by_test_id("contract-signing-date")).to_have_text("—")
 
+    page.get_by_test_id("open-sign").click()
     form = page.get_by_test_id("transition-sign")
     form.locator("select").select_option("wet_ink")
     form.locator("input[type=date], input[name$=signing_date]").first.fill("2026-02-03")
@@ -38,10 +39,11 @@ def test_signing_updates_the_stage_and_the_facts_in_place(live_server, transacti
     expect(page.get_by_test_id("contract-signing-date")).to_have_text("2026-02-03")
     expect(page.get_by_test_id("contract-signing-method")).not_to_have_text("—")
 
-    page.get_by_test_id("transition-activate").locator("button[type=submit]").click()
-    if page.get_by_test_id("transition-activate").locator("input[type=checkbox]").count():
+    expect(page.get_by_test_id("dialog-sign")).to_have_count(0)  # the dialog went with the old workspace
+    if page.get_by_test_id("open-activate").count():  # before the effective date: confirm in a dialog
+        page.get_by_test_id("open-activate").click()
         page.get_by_test_id("transition-activate").locator("input[type=checkbox]").check()
-        page.get_by_test_id("transition-activate").locator("button[type=submit]").click()
+    page.get_by_test_id("transition-activate").locator("button[type=submit]").click()
     expect(bar.locator("[aria-current=step]")).to_have_attribute("data-stage", "active")
     assert page.evaluate("window.__not_reloaded === true")  # the same page, never reloaded
     assert not page.page_errors, page.page_errors

@@ -262,7 +262,8 @@ def test_transitions_through_htmx(client, users, three_contracts):
     response = _hx_post(client, contract, "submit")
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'data-status="in_review"' in body and 'hx-swap-oob="true"' in body and "<html" not in body
+    assert 'data-status="in_review"' in body and "<html" not in body
+    assert response["HX-Retarget"] == "#contract-workspace" and response["HX-Reswap"] == "outerHTML"
     contract.refresh_from_db()
     assert contract.status == "in_review"
     # Sales cannot approve; legal can.
@@ -276,6 +277,8 @@ def test_transitions_through_htmx(client, users, three_contracts):
     missing = _hx_post(client, contract, "sign")
     assert missing.status_code == 200 and 'data-testid="error-signing_method"' in missing.content.decode()
     assert 'data-testid="error-signing_date"' in missing.content.decode()
+    # ... inside the signing dialog, which opens again.
+    assert re.search(r'<dialog id="dialog-sign"[^>]* data-open>', missing.content.decode())
     contract.refresh_from_db()
     assert contract.status == "approved"
     signed = _hx_post(client, contract, "sign", {"signing_method": "company_seal", "signing_date": "2026-01-05"})

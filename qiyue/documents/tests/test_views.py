@@ -300,3 +300,19 @@ def test_the_versions_list_links_to_the_comparison_once_there_are_two(client, us
     newest = document.versions.order_by("-number").first()
     assert f'href="{compare}?b={newest.pk}" data-testid="compare-v2"' in page
     assert client.get(compare).status_code == 200 and client.get(f"{compare}?b={newest.pk}").status_code == 200
+
+
+def test_rows_ask_again_while_a_text_is_being_read_and_stop_when_done(client, users, contract, document):
+    login(client, users["sales"])
+    url = reverse("documents:contract_panel", args=[contract.pk])
+    version = document.current_version
+    for status in ("queued", "running"):
+        DocumentVersion.objects.filter(pk=version.pk).update(extraction_status=status)
+        html = client.get(url).content.decode()
+        rows = html[html.index('<tbody id="documents-rows"'):]
+        # Only the rows are fetched again, so a half-filled upload form below is left alone.
+        assert 'hx-trigger="every 3s"' in rows[:300] and 'hx-select="#documents-rows"' in rows[:300]
+        assert f'hx-get="{url}"' in rows[:300]
+    DocumentVersion.objects.filter(pk=version.pk).update(extraction_status="done")
+    html = client.get(url).content.decode()
+    assert "hx-trigger" not in html[html.index('<tbody id="documents-rows"'):][:300]

@@ -132,6 +132,7 @@ def test_two_factor_setup_then_log_in_with_a_code(live_server, transactional_db,
     log_in(page, base, "browser_legal")
 
     page.get_by_test_id("current-user").click()
+    page.get_by_test_id("menu-two-factor").click()
     expect(page.get_by_test_id("twofa-status")).to_have_attribute("data-on", "0")
     page.get_by_test_id("twofa-setup").click()
     expect(page.get_by_test_id("twofa-qr").locator("svg")).to_be_visible()
@@ -146,7 +147,8 @@ def test_two_factor_setup_then_log_in_with_a_code(live_server, transactional_db,
 
     # A code works once: the server's clock moves on a step, as half a minute later.
     monkeypatch.setattr(totp_models, "time", type("Later", (), {"time": staticmethod(lambda: time.time() + 30)}))
-    page.locator("form[action='/logout/'] button").click()
+    page.get_by_test_id("current-user").click()
+    page.get_by_test_id("log-out").click()
     page.goto(f"{base}/login/")
     page.fill("#id_username", "browser_legal")
     page.fill("#id_password", PASSWORD)
