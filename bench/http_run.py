@@ -55,8 +55,13 @@ def page_paths(facts: dict, n: int) -> dict[str, list[str]]:
                      .order_by("?").values_list("pk", flat=True)[:n])
     if mine.filter(pk=facts["biggest_customer"].pk).exists() and facts["biggest_customer"].pk not in customers:
         customers.insert(0, facts["biggest_customer"].pk)
+    contracts = list(visible(facts["manager"], Contract.objects.filter(deleted_at__isnull=True))
+                     .filter(pk__in=Contract.objects.values("pk")[:20000]).order_by("?").values_list("pk", flat=True)[:n])
+    totals = [path.replace("/contracts/", "/contracts/totals/", 1) for path in lists if "page=" not in path]
     return {"page: dashboard": ["/"],
             "page: contracts list": lists,
+            "page: contracts list totals": totals,
+            "page: contract page": [f"/contracts/{pk}/" for pk in contracts],
             "page: customer 360": [f"/customers/{pk}/" for pk in customers]}
 
 

@@ -51,6 +51,14 @@ def timed(client, url):
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
+def facts_contract(customer) -> int:
+    """The newest contract of the biggest customer: a contract page with the most supplements' neighbours."""
+    from qiyue.contracts.models import Contract
+
+    return Contract.objects.filter(customer=customer, deleted_at__isnull=True).order_by("-created_at").values_list(
+        "pk", flat=True).first()
+
+
 def main():
     # No setup_test_environment(): it instruments every template render for the test client's
     # assertions, which a served page does not pay for.
@@ -69,6 +77,10 @@ def main():
              "/contracts/?status=active&nature=sales&amount_min=10000&ordering=-created_at"),
             ("contracts list, 3 filters (legal)", legal,
              "/contracts/?status=active&nature=sales&amount_min=10000&ordering=-created_at"),
+            ("contracts list totals, 3 filters (manager)", manager,
+             "/contracts/totals/?status=active&nature=sales&amount_min=10000"),
+            ("contracts list totals, no filter (manager)", manager, "/contracts/totals/"),
+            ("contract page (legal)", legal, f"/contracts/{facts_contract(customer)}/"),
             ("customer 360, biggest customer (legal)", legal, f"/customers/{customer.pk}/"),
             ("dashboard (manager)", manager, "/"),
             ("dashboard (legal)", legal, "/"),

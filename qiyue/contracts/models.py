@@ -257,3 +257,34 @@ class ContractStat(models.Model):
 
     def __str__(self):
         return f"{self.team_id}/{self.owner_id}/{self.status}/{self.currency}: {self.count}"
+
+
+class MonthMeasure(models.TextChoices):
+    SIGNED = "signed", _("Signed")
+    EXPIRING = "expiring", _("Expiring")
+
+
+class ContractMonthStat(models.Model):
+    """Counts and amount sums of live contracts per team, owner, currency and calendar month, for
+    the dashboard's charts: by signing month (`signed`: every contract with a signing date) and by
+    expiry month (`expiring`: signed and active contracts with an expiry date).
+
+    Kept by the same database triggers as ContractStat (qiyue/contracts/stat_triggers.py). `month`
+    is year * 100 + month (202612); `team_id` is 0 for contracts without a team.
+    """
+
+    team_id = models.BigIntegerField(default=0)
+    owner_id = models.BigIntegerField()
+    measure = models.CharField(max_length=10, choices=MonthMeasure.choices)
+    month = models.IntegerField()
+    currency = models.CharField(max_length=3)
+    count = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team_id", "owner_id", "measure", "month", "currency"],
+                                               name="contract_month_stat_key")]
+        indexes = [models.Index(fields=["measure", "month"], name="contract_month_stat_month")]
+
+    def __str__(self):
+        return f"{self.team_id}/{self.owner_id}/{self.measure}/{self.month}/{self.currency}: {self.count}"

@@ -1,6 +1,6 @@
 import datetime
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from qiyue.core.errors import filtered
@@ -10,7 +10,7 @@ from qiyue.core.selectors import get_or_404, open_record
 
 from . import events
 from .filters import ContractFilter
-from .models import Contract, ContractStat, Status
+from .models import Contract, ContractMonthStat, ContractStat, MonthMeasure, Status
 
 LIVE_STATUSES = (Status.SIGNED, Status.ACTIVE)
 
@@ -30,6 +30,36 @@ def contract_list(*, user, filters=None) -> QuerySet:
     """Contracts `user` may see, narrowed by the shared ContractFilter."""
     qs = contract_queryset(user=user)
     return filtered(ContractFilter(filters or {}, queryset=qs, user=user))
+
+
+# Filters the maintained ContractStat rows can answer for: a list narrowed by only these has its
+# totals from those rows, not from summing every matching contract.
+STAT_FILTERS = frozenset({"status", "owner", "team"})
+
+
+def contract_list_totals(*, user, filters=None) -> list[dict]:
+    """Per currency, how many contracts the list filtered by `filters` holds (`count`) and their amount
+    (`total`; cancelled contracts never count in an amount), the currency with most contracts first."""
+    filterset = ContractFilter(filters or {}, queryset=contract_queryset(user=user), user=user)
+    contracts = filtered(filterset)
+    data = filterset.form.cleaned_data if filterset.is_bound else {}
+    used = {name for name, value in data.items() if name != "ordering" and value not in (None, "", [], ())}
+    not_cancelled = ~Q(status=Status.CANCELLED)
+    if used <= STAT_FILTERS:
+        rows = contract_stats(user=user)
+        if data.get("status"):
+            rows = rows.filter(status__in=data["status"])
+        if data.get("owner"):
+            rows = rows.filter(owner_id=data["owner"].pk)
+        if data.get("team"):
+            rows = rows.filter(team_id=data["team"].pk)
+        rows = rows.values("currency").annotate(n=Sum("count"), total=Sum("amount", filter=not_cancelled))
+    else:
+        rows = contracts.values("currency").annotate(n=Count("id"), total=Sum("amount", filter=not_cancelled))
+    totals = [{"currency": row["currency"], "count": row["n"],
+               "total": quantize_money(row["total"] or 0, row["currency"])}
+              for row in rows.order_by() if row["n"]]
+    return sorted(totals, key=lambda row: (-row["count"], row["currency"]))
 
 
 def contract_get(*, user, pk) -> Contract:
@@ -56,6 +86,44 @@ def customer_contracts(*, user, customer_id: int) -> QuerySet:
 def contract_stats(*, user) -> QuerySet:
     """The maintained per-team/owner/status/currency counts (see ContractStat), scoped like contracts."""
     return visible(user, ContractStat.objects.all())
+
+
+def contract_month_stats(*, user) -> QuerySet:
+    """The maintained per-month counts and sums (see ContractMonthStat), scoped like contracts."""
+    return visible(user, ContractMonthStat.objects.all())
+
+
+def _month_key(day: datetime.date) -> int:
+    return day.year * 100 + day.month
+
+
+def months_around(today: datetime.date, *, back: int = 0, ahead: int = 0) -> list[datetime.date]:
+    """The first days of the calendar months from `back` months before `today`'s to `ahead` after."""
+    index = today.year * 12 + today.month - 1
+    return [datetime.date(i // 12, i % 12 + 1, 1) for i in range(index - back, index + ahead + 1)]
+
+
+def signed_by_month(*, user, months: list[datetime.date]) -> dict[str, dict[datetime.date, dict]]:
+    """{currency: {month: {"count", "amount"}}} of the contracts signed in `months` that `user` may see."""
+    rows = (contract_month_stats(user=user)
+            .filter(measure=MonthMeasure.SIGNED, month__gte=_month_key(months[0]), month__lte=_month_key(months[-1]))
+            .values("month", "currency").annotate(n=Sum("count"), total=Sum("amount")).order_by())
+    by_month = {_month_key(month): month for month in months}
+    result: dict[str, dict[datetime.date, dict]] = {}
+    for row in rows:
+        if row["n"]:
+            result.setdefault(row["currency"], {})[by_month[row["month"]]] = {
+                "count": row["n"], "amount": quantize_money(row["total"], row["currency"])}
+    return result
+
+
+def expiring_by_month(*, user, months: list[datetime.date]) -> dict[datetime.date, int]:
+    """{month: count} of the signed and active contracts `user` may see whose expiry date is in `months`."""
+    rows = (contract_month_stats(user=user)
+            .filter(measure=MonthMeasure.EXPIRING, month__gte=_month_key(months[0]), month__lte=_month_key(months[-1]))
+            .values("month").annotate(n=Sum("count")).order_by())
+    counts = {row["month"]: row["n"] for row in rows}
+    return {month: counts.get(_month_key(month), 0) for month in months}
 
 
 def contract_status_counts(*, user) -> dict[str, int]:

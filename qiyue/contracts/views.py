@@ -66,6 +66,19 @@ def contract_list(request):
 
 @login_required
 @require_GET
+def contract_totals(request):
+    """Per-currency totals of the filtered list, loaded after the list itself (summing a broad filter
+    over a million contracts must not hold the list back)."""
+    try:
+        totals, error = selectors.contract_list_totals(user=request.user, filters=_filter_params(request)), ""
+    except ApplicationError as exc:
+        totals, error = [], exc.message
+    return render(request, "contracts/_totals.html", {"totals": totals, "totals_error": error},
+                  status=400 if error else 200)
+
+
+@login_required
+@require_GET
 def contract_export(request):
     kind = request.GET.get("format", "xlsx")
     if kind not in ("xlsx", "csv"):

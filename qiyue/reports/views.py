@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from qiyue.contracts.selectors import LIVE_STATUSES
 
+from .charts import dashboard_charts
 from .selectors import dashboard_summary
 
 
@@ -29,4 +30,5 @@ def dashboard(request):
                                  expiry_date_before=(today + datetime.timedelta(days=30)).isoformat(),
                                  ordering="expiry_date"),
     }
+    summary.update(dashboard_charts(user=request.user, today=today, by_status=summary["by_status"]))
     return render(request, "reports/dashboard.html", {"nav": "dashboard", **summary})

@@ -54,7 +54,8 @@ def test_vendored_files_match_the_manifest():
 def test_manifest_names_each_package_and_license():
     manifest = json.loads((VENDOR / MANIFEST).read_text(encoding="utf-8"))
     packages = {p["npm"]: (p["version"], p["license"]) for p in manifest["packages"]}
-    assert packages == {"bootstrap": ("5.3.9", "MIT"), "htmx.org": ("2.0.11", "0BSD"), "bootstrap-icons": ("1.13.2", "MIT")}
+    assert packages == {"bootstrap": ("5.3.9", "MIT"), "htmx.org": ("2.0.11", "0BSD"), "bootstrap-icons": ("1.13.2", "MIT"),
+                        "echarts": ("6.1.0", "Apache-2.0")}
     for package in manifest["packages"]:
         assert re.fullmatch(r"\d+\.\d+\.\d+", package["version"])
         for entry in package["files"]:

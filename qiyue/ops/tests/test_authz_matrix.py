@@ -300,6 +300,7 @@ UI: dict[str, dict[str, Entry]] = {
         body=lambda w, o: {"comm-occurred_on": "2026-03-01", "comm-channel": "phone", "comm-summary": "回访"})},
     "contracts:list": {"GET": Entry(SIGNED_IN)},
     "contracts:export": {"GET": Entry(SIGNED_IN)},
+    "contracts:totals": {"GET": Entry(SIGNED_IN)},
     "contracts:create": {"GET": Entry(roles(can_create_contract)), "POST": Entry(roles(can_create_contract))},
     "contracts:detail": {"GET": Entry(sees("contract"), kind="contract")},
     "contracts:update": {"GET": Entry(edits("contract", can_edit_contract), kind="contract"),

@@ -1,0 +1,55 @@
+"""In a real Chromium the dashboard draws its charts (vendored ECharts, no network) in both
+languages, and a click on a bar opens the contracts list filtered to what the bar counts."""
+
+import datetime
+import re
+
+import pytest
+
+from qiyue.accounts.tests.factories import make_team, make_user
+from qiyue.contracts.services import contract_transition
+from qiyue.contracts.tests.factories import make_contract
+from qiyue.ops.tests.test_browser import browser_page, log_in  # noqa: F401  (the fixture)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_click_on_a_bar_opens_the_filtered_list(live_server, transactional_db, settings, browser_page,
+                                                  language):  # noqa: F811
+    from playwright.sync_api import expect
+
+    settings.LANGUAGE_CODE = language
+    sales = make_user("sales", make_team("Chart team"), username="chart_sales")
+    admin = make_user("admin", username="chart_admin")
+    today = datetime.date.today()
+    for n in range(3):
+        contract = make_contract(sales, title=f"图表合同 {n}", effective_date=today,
+                                 expiry_date=today + datetime.timedelta(days=40))
+        for name in ("submit", "approve"):
+            contract = contract_transition(actor=admin, contract=contract, name=name)
+        contract_transition(actor=admin, contract=contract, name="sign", signing_method="wet_ink", signing_date=today)
+    make_contract(sales, title="草稿合同")
+    page = browser_page
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    log_in(page, live_server.url, "chart_sales")
+    page.goto(f"{live_server.url}/")
+    for name in ("status", "signed", "expiring"):
+        expect(page.get_by_test_id(f"chart-{name}").locator("svg")).to_be_visible()
+    assert page.evaluate("window.qiyueCharts.length") == 3
+    assert all(url.startswith(live_server.url) for url in requests), "no request leaves the server"
+    axis = page.get_by_test_id("chart-expiring").locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
+    assert any(("年" in text) if language == "zh-hans" else any(c.isalpha() for c in text) for text in axis)
+
+    # The month the three contracts expire in: its bar's middle, in page coordinates.
+    index = page.evaluate("""() => {
+        const data = JSON.parse(document.getElementById('dashboard-charts').textContent);
+        return data.expiring.values.findIndex(v => v === 3); }""")
+    assert index >= 0
+    box = page.get_by_test_id("chart-expiring").bounding_box()
+    x, y = page.evaluate("i => window.qiyueCharts[2].convertToPixel({seriesIndex: 0}, [i, 1.5])", index)
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    expect(page).to_have_url(re.compile(r"/contracts/\?.*expiry_date_after="))
+    expect(page.get_by_test_id("contract-row")).to_have_count(3)
+    assert not page.page_errors, page.page_errors
