@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
 from qiyue.accounts.selectors import filter_owners, filter_teams
-from qiyue.core.filters import OrderingFilter
+from qiyue.core.filters import GroupedOrderingFilter
 from qiyue.core.permissions import visible, visible_parts
 from qiyue.core.validators import MAX_ID
 from qiyue.customers.filters import tag_q
@@ -43,8 +43,9 @@ class ContractFilter(django_filters.FilterSet):
                                                    lookup_expr="lte")
     amount_min = django_filters.NumberFilter(label=_("amount from"), field_name="amount", lookup_expr="gte")
     amount_max = django_filters.NumberFilter(label=_("amount up to"), field_name="amount", lookup_expr="lte")
-    ordering = OrderingFilter(
+    ordering = GroupedOrderingFilter(
         label=_("Sort by"),
+        grouped={"amount": "currency"},
         fields=(
             ("created_at", "created_at"), ("number", "number"), ("title", "title"), ("amount", "amount"),
             ("signing_date", "signing_date"), ("effective_date", "effective_date"),
@@ -52,7 +53,7 @@ class ContractFilter(django_filters.FilterSet):
         ),
         field_labels={
             "created_at": _("created at"), "number": _("contract number"), "title": _("title"),
-            "amount": _("amount"), "signing_date": _("signing date"), "effective_date": _("effective date"),
+            "amount": _("amount, per currency"), "signing_date": _("signing date"), "effective_date": _("effective date"),
             "expiry_date": _("expiry date"), "status": _("status"), "customer__name": _("customer"),
         },
     )

@@ -1,5 +1,8 @@
+import json
+
 from django import forms
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
@@ -19,6 +22,30 @@ CONTRACT_FORM_FIELDS = [
     "open_ended", "auto_renewal", "notice_period_days", "nature", "subject_matter", "signing_form",
     "owner", "team", "tags", "description",
 ]
+
+
+# The framework-agreement select offers this many of the customer's newest; the search finds the rest.
+PARENT_CHOICES = 50
+
+
+def parent_label(contract) -> str:
+    return f"{contract.number} {contract.title}"
+
+
+def parent_choices(parents, *, customer: int | None, selected: int | None, query: str = "") -> list:
+    """Options of the framework-agreement select: none until a customer is chosen; then that customer's
+    framework agreements matching `query` (number or title), newest first, the selected one always."""
+    choices = [("", "---------")]
+    if customer is None:
+        return choices
+    rows = parents.filter(customer_id=customer)
+    query = query.strip()
+    if query:
+        rows = rows.filter(Q(number__icontains=query) | Q(title__icontains=query))
+    found = list(rows.order_by("-created_at", "-id")[:PARENT_CHOICES])
+    if selected is not None and all(c.pk != selected for c in found):
+        found = list(parents.filter(pk=selected, customer_id=customer)) + found
+    return choices + [(c.pk, parent_label(c)) for c in found]
 
 
 class ContractForm(BootstrapFormMixin, forms.ModelForm):
@@ -51,7 +78,15 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
         if instance.pk:
             parents = parents.exclude(pk=instance.pk)
         self.fields["parent"].queryset = parents.order_by("-created_at")
-        self.fields["parent"].label_from_instance = lambda c: f"{c.number} {c.title} ({c.customer.name})"
+        self.fields["parent"].label_from_instance = parent_label
+        # The select offers the chosen customer's newest framework agreements (and the chosen one), not
+        # every contract: the search box beside it asks the server for the others as the user types.
+        self.fields["parent"].widget.choices = parent_choices(
+            parents, customer=self._chosen("customer"), selected=self._chosen("parent"))
+        self.fields["customer"].widget.attrs.update({
+            "hx-get": reverse("contracts:parent_options"), "hx-trigger": "change", "hx-target": "#id_parent",
+            "hx-swap": "innerHTML", "hx-include": "this, [name=parent_q]",
+            **({"hx-vals": json.dumps({"exclude": str(instance.pk)})} if instance.pk else {})})
         self.fields["owner"].queryset = assignable_owners(user=user)
         self.fields["team"].queryset = team_choices(user)
         # Shown, never edited: the sign transition records the signing date (a posted one is ignored).
@@ -79,6 +114,14 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
                 for name in FROZEN_FIELDS:
                     if name in self.fields:
                         self.fields[name].disabled = True
+
+    def _chosen(self, name):
+        """The id of the field's value as the page will show it (bound data, else initial or instance)."""
+        value = self.data.get(name) if self.is_bound else self.initial.get(name)
+        if value is None and not self.is_bound:
+            value = getattr(self.instance, f"{name}_id", None)
+        value = getattr(value, "pk", value)
+        return int(value) if str(value or "").isdigit() and int(value) < 2**62 else None
 
     def clean_currency(self):
         return (self.cleaned_data.get("currency") or "").strip().upper()

@@ -158,6 +158,9 @@ class Contract(VersionedModel):
             models.Index(fields=["team", "-created_at"], name="contract_team_created"),
             models.Index(fields=["expiry_date"], name="contract_expiry"),
             models.Index(fields=["signing_date"], name="contract_signing"),
+            # The list sorted by amount, each currency's contracts together (see ContractFilter.ordering).
+            models.Index(fields=["currency", "amount"], name="contract_live_currency_amount",
+                         condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["amount"], name="contract_amount"),
             # Deleted contracts are few; only the archive's "deleted" view looks for them.
             models.Index(fields=["-deleted_at"], name="contract_deleted", condition=models.Q(deleted_at__isnull=False)),
@@ -288,3 +291,33 @@ class ContractMonthStat(models.Model):
 
     def __str__(self):
         return f"{self.team_id}/{self.owner_id}/{self.measure}/{self.month}/{self.currency}: {self.count}"
+
+
+class SavedView(models.Model):
+    """A user's named contracts list: its filters and sort (`query`, a query string) and its columns."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="+")
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    columns = models.CharField(_("columns"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_view_user_name")]
+
+    def __str__(self):
+        return self.name
+
+
+class ListColumns(models.Model):
+    """The columns a user chose for the contracts list (see qiyue.contracts.columns)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    columns = models.CharField(max_length=500)
+
+    def __str__(self):
+        return self.columns

@@ -88,6 +88,12 @@ def contract_stats(*, user) -> QuerySet:
     return visible(user, ContractStat.objects.all())
 
 
+def contract_currencies(*, user) -> list[str]:
+    """The currencies of the contracts `user` may see (from the maintained counts: a few rows)."""
+    return list(contract_stats(user=user).filter(count__gt=0).order_by("currency").values_list("currency", flat=True)
+                .distinct())
+
+
 def contract_month_stats(*, user) -> QuerySet:
     """The maintained per-month counts and sums (see ContractMonthStat), scoped like contracts."""
     return visible(user, ContractMonthStat.objects.all())

@@ -5,26 +5,38 @@ import copy
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseBadRequest
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, service_errors
-from qiyue.core.htmx import form_error, is_partial, paginate, render_page, style_form
+from qiyue.core.htmx import (
+    form_error,
+    is_partial,
+    message_error,
+    paginate,
+    raise_for_status,
+    render_page,
+    style_form,
+)
+from qiyue.core.validators import MAX_ID
 from qiyue.customers.models import Customer
 
-from . import events, exports, policies, selectors, services
+from . import events, exports, policies, saved_views, selectors, services
+from .columns import COLUMNS
 from .filters import ContractFilter, narrow_filter_choices
-from .forms import ContractForm, TransitionForm
+from .forms import ContractForm, TransitionForm, parent_choices
 from .models import Contract
 from .transitions import TRANSITIONS
 from .workspace import render_workspace, workspace_context
 
 # Query parameters that are not filters.
-NON_FILTER_PARAMS = ("page", "format")
+NON_FILTER_PARAMS = ("page", "format", "columns", "view")
 CHECKBOX_FILTERS = ("status", "nature", "subject_matter", "signing_form")
 
 
@@ -42,6 +54,13 @@ def _filter_form(request):
     for name in CHECKBOX_FILTERS:
         form.fields[name].widget = forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"})
         form.fields[name].widget.choices = form.fields[name].choices
+    # The currencies of the contracts the user may see, as a pick list (and one typed into the address).
+    currencies = selectors.contract_currencies(user=request.user)
+    chosen = request.GET.get("currency", "").strip().upper()
+    if chosen and chosen not in currencies:
+        currencies.append(chosen)
+    form.fields["currency"].widget = forms.Select(choices=[("", _("Any currency")),
+                                                           *((c, c) for c in sorted(currencies))])
     style_form(form)
     return form
 
@@ -53,15 +72,68 @@ def contract_list(request):
         filter_errors = {}
     except ApplicationError as exc:
         contracts, filter_errors = Contract.objects.none(), exc.fields
+    query = _filter_params(request)  # the sort too: it is part of a view
     context = {
         "filter_errors": filter_errors,
         "nav": "contracts",
         "page": paginate(request, contracts),
+        "columns": saved_views.user_columns(user=request.user, requested=request.GET.get("columns")),
+        "column_choices": list(COLUMNS.items()),
+        "saved_views": list(saved_views.saved_views(user=request.user)),
+        "current_query": query.urlencode(),
         "filter_form": _filter_form(request),
         "checkbox_filters": CHECKBOX_FILTERS,
         "can_create": policies.can_create_contract(request.user),
     }
     return render_page(request, "contracts/list.html", "contracts/_table.html", context)
+
+
+def _back_to_list(query: str, columns: str = "") -> str:
+    params = QueryDict(query, mutable=True)
+    if columns:
+        params["columns"] = columns
+    return reverse("contracts:list") + (f"?{params.urlencode()}" if params else "")
+
+
+@login_required
+@require_POST
+def view_save(request):
+    """Save the list's current filters, sort and columns as one of the user's views."""
+    query = request.POST.get("query", "")
+    try:
+        view = saved_views.saved_view_save(actor=request.user, name=request.POST.get("name", ""), query=query,
+                                           columns=request.POST.get("columns", ""))
+    except ApplicationError as exc:
+        raise_for_status(exc)
+        for field, errors in exc.fields.items():
+            messages.error(request, f"{VIEW_FIELDS.get(field, field)}: {' '.join(errors)}")
+        return redirect(_back_to_list(query) if len(query) <= saved_views.QUERY_MAX else reverse("contracts:list"))
+    messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    return redirect(_back_to_list(view.query, view.columns))
+
+
+@login_required
+@require_POST
+def view_delete(request, pk):
+    try:
+        saved_views.saved_view_delete(actor=request.user, pk=pk)
+    except ApplicationError as exc:
+        message_error(request, exc)
+    messages.success(request, _("View deleted."))
+    return redirect("contracts:list")
+
+
+@login_required
+@require_POST
+def columns_save(request):
+    """The user's choice of columns; back to the list as it was."""
+    query = request.POST.get("query", "")
+    back = _back_to_list(query) if len(query) <= saved_views.QUERY_MAX else reverse("contracts:list")
+    try:
+        saved_views.columns_set(actor=request.user, columns=request.POST.getlist("columns"))
+    except ApplicationError as exc:
+        messages.error(request, " ".join(" ".join(errors) for errors in exc.fields.values()) or exc.message)
+    return redirect(back)
 
 
 @login_required
@@ -75,6 +147,41 @@ def contract_totals(request):
         totals, error = [], exc.message
     return render(request, "contracts/_totals.html", {"totals": totals, "totals_error": error},
                   status=400 if error else 200)
+
+
+PARENT_QUERY_MAX = 100
+VIEW_FIELDS = {"name": gettext_lazy("Name"), "query": gettext_lazy("Filters"), "columns": gettext_lazy("Columns")}
+
+
+def _id_param(request, name):
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) > MAX_ID:
+        raise BadRequest(name)
+    return int(value)
+
+
+@login_required
+@require_GET
+def parent_options(request):
+    """The framework-agreement select's options for the contract form: the chosen customer's framework
+    agreements whose number or title holds `q` (the form's search box asks as the user types)."""
+    try:
+        customer, selected, exclude = (_id_param(request, name) for name in ("customer", "parent", "exclude"))
+    except BadRequest as exc:
+        return HttpResponseBadRequest(_("%(field)s: not a valid id.") % {"field": exc})
+    query = request.GET.get("parent_q", "")
+    if len(query) > PARENT_QUERY_MAX:
+        return HttpResponseBadRequest(_("The search is too long (at most %(n)d characters).") % {"n": PARENT_QUERY_MAX})
+    if customer is not None and not permissions.visible(request.user, Customer.objects.filter(pk=customer)).exists():
+        raise Http404
+    parents = permissions.visible(request.user, Contract.objects.live().filter(parent__isnull=True))
+    if exclude is not None:
+        parents = parents.exclude(pk=exclude)
+    choices = parent_choices(parents, customer=customer, selected=selected, query=query)
+    return render(request, "contracts/_parent_options.html",
+                  {"choices": choices, "selected": selected, "customer": customer, "query": query})
 
 
 @login_required

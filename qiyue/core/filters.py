@@ -1,6 +1,7 @@
 """Filters shared by the lists' filter sets."""
 
 import django_filters
+import django_filters.constants
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 
@@ -21,3 +22,29 @@ class OrderingFilter(django_filters.OrderingFilter):
         ascending = [(param, labels.get(field, param)) for field, param in fields.items()]
         return [choice for param, label in ascending
                 for choice in ((param, label), (f"-{param}", labels.get(f"-{param}", descending(label))))]
+
+
+class GroupedOrderingFilter(OrderingFilter):
+    """An OrderingFilter where sorting by some fields first groups the rows by another: `grouped` maps
+    a field to the field its rows are grouped by (amounts by their currency, so a list sorted by amount
+    never ranks 100 USD among 100 CNY as if they were the same money)."""
+
+    def __init__(self, *args, grouped: dict[str, str] | None = None, **kwargs):
+        self.grouped = grouped or {}
+        super().__init__(*args, **kwargs)
+
+    def get_ordering_value(self, param):
+        value = super().get_ordering_value(param)
+        group = self.grouped.get(value.lstrip("-"))
+        return [group, value] if group else value
+
+    def filter(self, qs, value):
+        if value in django_filters.constants.EMPTY_VALUES:
+            return qs
+        ordering = []
+        for param in value:
+            if param in django_filters.constants.EMPTY_VALUES:
+                continue
+            field = self.get_ordering_value(param)
+            ordering.extend(field if isinstance(field, list) else [field])
+        return qs.order_by(*ordering)

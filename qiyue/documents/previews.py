@@ -24,8 +24,14 @@ from django.core import signing
 from . import filechecks
 from .models import FileType
 
-# File types shown in the browser as a preview.
+# File types shown in the browser as a preview (the API serves these inline too).
 PREVIEW_TYPES = (FileType.PDF, FileType.PNG, FileType.JPEG)
+# Word and Excel files are previewed as their text, which the worker extracted (never parsed in the
+# web process); the file itself is never sent inline.
+TEXT_PREVIEW_TYPES = (FileType.DOCX, FileType.XLSX)
+WEB_PREVIEW_TYPES = PREVIEW_TYPES + TEXT_PREVIEW_TYPES
+# A text preview shows at most this many blocks (paragraphs or table rows); the download has the rest.
+MAX_TEXT_BLOCKS = 5000
 # Sent with preview images and the API's inline file: shown by the browser, never run. It does not
 # make a PDF safe: Chromium's and Firefox's own PDF viewers render a PDF served with it all the same,
 # so the web preview never sends a PDF, only its pages rendered to PNG (below).
@@ -170,3 +176,47 @@ def image_token_valid(token: str, *, user, version) -> bool:
     except signing.BadSignature:  # also SignatureExpired
         return False
     return value == _subject(user, version)
+
+
+@dataclass(frozen=True)
+class TextPage:
+    number: int
+    title: str  # an XLSX sheet's name; empty for a Word document
+    blocks: list  # ("p", text) or ("table", [[cell, …], …])
+
+
+def text_pages(text: str, page_starts: list[int], *, sheets: bool) -> tuple[list[TextPage], bool]:
+    """The extracted text as pages of paragraphs and tables (consecutive lines with tabs: a Word table's
+    rows or a sheet's), and whether MAX_TEXT_BLOCKS cut it short. In a workbook each page is a sheet
+    whose first line is its name."""
+    starts = [s for s in (page_starts or [0]) if 0 <= s <= len(text)] or [0]
+    bounds = list(zip(starts, [*starts[1:], len(text)], strict=True))
+    pages, used, cut = [], 0, False
+    for number, (start, end) in enumerate(bounds, start=1):
+        lines = text[start:end].split("\n")
+        title = lines.pop(0).strip() if sheets and lines else ""
+        blocks: list = []
+        for line in lines:
+            if not line.strip():
+                continue
+            if used >= MAX_TEXT_BLOCKS:
+                cut = True
+                break
+            used += 1
+            if "\t" in line or sheets:
+                row = line.split("\t")
+                if blocks and blocks[-1][0] == "table":
+                    blocks[-1][1].append(row)
+                else:
+                    blocks.append(("table", [row]))
+            else:
+                blocks.append(("p", line))
+        for block in blocks:  # every row of a table as wide as its widest
+            if block[0] == "table":
+                width = max(len(row) for row in block[1])
+                for row in block[1]:
+                    row.extend([""] * (width - len(row)))
+        pages.append(TextPage(number, title, blocks))
+        if cut:
+            break
+    return pages, cut

@@ -33,7 +33,7 @@ from qiyue.customers.selectors import customer_get
 
 from . import policies, previews, selectors, services
 from .forms import LendForm, PaperOriginalForm, ReturnForm, UploadForm, VersionForm
-from .models import ExtractionStatus, FileType
+from .models import DocumentText, ExtractionStatus, FileType
 from .uploads import install_size_limit, too_large_error
 
 # --- Documents panel (contract page and customer page) ----------------------------------------
@@ -66,7 +66,7 @@ def _panel_context(request, *, contract=None, customer=None, form=None, error=No
         "can_upload": policies.can_upload_to(request.user, owner),
         "upload_error": error,
         "upload_message": message,
-        "preview_types": previews.PREVIEW_TYPES,
+        "preview_types": previews.WEB_PREVIEW_TYPES,
         "max_mb": settings.QIYUE_MAX_UPLOAD_MB,
         # While a text is still being read, the rows ask again every few seconds (the form is left alone).
         "extracting": any(_pending(document) for document in documents),
@@ -158,7 +158,7 @@ def _versions_context(request, document, *, form=None, error=None, message="") -
         "can_change": policies.can_change_document(request.user, document),
         "version_error": error,
         "version_message": message,
-        "preview_types": previews.PREVIEW_TYPES,
+        "preview_types": previews.WEB_PREVIEW_TYPES,
         "max_mb": settings.QIYUE_MAX_UPLOAD_MB,
     }
 
@@ -262,11 +262,14 @@ def version_preview(request, pk):
     The file is decrypted and verified here first, so a tampered file shows the integrity error
     and no image at all."""
     version = selectors.version_get(user=request.user, pk=pk)
-    if version.file_type not in previews.PREVIEW_TYPES:
+    if version.file_type not in previews.WEB_PREVIEW_TYPES:
         raise Http404
     plain, error = _open_verified(request, version, action="document.previewed")
     if error:
         return _integrity_page(request, version, error)
+    if version.file_type in previews.TEXT_PREVIEW_TYPES:
+        plain.close()
+        return _text_preview(request, version)
     token = previews.image_token(user=request.user, version=version)
     layout, unavailable = None, False
     with plain:
@@ -291,6 +294,22 @@ def version_preview(request, pk):
         "version": version, "document": document, "pages": pages, "image_url": image_url,
         "page_count": layout.page_count if layout else None, "truncated": bool(layout and layout.truncated),
         "unavailable": unavailable, "nav": "contracts" if document.contract_id else "customers"}))
+
+
+def _text_preview(request, version):
+    """A Word or Excel file as the text the worker extracted: paragraphs and tables, nothing of the
+    file's own run in the browser. Until the text is ready the page says so and asks again."""
+    text = DocumentText.objects.filter(version=version).first()
+    pages, cut = ([], False)
+    if text is not None and version.extraction_status == ExtractionStatus.DONE:
+        pages, cut = previews.text_pages(text.text, text.pages, sheets=version.file_type == FileType.XLSX)
+    document = version.document
+    return _private(render(request, "documents/preview.html", {
+        "version": version, "document": document, "text_preview": True, "text_pages": pages, "text_cut": cut,
+        "text_pending": version.extraction_status in (ExtractionStatus.QUEUED, ExtractionStatus.RUNNING),
+        "unavailable": version.extraction_status == ExtractionStatus.FAILED or (
+            version.extraction_status == ExtractionStatus.DONE and not any(page.blocks for page in pages)),
+        "nav": "contracts" if document.contract_id else "customers"}))
 
 
 def _preview_part(request, pk, *, file_types):
@@ -327,7 +346,7 @@ def version_preview_page(request, pk, number):
 @require_GET
 def version_preview_image(request, pk):
     """A previewed JPEG or PNG, inline and sandboxed. No access event of its own, as above."""
-    version = _preview_part(request, pk, file_types=tuple(t for t in previews.PREVIEW_TYPES if t != FileType.PDF))
+    version = _preview_part(request, pk, file_types=(FileType.PNG, FileType.JPEG))
     plain, error = _open_verified(request, version, action=None)
     if error:
         return _integrity_page(request, version, error)

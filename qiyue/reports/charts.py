@@ -12,9 +12,8 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import formats
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from qiyue.contracts.models import Status
 from qiyue.contracts.selectors import LIVE_STATUSES, expiring_by_month, months_around, signed_by_month

@@ -77,3 +77,33 @@ def test_the_totals_partial_and_its_hostile_input(client, users, contracts):
     # The list loads them after itself, with the same filters.
     listing = client.get(reverse("contracts:list"), {"status": "draft"}).content.decode()
     assert f'hx-get="{url}?status=draft"' in listing
+
+
+@pytest.mark.parametrize("ordering", ["amount", "-amount"])
+def test_sorting_by_amount_keeps_each_currency_together(client, users, ordering):
+    sales = users["sales"]
+    for amount, currency in (("100.00", "CNY"), ("90.00", "USD"), ("300.00", "CNY"), ("5.00", "USD"),
+                             ("200.00", "EUR")):
+        make_contract(sales, amount=Decimal(amount), currency=currency)
+    client.force_login(sales)
+    page = client.get(reverse("contracts:list"), {"ordering": ordering}).context["page"]
+    rows = [(c.currency, c.amount) for c in page.object_list]
+    currencies = [currency for currency, _amount in rows]
+    # Each currency in one run (never 100 CNY between 90 USD and 5 USD), amounts sorted within it.
+    assert currencies == sorted(currencies)
+    for currency in set(currencies):
+        amounts = [amount for c, amount in rows if c == currency]
+        assert amounts == sorted(amounts, reverse=ordering.startswith("-"))
+    api = client.get("/api/v1/contracts/", {"ordering": ordering}).json()
+    assert [row["currency"] for row in api["results"]] == currencies
+
+
+def test_currency_filter_is_a_pick_list_of_visible_currencies(client, users):
+    make_contract(users["sales"], currency="USD")
+    make_contract(users["sales_b"], currency="JPY", amount=Decimal("1000"))  # another team's
+    client.force_login(users["sales"])
+    html = client.get(reverse("contracts:list")).content.decode()
+    select = html[html.index('name="currency"'):]
+    select = select[:select.index("</select>")]
+    assert '<option value="USD">USD</option>' in select and "JPY" not in select
+    assert len(client.get(reverse("contracts:list"), {"currency": "USD"}).context["page"].object_list) == 1

@@ -40,7 +40,7 @@ def test_upload_extract_search_open(live_server, transactional_db, settings, bro
     log_in(page, base, "doc_sales")
 
     # Upload through the documents panel (XHR with a progress bar, then the panel refreshes).
-    page.goto(f"{base}/contracts/{contract.pk}/")
+    page.goto(f"{base}/contracts/{contract.pk}/#documents")
     upload = page.get_by_test_id("upload-form")
     path = tmp_path / "服务合同.docx"
     path.write_bytes(docx_bytes())

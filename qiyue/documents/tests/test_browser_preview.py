@@ -38,7 +38,7 @@ def test_pdf_preview_shows_rendered_pages(live_server, transactional_db, setting
     base = live_server.url
     log_in(page, base, "preview_sales")
 
-    page.goto(f"{base}/contracts/{contract.pk}/")
+    page.goto(f"{base}/contracts/{contract.pk}/#documents")
     preview_link = page.get_by_test_id("documents").get_by_test_id("preview")
     with page.context.expect_page() as opened:
         preview_link.click()
@@ -74,4 +74,34 @@ def test_pdf_preview_shows_rendered_pages(live_server, transactional_db, setting
     assert not any("pdf" in kind for kind in content_types), content_types
     assert sum(kind.startswith("image/png") for kind in content_types) == 2
     assert errors == []
+    assert AuditEvent.objects.filter(action="document.previewed").count() == 1
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1440, 390])
+def test_word_preview_shows_text_and_tables(live_server, transactional_db, settings, browser_page, storage,  # noqa: F811
+                                            width):
+    from playwright.sync_api import expect
+
+    from qiyue.documents.extraction import run_extraction
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    user = make_user("sales", make_team("Word team"), username="word_sales")
+    contract = make_contract(user, title="Word 预览合同")
+    [document] = services.document_upload(actor=user, contract=contract,
+                                          files=[f.upload("采购合同.docx", f.make_docx("第一条 标的物为数控机床。"))])
+    run_extraction(document.current_version.pk)
+    page = browser_page
+    log_in(page, live_server.url, "word_sales")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/contracts/{contract.pk}/#documents")
+    with page.context.expect_page() as opened:
+        page.get_by_test_id("documents").get_by_test_id("preview").click()
+    preview = opened.value
+    preview.set_default_timeout(15_000)
+    preview.set_viewport_size({"width": width, "height": 900})
+    text = preview.get_by_test_id("text-preview")
+    expect(text).to_contain_text("第一条 标的物为数控机床。")
+    expect(text.locator("td", has_text="100,000 元")).to_be_visible()
+    assert preview.evaluate("document.documentElement.scrollWidth") <= width
     assert AuditEvent.objects.filter(action="document.previewed").count() == 1

@@ -160,7 +160,7 @@ def test_image_preview_shows_the_verified_image_inline(client, users, contract, 
 
 
 def test_no_preview_for_other_types(client, users, contract, storage):
-    version = upload(users["sales"], contract, "合同.docx", f.make_docx())
+    version = upload(users["sales"], contract, "扫描件.tiff", f.make_image("TIFF"))
     client.force_login(users["sales"])
     assert client.get(reverse("documents:preview", args=[version.pk])).status_code == 404
     assert client.get(reverse("documents:preview_image", args=[version.pk])).status_code == 404
@@ -219,3 +219,66 @@ def test_render_is_capped(width_pt, height_pt):
 def test_not_a_pdf_is_unavailable():
     with pytest.raises(previews.PreviewUnavailable):
         previews.pdf_layout(io.BytesIO(b"%PDF-1.7 but nothing else"))
+
+
+# --- Word and Excel: their extracted text, paragraphs and tables ------------------------------------
+
+def _extracted(version):
+    from qiyue.documents.extraction import run_extraction
+
+    assert run_extraction(version.pk) == "done"
+    version.refresh_from_db()
+    return version
+
+
+def test_word_preview_shows_its_text_and_tables_with_one_access_event(client, users, contract, storage):
+    version = upload(users["sales"], contract, "采购合同.docx", f.make_docx("第一条 标的物为数控机床。"))
+    version = _extracted(version)
+    before = previewed().count()
+    _response, html = open_preview(client, users["sales"], version)
+    preview = html[html.index('data-testid="text-preview"'):]
+    assert "采购合同" in preview and "第一条 标的物为数控机床。" in preview
+    assert re.search(r"<td>金额</td><td>100,000 元</td>", preview)  # the Word table, as a table
+    assert previewed().count() == before + 1
+    assert "<img" not in preview and "Download the file to open it in Word" in html
+    # The panel offers the preview; the file is never served inline for it.
+    panel = client.get(reverse("documents:contract_panel", args=[contract.pk])).content.decode()
+    assert reverse("documents:preview", args=[version.pk]) in panel
+    assert client.get(reverse("documents:preview_image", args=[version.pk]), {"t": "x"}).status_code == 404
+
+
+def test_excel_preview_shows_each_sheet_as_a_table(client, users, contract, storage):
+    version = _extracted(upload(users["sales"], contract, "报价单.xlsx", f.make_xlsx("单价 300 元")))
+    _response, html = open_preview(client, users["sales"], version)
+    assert re.search(r'data-testid="sheet-name">.*Sheet', html)
+    assert re.search(r"<tr><td>条款</td><td>内容</td></tr><tr><td>1</td><td>单价 300 元</td></tr>", html)
+
+
+def test_word_preview_waits_for_the_text_and_escapes_it(client, users, contract, storage):
+    version = upload(users["sales"], contract, "待读.docx", f.make_docx("<script>alert(1)</script>"))
+    type(version).objects.filter(pk=version.pk).update(extraction_status="queued")
+    _response, html = open_preview(client, users["sales"], version)
+    assert 'data-testid="preview-pending"' in html and 'hx-trigger="every 3s"' in html
+    version = _extracted(version)
+    _response, html = open_preview(client, users["sales"], version)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    type(version).objects.filter(pk=version.pk).update(extraction_status="failed")
+    _response, html = open_preview(client, users["sales"], version)
+    assert 'data-testid="preview-unavailable"' in html
+
+
+def test_word_preview_follows_visibility(client, users, contract, storage):
+    version = upload(users["sales"], contract, "他组不可见.docx", f.make_docx())
+    client.force_login(users["sales_b"])
+    assert client.get(reverse("documents:preview", args=[version.pk])).status_code == 404
+
+
+def test_text_pages_cap_and_shape():
+    pages, cut = previews.text_pages("标题\n正文\na\tb\nc\n", [0], sheets=False)
+    assert not cut and pages[0].blocks == [("p", "标题"), ("p", "正文"), ("table", [["a", "b"]]), ("p", "c")]
+    pages, _cut = previews.text_pages("表一\nx\ty\tz\nw\n表二\n1", [0, 11], sheets=True)
+    assert [p.title for p in pages] == ["表一", "表二"]
+    assert pages[0].blocks == [("table", [["x", "y", "z"], ["w", "", ""]])] and pages[1].blocks == [("table", [["1"]])]
+    big = "\n".join(f"第{n}段" for n in range(previews.MAX_TEXT_BLOCKS + 10))
+    pages, cut = previews.text_pages(big, [0], sheets=False)
+    assert cut and sum(len(p.blocks) for p in pages) == previews.MAX_TEXT_BLOCKS

@@ -31,7 +31,7 @@ from drf_spectacular.generators import SchemaGenerator
 from qiyue.accounts.tests.factories import PASSWORD, make_role_users, make_team
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.policies import can_read_audit_log
-from qiyue.contracts.models import RetentionPolicy
+from qiyue.contracts.models import RetentionPolicy, SavedView
 from qiyue.contracts.policies import (
     can_create_contract,
     can_delete_contract,
@@ -117,6 +117,11 @@ def seen_as(kind: str):
 
 def sees(kind: str) -> tuple:
     return (signed_in, seen_as(kind))
+
+
+def owned(user, obj):
+    """A user's own row (a saved view): anyone else's is as missing as one that never was."""
+    return HIDDEN if obj is None or user is None or obj.user_id != user.pk else None
 
 
 def edits(kind: str, predicate) -> tuple:
@@ -302,6 +307,10 @@ UI: dict[str, dict[str, Entry]] = {
     "contracts:export": {"GET": Entry(SIGNED_IN)},
     "contracts:totals": {"GET": Entry(SIGNED_IN)},
     "contracts:create": {"GET": Entry(roles(can_create_contract)), "POST": Entry(roles(can_create_contract))},
+    "contracts:parent_options": {"GET": Entry(SIGNED_IN)},
+    "contracts:view_save": {"POST": Entry(SIGNED_IN, body=lambda w, o: {"name": "矩阵视图", "query": "status=draft"})},
+    "contracts:view_delete": {"POST": Entry((signed_in, owned), kind="saved_view")},
+    "contracts:columns": {"POST": Entry(SIGNED_IN, body=lambda w, o: {"columns": ["title", "amount"]})},
     "contracts:detail": {"GET": Entry(sees("contract"), kind="contract")},
     "contracts:update": {"GET": Entry(edits("contract", can_edit_contract), kind="contract"),
                          "POST": Entry(edits("contract", can_edit_contract), kind="contract")},
@@ -386,6 +395,7 @@ def _build() -> World:
             ("loan", key): paper_original_lend(actor=owner, original=paper, borrower=owner, lent_on=TODAY),
             ("event", key): AuditEvent.objects.filter(contract_id=contract.pk).order_by("seq").first(),
             ("user", key): owner,
+            ("saved_view", key): SavedView.objects.create(user=owner, name=f"矩阵视图{key}", query="status=draft"),
         })
     world = World(users=users, rows=rows)
     for name in SUBJECTS:

@@ -14,8 +14,8 @@ from qiyue.ops.tests.test_browser import browser_page, log_in  # noqa: F401  (th
 
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_a_click_on_a_bar_opens_the_filtered_list(live_server, transactional_db, settings, browser_page,
-                                                  language):  # noqa: F811
+def test_a_click_on_a_bar_opens_the_filtered_list(live_server, transactional_db, settings,  # noqa: F811
+                                                  browser_page, language):  # noqa: F811
     from playwright.sync_api import expect
 
     settings.LANGUAGE_CODE = language
