@@ -16,6 +16,7 @@ urlpatterns = [
     path("search/", include("qiyue.search.urls")),
     path("documents/", include("qiyue.documents.urls")),
     path("archive/", include("qiyue.archive.urls")),
+    path("manage/", include("qiyue.accounts.manage_urls")),
 ]
 
 handler404 = "qiyue.core.views.not_found"

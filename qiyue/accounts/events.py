@@ -123,6 +123,14 @@ def user_created_event(*, actor, user, changes):
     return audit_record(actor=actor, action="user.created", target=user, changes=changes)
 
 
+def user_updated_event(*, actor, user, changes):
+    return audit_record(actor=actor, action="user.updated", target=user, changes=changes)
+
+
+def team_updated_event(*, actor, team, changes):
+    return audit_record(actor=actor, action="team.updated", target=team, changes=changes)
+
+
 def user_password_set_event(*, actor, user):
     return audit_record(actor=actor, action="user.password_set", target=user)
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.core.htmx import BootstrapFormMixin
 
+from .models import Team, User
 from .services import code_method, normalise_code
 
 # Generous for a code typed with spaces or dashes, far below anything that costs to handle.
@@ -77,3 +78,43 @@ class DisableForm(BootstrapFormMixin, forms.Form):
 
     def clean_code(self):
         return _clean_any_code(self.cleaned_data["code"])
+
+
+# --- In-app administration ----------------------------------------------------------------------
+
+class UserCreateForm(BootstrapFormMixin, forms.ModelForm):
+    password = forms.CharField(
+        label=_("Password"), required=False, strip=False, max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to make a temporary password, shown to you once, for the new user."))
+    password2 = forms.CharField(label=_("Password again"), required=False, strip=False,
+                                max_length=PASSWORD_MAX_LENGTH,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+    class Meta:
+        model = User
+        fields = ["username", "display_name", "email", "role", "team"]
+
+    def clean(self):
+        data = super().clean()
+        if (data.get("password") or "") != (data.get("password2") or ""):
+            self.add_error("password2", _("The two passwords differ."))
+        return data
+
+
+class UserUpdateForm(BootstrapFormMixin, forms.ModelForm):
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    class Meta:
+        model = User
+        fields = ["display_name", "email", "role", "team", "is_active"]
+        labels = {"is_active": _("May sign in (active)")}
+        help_texts = {"is_active": _("Untick to deactivate: the user can no longer sign in; what they did stays.")}
+
+
+class TeamForm(BootstrapFormMixin, forms.ModelForm):
+    seen = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    class Meta:
+        model = Team
+        fields = ["name"]

@@ -1,3 +1,4 @@
+import hashlib
 import math
 import re
 import secrets
@@ -5,6 +6,7 @@ import unicodedata
 from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,12 +16,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from qiyue.core.errors import ApplicationError, ErrorCode
-from qiyue.core.services import snapshot
+from qiyue.core.roles import Role
+from qiyue.core.services import audit_value, field_value, model_update, snapshot
 
 from . import events
 from .errors import AccountErrorCode
 from .models import Team, User
-from .policies import can_reset_two_factor, requires_two_factor
+from .policies import can_manage_users, can_reset_two_factor, requires_two_factor
 
 USER_FIELDS = ("username", "display_name", "email", "role", "team", "is_active")
 
@@ -49,6 +52,124 @@ def user_create(*, actor, username: str, role: str, team: Team | None = None, pa
     user.save()
     events.user_created_event(actor=actor, user=user, changes=snapshot(user, USER_FIELDS))
     return user
+
+
+# --- In-app administration (admins): users and teams ----------------------------------------------
+
+EDITABLE_USER_FIELDS = ("display_name", "email", "role", "team", "is_active")
+TEMPORARY_PASSWORD_BYTES = 12
+
+
+def fingerprint(obj, fields) -> str:
+    """What the edit form saw of `obj`: saving compares it with the row as it is now, so an edit made
+    meanwhile by someone else is never silently overwritten."""
+    values = "\x1f".join(f"{name}={audit_value(field_value(obj, name))}" for name in fields)
+    return hashlib.sha256(values.encode()).hexdigest()[:32]
+
+
+def _changed_meanwhile() -> ApplicationError:
+    return ApplicationError(ErrorCode.STALE_VERSION, _(
+        "Someone else changed this meanwhile. The page now shows their change; make yours again."))
+
+
+def _require_manager(actor) -> None:
+    if not can_manage_users(actor):
+        raise ApplicationError(ErrorCode.PERMISSION_DENIED, _("You may not manage users."), status=403)
+
+
+def _invalid(field: str, message: str) -> ApplicationError:
+    return ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."), fields={field: [message]})
+
+
+@transaction.atomic
+def user_admin_create(*, actor, data: dict) -> tuple[User, str]:
+    """A new user from the administration pages; returns it and the temporary password made for it
+    when none was given (shown once to the admin, never stored in the clear)."""
+    _require_manager(actor)
+    password = data.get("password") or ""
+    if password:
+        try:
+            validate_password(password, User(username=data.get("username", ""), email=data.get("email", ""),
+                                             display_name=data.get("display_name", "")))
+        except ValidationError as exc:
+            raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
+                                   fields={"password": list(exc.messages)}) from exc
+    temporary = "" if password else _temporary_password()
+    user = user_create(actor=actor, username=data["username"], role=data["role"], team=data.get("team"),
+                       password=password or temporary, display_name=data.get("display_name", ""),
+                       email=data.get("email", ""), check_password=False)
+    return user, temporary
+
+
+@transaction.atomic
+def user_update(*, actor, user: User, data: dict, seen: str) -> User:
+    """Change a user's profile, role, team or whether they may sign in. Refused when it would lock the
+    last administrator out, or when the user changed since the form was shown (`seen`)."""
+    _require_manager(actor)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if fingerprint(user, EDITABLE_USER_FIELDS) != seen:
+        raise _changed_meanwhile()
+    before_admin = user.role == Role.ADMIN and user.is_active
+    changes = model_update(instance=user, fields=EDITABLE_USER_FIELDS, data=data)
+    if not changes:
+        return user
+    still_admin = user.role == Role.ADMIN and user.is_active
+    if user.pk == actor.pk and not still_admin:
+        field = "is_active" if not user.is_active else "role"
+        raise _invalid(field, _("You cannot take away your own administration: another administrator must."))
+    if before_admin and not still_admin and not User.objects.filter(
+            role=Role.ADMIN, is_active=True).exclude(pk=user.pk).exists():
+        raise _invalid("role", _("This is the last active administrator: make someone else one first."))
+    user.full_clean(exclude=["password"])
+    user.save()
+    events.user_updated_event(actor=actor, user=user, changes=changes)
+    return user
+
+
+def _temporary_password() -> str:
+    return secrets.token_urlsafe(TEMPORARY_PASSWORD_BYTES)
+
+
+@transaction.atomic
+def user_reset_password(*, actor, user: User) -> str:
+    """Give the user a new random password (for the admin to pass on; the old one stops working) and
+    end their sessions."""
+    _require_manager(actor)
+    password = _temporary_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    events.user_password_set_event(actor=actor, user=user)
+    return password
+
+
+@transaction.atomic
+def team_create(*, actor, name: str) -> Team:
+    _require_manager(actor)
+    name = (name or "").strip()
+    if Team.objects.filter(name__iexact=name).exists():
+        raise _invalid("name", _("A team of this name exists already."))
+    team = Team(name=name)
+    team.full_clean()
+    team.save()
+    events.team_created_event(actor=actor, team=team, changes=snapshot(team, ("name",)))
+    return team
+
+
+@transaction.atomic
+def team_rename(*, actor, team: Team, name: str, seen: str) -> Team:
+    _require_manager(actor)
+    team = Team.objects.select_for_update().get(pk=team.pk)
+    if fingerprint(team, ("name",)) != seen:
+        raise _changed_meanwhile()
+    name = (name or "").strip()
+    if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
+        raise _invalid("name", _("A team of this name exists already."))
+    changes = model_update(instance=team, fields=("name",), data={"name": name})
+    if changes:
+        team.full_clean()
+        team.save()
+        events.team_updated_event(actor=actor, team=team, changes=changes)
+    return team
 
 
 @transaction.atomic

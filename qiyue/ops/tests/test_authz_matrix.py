@@ -28,6 +28,7 @@ from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
 from drf_spectacular.generators import SchemaGenerator
 
+from qiyue.accounts.policies import can_manage_users
 from qiyue.accounts.tests.factories import PASSWORD, make_role_users, make_team
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.policies import can_read_audit_log
@@ -345,6 +346,21 @@ UI: dict[str, dict[str, Entry]] = {
         edits("loan", lambda user, loan: can_manage_paper(user, loan.original.contract)), kind="loan",
         body=lambda w, o: {"return-returned_on": "2026-03-02"})},
     "archive:index": {"GET": Entry(SIGNED_IN)},
+    "manage:index": {"GET": Entry(roles(can_manage_users))},
+    "manage:users": {"GET": Entry(roles(can_manage_users))},
+    "manage:user_create": {"GET": Entry(roles(can_manage_users)), "POST": Entry(
+        roles(can_manage_users), body=lambda w, o: {"username": "matrix_new", "role": "sales"})},
+    "manage:user": {"GET": Entry((signed_in, role(can_manage_users), found), kind="user"),
+                    "POST": Entry((signed_in, role(can_manage_users), found), kind="user",
+                                  body=lambda w, o: {"display_name": "矩阵", "role": "sales", "is_active": "on",
+                                                     "seen": "x"})},
+    "manage:user_password": {"POST": Entry((signed_in, role(can_manage_users), found), kind="user")},
+    "manage:user_two_factor": {"POST": Entry((signed_in, role(can_manage_users), found), kind="user")},
+    "manage:teams": {"GET": Entry(roles(can_manage_users)),
+                     "POST": Entry(roles(can_manage_users), body=lambda w, o: {"name": "矩阵新团队"})},
+    "manage:team": {"GET": Entry((signed_in, role(can_manage_users), found), kind="team"),
+                    "POST": Entry((signed_in, role(can_manage_users), found), kind="team",
+                                  body=lambda w, o: {"name": "矩阵改名团队", "seen": "x"})},
     "archive:policies": {"GET": Entry(roles(can_manage_retention)),
                          "POST": Entry(roles(can_manage_retention), body=_retention)},
     "archive:legal_hold": {"POST": Entry((*sees("contract"), role(can_set_legal_hold)), kind="contract",
@@ -395,6 +411,7 @@ def _build() -> World:
             ("loan", key): paper_original_lend(actor=owner, original=paper, borrower=owner, lent_on=TODAY),
             ("event", key): AuditEvent.objects.filter(contract_id=contract.pk).order_by("seq").first(),
             ("user", key): owner,
+            ("team", key): owner.team,
             ("saved_view", key): SavedView.objects.create(user=owner, name=f"矩阵视图{key}", query="status=draft"),
         })
     world = World(users=users, rows=rows)

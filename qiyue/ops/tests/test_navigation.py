@@ -14,4 +14,4 @@ def test_navigation_follows_the_policies(client, users, role, audit, admin):
     client.force_login(users[role])
     html = client.get(reverse("dashboard")).content.decode()
     assert (f'href="{reverse("audit:list")}"' in html) == audit
-    assert (f'href="{reverse("admin:index")}"' in html) == admin
+    assert (f'href="{reverse("manage:index")}"' in html) == admin  # the in-app administration
