@@ -38,8 +38,22 @@ def register_change_labels(labels: Mapping[str, Promise | str]) -> None:
     _CHANGE_LABELS.update(labels)
 
 
+_CHANGE_LABEL_PREFIXES: dict[str, Callable[[str], str | None]] = {}
+
+
+def register_change_label_prefix(prefix: str, resolve: Callable[[str], str | None]) -> None:
+    """Names for keys that start with `prefix` and are defined at run time (a contract type's custom
+    field "cf_<key>"): `resolve` gets the rest of the key and returns its name, or None."""
+    _CHANGE_LABEL_PREFIXES[prefix] = resolve
+
+
 def change_label(key: str) -> str:
-    return str(_CHANGE_LABELS.get(key, key))
+    if key in _CHANGE_LABELS:
+        return str(_CHANGE_LABELS[key])
+    for prefix, resolve in _CHANGE_LABEL_PREFIXES.items():
+        if key.startswith(prefix):
+            return resolve(key[len(prefix):]) or key
+    return key
 
 
 def register_change_formats(formats: Mapping[str, Callable[[object], str]]) -> None:

@@ -3,7 +3,12 @@ events roll up to its customer's timeline too."""
 
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.audit.registry import register_actions, register_change_labels, register_targets
+from qiyue.audit.registry import (
+    register_actions,
+    register_change_label_prefix,
+    register_change_labels,
+    register_targets,
+)
 from qiyue.audit.services import access_record, audit_record
 from qiyue.customers.models import Customer
 
@@ -27,13 +32,26 @@ ACTIONS = register_actions({
     "contract.legal_hold_released": _("released the legal hold"),
     "contract.deleted": _("deleted the contract"),
     "retention_policy.updated": _("updated a retention policy"),
+    "contract_type.created": _("created the contract type"),
+    "contract_type.updated": _("updated the contract type"),
+    "custom_field.created": _("added the custom field"),
+    "custom_field.updated": _("updated the custom field"),
 })
 
 
 register_change_labels({
     "activated_early": _("activated before its effective date of"),
 })
-register_targets("contracts.contract", "contracts.retentionpolicy")
+def _custom_field_label(key: str) -> str | None:
+    from .models import CustomField
+
+    field = CustomField.objects.filter(key=key).order_by("pk").first()
+    return str(field) if field is not None else None
+
+
+register_change_label_prefix("cf_", _custom_field_label)
+register_targets("contracts.contract", "contracts.retentionpolicy", "contracts.contracttype",
+                 "contracts.customfield")
 
 
 def _on_contract(actor, action: str, contract: Contract, changes=None):
@@ -74,3 +92,13 @@ def contracts_exported_event(*, actor, count: int, filters: str):
 
 def retention_policy_updated_event(*, actor, policy, changes):
     return audit_record(actor=actor, action="retention_policy.updated", target=policy, changes=changes)
+
+
+def contract_type_event(*, actor, contract_type, created: bool, changes):
+    action = "contract_type.created" if created else "contract_type.updated"
+    return audit_record(actor=actor, action=action, target=contract_type, changes=changes)
+
+
+def custom_field_event(*, actor, field, created: bool, changes):
+    action = "custom_field.created" if created else "custom_field.updated"
+    return audit_record(actor=actor, action=action, target=field, changes=changes)

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 
 from qiyue.core import permissions
 
+from . import custom_fields
 from .models import Contract
 
 # (header source, value) per column; the header is the model field's translated name.
@@ -28,8 +29,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def headers() -> list[str]:
-    return [capfirst(str(Contract._meta.get_field(name).verbose_name)) for name in COLUMNS]
+def headers(extra=()) -> list[str]:
+    return [capfirst(str(Contract._meta.get_field(name).verbose_name)) for name in COLUMNS] + [
+        str(field) for field in extra]
 
 
 def _safe(value):
@@ -51,20 +53,34 @@ def row(contract: Contract, user) -> list:
     )]
 
 
-def rows(contracts, user) -> Iterator[list]:
+def rows(contracts, user, extra=()) -> Iterator[list]:
+    """Each contract's row, then the values of `extra` (the listed type's custom fields), a batch at a time."""
+    batch: list = []
     for contract in contracts.select_related("parent").iterator(chunk_size=1000):
-        yield row(contract, user)
+        batch.append(contract)
+        if len(batch) == 1000:
+            yield from _with_custom(batch, user, extra)
+            batch = []
+    yield from _with_custom(batch, user, extra)
+
+
+def _with_custom(batch, user, extra) -> Iterator[list]:
+    if not batch:
+        return
+    cells = custom_fields.display_cells(batch, list(extra)) if extra else {}
+    for contract in batch:
+        yield row(contract, user) + [_safe(value) for value in cells.get(contract.pk, [])]
 
 
 def filename(extension: str) -> str:
     return f"contracts-{timezone.localdate():%Y%m%d}.{extension}"
 
 
-def xlsx_response(contracts, user) -> HttpResponse:
+def xlsx_response(contracts, user, extra=()) -> HttpResponse:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Contracts")[:31])
-    sheet.append(headers())
-    for values in rows(contracts, user):
+    sheet.append(headers(extra))
+    for values in rows(contracts, user, extra):
         sheet.append(values)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -78,19 +94,19 @@ class _Echo:
         return value
 
 
-def _csv_lines(lines: Iterable[list], language: str) -> Iterator[str]:
+def _csv_lines(lines: Iterable[list], language: str, extra=()) -> Iterator[str]:
     # The body is produced after the view returns: keep the request's language for labels.
     with translation.override(language):
         writer = csv.writer(_Echo())
         # The byte-order mark makes Excel read the file as UTF-8 (Chinese names stay readable).
         yield "\ufeff"
-        yield writer.writerow(headers())
+        yield writer.writerow(headers(extra))
         for values in lines:
             yield writer.writerow(["" if v is None else v for v in values])
 
 
-def csv_response(contracts, user) -> StreamingHttpResponse:
-    body = _csv_lines(rows(contracts, user), translation.get_language())
+def csv_response(contracts, user, extra=()) -> StreamingHttpResponse:
+    body = _csv_lines(rows(contracts, user, extra), translation.get_language(), extra)
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename("csv")}"'
     return response

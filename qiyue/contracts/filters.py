@@ -10,7 +10,8 @@ from qiyue.core.validators import MAX_ID
 from qiyue.customers.filters import tag_q
 from qiyue.customers.models import Customer
 
-from .models import Contract, Nature, SigningForm, Status, SubjectMatter
+from . import custom_fields
+from .models import Contract, ContractType, FieldKind, Nature, SigningForm, Status, SubjectMatter
 
 
 class ContractFilter(django_filters.FilterSet):
@@ -27,6 +28,7 @@ class ContractFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.all())
     team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
     parent = django_filters.ModelChoiceFilter(label=_("framework agreement"), queryset=Contract.objects.none())
+    contract_type = django_filters.ModelChoiceFilter(label=_("contract type"), queryset=ContractType.objects.all())
     currency = django_filters.CharFilter(label=_("currency"), lookup_expr="iexact")
     tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
     signing_date_after = django_filters.DateFilter(label=_("signed from"), field_name="signing_date",
@@ -70,6 +72,19 @@ class ContractFilter(django_filters.FilterSet):
             self.filters["customer"].queryset = visible(self.user, Customer.objects.all())
         if "parent" in self.filters:
             self.filters["parent"].queryset = visible(self.user, Contract.objects.live())
+        # A custom field's filters, for the fields the request names: `cf<id>` (equals), `cf<id>_min` and
+        # `cf<id>_max` (numbers, amounts and dates). Typed like the field, so a bad value is a 400.
+        for name in list(getattr(self.data, "keys", lambda: [])()):
+            found = custom_fields.field_by_param(name)
+            if found is not None and name not in self.filters:
+                self._add_filter(name, custom_filter(found[0], found[1], name))
+        # The chosen contract type's fields are offered as filters too.
+        chosen = (self.data or {}).get("contract_type", "") if hasattr(self.data, "get") else ""
+        if str(chosen).isdigit() and len(str(chosen)) < 12:
+            for field in custom_fields.type_fields(ContractType.objects.filter(pk=int(chosen)).first()):
+                for name, part in custom_filter_names(field):
+                    if name not in self.filters:
+                        self._add_filter(name, custom_filter(field, part, name))
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -80,8 +95,43 @@ class ContractFilter(django_filters.FilterSet):
             | Q(counterparty_signatory__icontains=value) | Q(our_entity__icontains=value)
         )
 
+    def _add_filter(self, name, filter_):
+        filter_.field_name = name
+        filter_.model = self._meta.model
+        filter_.parent = self
+        self.filters[name] = filter_
+
+    def filter_custom(self, queryset, name, value):
+        if value in (None, ""):
+            return queryset
+        field, part = custom_fields.field_by_param(name)
+        if part == "eq":
+            return custom_fields.filter_contracts(queryset, field, equals=value)
+        return custom_fields.filter_contracts(queryset, field, **{"low" if part == "min" else "high": value})
+
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tag_q("tags", value.strip())) if value.strip() else queryset
+
+
+def custom_filter(field, part: str, name: str):
+    label = str(field) + {"eq": "", "min": " ≥", "max": " ≤"}[part]
+    if field.kind in (FieldKind.NUMBER, FieldKind.MONEY):
+        return django_filters.NumberFilter(label=label, method="filter_custom")
+    if field.kind == FieldKind.DATE:
+        return django_filters.DateFilter(label=label, method="filter_custom")
+    if field.kind == FieldKind.BOOLEAN:
+        return django_filters.BooleanFilter(label=label, method="filter_custom")
+    if field.kind in (FieldKind.CHOICE, FieldKind.MULTI_CHOICE):
+        return django_filters.ChoiceFilter(label=label, method="filter_custom", choices=[
+            (c.get("value"), field.choice_label(c.get("value"))) for c in field.choices or []])
+    return django_filters.CharFilter(label=label, method="filter_custom", max_length=1000)
+
+
+def custom_filter_names(field) -> list[tuple[str, str]]:
+    """The list parameters of a custom field: (name, part)."""
+    if field.kind in (FieldKind.NUMBER, FieldKind.MONEY, FieldKind.DATE):
+        return [(f"cf{field.pk}_min", "min"), (f"cf{field.pk}_max", "max")]
+    return [(f"cf{field.pk}", "eq")]
 
 
 # A filter form offers this many customers (the selected one, or the first by name): a select of a

@@ -7,21 +7,56 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
 from qiyue.accounts.selectors import assignable_owners
-from qiyue.core.htmx import BootstrapFormMixin
+from qiyue.core.htmx import BootstrapFormMixin, style_form
 from qiyue.core.permissions import visible
 from qiyue.core.validators import COMMON_CURRENCIES
 from qiyue.customers.forms import team_choices
 from qiyue.customers.models import Customer
 
-from .models import Contract, SigningMethod, Status
+from . import custom_fields
+from .models import Contract, ContractType, FieldKind, SigningMethod, Status
 from .services import FROZEN_FIELDS, facts_frozen
 
 CONTRACT_FORM_FIELDS = [
     "number", "title", "customer", "parent", "our_entity", "counterparty_signatory",
     "amount", "currency", "tax_rate", "no_amount_reason", "signing_date", "effective_date", "expiry_date",
     "open_ended", "auto_renewal", "notice_period_days", "nature", "subject_matter", "signing_form",
-    "owner", "team", "tags", "description",
+    "owner", "team", "tags", "description", "contract_type",
 ]
+
+
+def custom_form_field(field, *, required: bool) -> forms.Field:
+    """The form field of a custom field, labelled in the user's language."""
+    label = str(field)
+    kind = field.kind
+    if kind == FieldKind.TEXT:
+        return forms.CharField(label=label, required=required, max_length=custom_fields.TEXT_MAX)
+    if kind in (FieldKind.NUMBER, FieldKind.MONEY):
+        return forms.DecimalField(label=label, required=required, max_digits=22,
+                                  decimal_places=2 if kind == FieldKind.MONEY else 4,
+                                  min_value=0 if kind == FieldKind.MONEY else None)
+    if kind == FieldKind.DATE:
+        return forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}))
+    if kind == FieldKind.BOOLEAN:
+        return forms.TypedChoiceField(label=label, required=required, coerce=lambda v: v == "1", empty_value=None,
+                                      choices=[("", "---------"), ("1", _("Yes")), ("0", _("No"))])
+    choices = [(choice.get("value"), field.choice_label(choice.get("value"))) for choice in field.choices or []]
+    if kind == FieldKind.CHOICE:
+        return forms.ChoiceField(label=label, required=required, choices=[("", "---------"), *choices])
+    if kind == FieldKind.MULTI_CHOICE:
+        return forms.MultipleChoiceField(label=label, required=required, choices=choices,
+                                         widget=forms.CheckboxSelectMultiple)
+    users = User.objects.filter(is_active=True).order_by("username")
+    return forms.TypedChoiceField(label=label, required=required, coerce=int, empty_value=None,
+                                  choices=[("", "---------"), *((u.pk, str(u)) for u in users)])
+
+
+def form_initial(field, value):
+    if value is None:
+        return None
+    if field.kind == FieldKind.BOOLEAN:
+        return "1" if value else "0"
+    return value
 
 
 # The framework-agreement select offers this many of the customer's newest; the search finds the rest.
@@ -87,6 +122,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
             "hx-get": reverse("contracts:parent_options"), "hx-trigger": "change", "hx-target": "#id_parent",
             "hx-swap": "innerHTML", "hx-include": "this, [name=parent_q]",
             **({"hx-vals": json.dumps({"exclude": str(instance.pk)})} if instance.pk else {})})
+        self._add_custom_fields(instance)
         self.fields["owner"].queryset = assignable_owners(user=user)
         self.fields["team"].queryset = team_choices(user)
         # Shown, never edited: the sign transition records the signing date (a posted one is ignored).
@@ -115,6 +151,44 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
                     if name in self.fields:
                         self.fields[name].disabled = True
 
+    def _add_custom_fields(self, instance):
+        """Every custom field of every type in use, as `cf_<id>`; the page shows the chosen type's
+        (workspace.js), the service checks only those. A type no longer in use stays for its contracts."""
+        types = ContractType.objects.filter(Q(active=True) | Q(pk=instance.contract_type_id)).order_by("name_zh")
+        self.fields["contract_type"].queryset = types
+        chosen = self._chosen("contract_type")
+        values = custom_fields.contract_values(instance) if instance.pk and instance.contract_type_id else {}
+        self.custom_groups = []
+        for contract_type in types:
+            names = []
+            for field in custom_fields.type_fields(contract_type):
+                name = f"cf_{field.pk}"
+                self.fields[name] = custom_form_field(field, required=field.required and (
+                    not self.is_bound or chosen == contract_type.pk))
+                if contract_type.pk == instance.contract_type_id and not self.is_bound:
+                    self.initial[name] = form_initial(field, values.get(field.key))
+                names.append(name)
+            self.custom_groups.append((contract_type, [self[name] for name in names]))
+        style_form(self)  # the fields added here get the same look as the others
+
+    def custom_data(self) -> dict:
+        """{key: raw value} of the chosen type's fields, for the service to check."""
+        contract_type = self.cleaned_data.get("contract_type")
+        if contract_type is None:
+            return {}
+        return {field.key: self.cleaned_data.get(f"cf_{field.pk}") for field in custom_fields.type_fields(contract_type)
+                if f"cf_{field.pk}" in self.fields}
+
+    def name_custom_errors(self, exc):
+        """A service's errors on `cf_<key>` put on this form's `cf_<id>` fields."""
+        fields = getattr(exc, "fields", None)
+        contract_type = self.cleaned_data.get("contract_type") if hasattr(self, "cleaned_data") else None
+        if not fields or contract_type is None:
+            return exc
+        names = {f"{custom_fields.KEY_PREFIX}{f.key}": f"cf_{f.pk}" for f in custom_fields.type_fields(contract_type)}
+        exc.fields = {names.get(name, name): messages for name, messages in fields.items()}
+        return exc
+
     def _chosen(self, name):
         """The id of the field's value as the page will show it (bound data, else initial or instance)."""
         value = self.data.get(name) if self.is_bound else self.initial.get(name)
@@ -131,6 +205,7 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
 
     def service_data(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        data["custom_fields"] = self.custom_data()
         if self.instance.pk is None and data.get("owner") is None:
             data.pop("owner", None)
         if self.instance.pk is None and data.get("team") is None:

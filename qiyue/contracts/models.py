@@ -4,9 +4,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.core.models import VersionedModel
+from qiyue.core.models import TimeStampedModel, VersionedModel
 from qiyue.core.money import fits_minor_unit, minor_unit
 from qiyue.core.permissions import LiveQuerySet
 from qiyue.core.validators import ISO_4217, validate_currency
@@ -110,6 +111,9 @@ class Contract(VersionedModel):
     parent = models.ForeignKey("self", verbose_name=_("framework agreement"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="supplements", db_index=False,
                                help_text=_("Set this when the contract is a supplement to a framework agreement."))
+    contract_type = models.ForeignKey("ContractType", verbose_name=_("contract type"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+", db_index=False,
+                                      help_text=_("Its type decides which further fields the contract has."))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT,
                               editable=False)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True, editable=False)
@@ -321,3 +325,87 @@ class ListColumns(models.Model):
 
     def __str__(self):
         return self.columns
+
+
+class ContractType(TimeStampedModel):
+    """A kind of contract an administrator defines, with the custom fields its contracts carry (R2.4)."""
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    active = models.BooleanField(_("in use"), default=True,
+                                 help_text=_("A type no longer in use cannot be chosen for new contracts."))
+
+    class Meta:
+        verbose_name = _("contract type")
+        verbose_name_plural = _("contract types")
+        ordering = ["name_zh"]
+
+    def __str__(self):
+        return self.name_en if self.name_en and not (get_language() or "").startswith("zh") else self.name_zh
+
+
+class FieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    NUMBER = "number", _("Number")
+    MONEY = "money", _("Amount of money")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Choice")
+    MULTI_CHOICE = "multi_choice", _("Several choices")
+    USER = "user", _("Person")
+    BOOLEAN = "boolean", _("Yes / no")
+
+
+class CustomField(TimeStampedModel):
+    """One field of a contract type. `choices` (choice kinds): [{"value", "zh", "en"}]."""
+
+    contract_type = models.ForeignKey(ContractType, verbose_name=_("contract type"), on_delete=models.CASCADE,
+                                      related_name="fields")
+    key = models.SlugField(_("key"), max_length=40,
+                           help_text=_("Letters, digits, - and _; the field's name in the API and exports."))
+    label_zh = models.CharField(_("label (Chinese)"), max_length=100)
+    label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=FieldKind.choices)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        ordering = ["contract_type", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["contract_type", "key"], name="custom_field_type_key")]
+
+    def __str__(self):
+        return self.label_en if self.label_en and not (get_language() or "").startswith("zh") else self.label_zh
+
+    def choice_label(self, value: str) -> str:
+        english = not (get_language() or "").startswith("zh")
+        for choice in self.choices or []:
+            if choice.get("value") == value:
+                return (choice.get("en") if english and choice.get("en") else choice.get("zh")) or value
+        return value
+
+
+class CustomValue(models.Model):
+    """A contract's value of one custom field; a multi-choice field has a row per chosen value. Text,
+    choices, people (their id) and yes/no ("1"/"0") are in `text`, numbers and amounts in `number`,
+    dates in `date`: each with an index that starts with the field, so a list filtered by a custom
+    field reads only that field's matching rows."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="custom_values")
+    field = models.ForeignKey(CustomField, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=1000, blank=True)
+    number = models.DecimalField(max_digits=24, decimal_places=4, null=True, blank=True)
+    date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["field", "text", "contract"], name="custom_value_text"),
+            models.Index(fields=["field", "number", "contract"], name="custom_value_number"),
+            models.Index(fields=["field", "date", "contract"], name="custom_value_date"),
+            models.Index(fields=["contract", "field"], name="custom_value_contract"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract_id}/{self.field_id}"

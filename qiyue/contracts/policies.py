@@ -70,3 +70,8 @@ def can_delete_contract(user, contract) -> bool:
 
 def can_manage_retention(user) -> bool:
     return is_admin(user)
+
+
+def can_manage_contract_types(user) -> bool:
+    """Define contract types and their custom fields (administrators)."""
+    return is_admin(user)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from qiyue.core.permissions import visible
 from qiyue.core.search_kinds import Follow, Found, IndexRow, SearchKind
 
+from .custom_fields import search_texts
 from .models import Contract
 
 KIND = "contract"
@@ -30,20 +31,21 @@ def contract_keys(contract) -> dict:
     return values
 
 
-def contract_text(contract, customer_name: str) -> str:
+def contract_text(contract, customer_name: str, custom: str = "") -> str:
     parts = (contract.number, contract.title, customer_name, contract.our_entity,
-             contract.counterparty_signatory, contract.tags.replace(",", "，"), contract.description)
+             contract.counterparty_signatory, contract.tags.replace(",", "，"), contract.description, custom)
     return " · ".join(p for p in parts if p)
 
 
-def contract_row(contract, customer_name: str) -> IndexRow:
+def contract_row(contract, customer_name: str, custom: str = "") -> IndexRow:
     return IndexRow(kind=KIND, object_id=contract.pk, title=f"{contract.number} {contract.title}"[:300],
-                    text=contract_text(contract, customer_name), **contract_keys(contract))
+                    text=contract_text(contract, customer_name, custom), **contract_keys(contract))
 
 
 def contract_rows(ids: list[int]) -> list[IndexRow]:
     contracts = Contract.objects.filter(pk__in=ids).select_related("customer").select_for_update(of=("self",))
-    return [contract_row(c, c.customer.name) for c in contracts if c.deleted_at is None]
+    custom = search_texts(ids)
+    return [contract_row(c, c.customer.name, custom.get(c.pk, "")) for c in contracts if c.deleted_at is None]
 
 
 def contract_stream(batch: int) -> Iterator:
@@ -52,9 +54,10 @@ def contract_stream(batch: int) -> Iterator:
     qs = Contract.objects.live().values(*fields, customer_name=F("customer__name"))
     last = 0
     while rows := list(qs.filter(pk__gt=last).order_by("pk")[:batch]):
+        custom = search_texts([row["id"] for row in rows])
         for row in rows:
             contract = SimpleNamespace(pk=row["id"], **row)
-            yield contract.created_at, [contract_row(contract, contract.customer_name)]
+            yield contract.created_at, [contract_row(contract, contract.customer_name, custom.get(contract.pk, ""))]
         last = rows[-1]["id"]
 
 

@@ -13,10 +13,19 @@ from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import split_tags
 
-from . import events, policies
+from . import custom_fields, events, policies
 from . import search as contract_search
 from .errors import ContractErrorCode
-from .models import Contract, RetentionPolicy, SigningMethod, Status
+from .models import (
+    Contract,
+    ContractType,
+    CustomField,
+    CustomValue,
+    FieldKind,
+    RetentionPolicy,
+    SigningMethod,
+    Status,
+)
 from .numbering import next_contract_number
 from .retention import IN_WORKFLOW, Retention, retention
 from .transitions import TRANSITIONS, Transition
@@ -25,7 +34,7 @@ CONTRACT_FIELDS = (
     "number", "title", "customer", "our_entity", "counterparty_signatory", "amount", "no_amount_reason",
     "currency", "tax_rate", "effective_date", "expiry_date", "open_ended", "auto_renewal",
     "notice_period_days", "owner", "team", "tags", "description", "nature", "subject_matter", "signing_form",
-    "parent",
+    "parent", "contract_type",
 )
 # A contract that has ended is a record: its facts no longer change.
 CLOSED_STATUSES = (Status.COMPLETED, Status.EXPIRED, Status.TERMINATED, Status.CANCELLED)
@@ -112,6 +121,8 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
     data.setdefault("owner", actor)
     data.setdefault("team", actor.team if data["owner"] == actor else data["owner"].team)
     policies.check_assignment(actor, data["owner"], data.get("team"))
+    _check_type(data.get("contract_type"), None)
+    custom = custom_fields.clean_values(data.get("contract_type"), data.get("custom_fields"))
     contract = Contract(**{k: v for k, v in data.items() if k in CONTRACT_FIELDS})
     if not contract.number:
         # Skip numbers someone typed by hand, so the sequence never collides with them.
@@ -120,10 +131,18 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
             contract.number = next_contract_number()
     contract.full_clean()
     contract.save()
+    changes = snapshot(contract, CONTRACT_FIELDS)
+    changes.update(custom_fields.save_values(contract, custom))
     reindex_later(contract_search.KIND, contract.pk)  # queued at commit, indexed by the worker
-    events.contract_created_event(actor=actor, contract=contract,
-                                  changes=snapshot(contract, CONTRACT_FIELDS))
+    events.contract_created_event(actor=actor, contract=contract, changes=changes)
     return contract
+
+
+def _check_type(new, old) -> None:
+    """A contract type no longer in use is kept where it is, never newly chosen."""
+    if new is not None and not new.active and (old is None or new.pk != old.pk):
+        raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."),
+                               fields={"contract_type": [_("This contract type is no longer in use.")]})
 
 
 def _lock(contract: Contract) -> Contract:
@@ -152,6 +171,15 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
                                fields={"number": [_("The number cannot change after the draft stage.")]})
     if "number" in data and not data["number"]:
         data.pop("number")
+    old_type = contract.contract_type
+    if "contract_type" in data:
+        _check_type(data["contract_type"], old_type)
+    new_type = data.get("contract_type", old_type)
+    type_changed = getattr(new_type, "pk", None) != getattr(old_type, "pk", None)
+    custom = None
+    if "custom_fields" in data or type_changed:
+        # A new type's required fields must come with it; otherwise what is not sent is kept.
+        custom = custom_fields.clean_values(new_type, data.get("custom_fields"), partial=not type_changed)
     changes = model_update(instance=contract, fields=allowed, data=data)
     # The signing date is not among the fields model_update sets: a different one is refused here.
     moved_signing_date = "signing_date" in data and data["signing_date"] != contract.signing_date
@@ -165,6 +193,8 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
                                fields={name: [message] for name in frozen})
     if moved_signing_date:
         raise _signing_date_error()
+    if custom is not None:
+        changes.update(custom_fields.save_values(contract, custom, type_changed=type_changed))
     if not changes:
         return contract
     if "owner" in changes or "team" in changes:
@@ -361,3 +391,101 @@ def retention_policy_update(*, actor, policy: RetentionPolicy, data: Mapping[str
     policy.save()
     events.retention_policy_updated_event(actor=actor, policy=policy, changes=changes)
     return policy
+
+
+# --- Contract types and their custom fields (administrators) ------------------------------------
+
+TYPE_FIELDS = ("name_zh", "name_en", "active")
+FIELD_FIELDS = ("label_zh", "label_en", "required", "choices", "position", "active")
+CHOICE_KINDS = (FieldKind.CHOICE, FieldKind.MULTI_CHOICE)
+MAX_CHOICES = 200
+
+
+def _require_types_admin(actor) -> None:
+    if not policies.can_manage_contract_types(actor):
+        raise permission_denied()
+
+
+def _invalid(field: str, message: str) -> ApplicationError:
+    return ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."), fields={field: [message]})
+
+
+@transaction.atomic
+def contract_type_save(*, actor, contract_type: ContractType | None, data: Mapping[str, Any]) -> ContractType:
+    _require_types_admin(actor)
+    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in TYPE_FIELDS}
+    created = contract_type is None
+    if created:
+        contract_type = ContractType()
+    else:
+        contract_type = ContractType.objects.select_for_update().get(pk=contract_type.pk)
+    if ContractType.objects.filter(name_zh__iexact=data.get("name_zh", contract_type.name_zh)).exclude(
+            pk=contract_type.pk).exists():
+        raise _invalid("name_zh", _("A contract type of this name exists already."))
+    changes = model_update(instance=contract_type, fields=TYPE_FIELDS, data=data)
+    if not changes and not created:
+        return contract_type
+    contract_type.full_clean()
+    contract_type.save()
+    events.contract_type_event(actor=actor, contract_type=contract_type, created=created, changes=changes)
+    return contract_type
+
+
+def parse_choices(text: str) -> list[dict]:
+    """Choices typed one per line as `value | 中文 | English` (the labels optional)."""
+    choices, seen = [], set()
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        value = parts[0]
+        if not value or len(value) > 100 or len(parts) > 3 or any(len(p) > 100 for p in parts):
+            raise _invalid("choices", _("Line %(n)d: write “value | 中文 | English”, each at most 100 characters.")
+                           % {"n": number})
+        if value in seen:
+            raise _invalid("choices", _("Line %(n)d: the value “%(value)s” is there twice.") % {"n": number,
+                                                                                             "value": value})
+        seen.add(value)
+        choices.append({"value": value, "zh": parts[1] if len(parts) > 1 and parts[1] else value,
+                        "en": parts[2] if len(parts) > 2 else ""})
+    if len(choices) > MAX_CHOICES:
+        raise _invalid("choices", _("At most %(n)d choices.") % {"n": MAX_CHOICES})
+    return choices
+
+
+@transaction.atomic
+def custom_field_save(*, actor, contract_type: ContractType, field: CustomField | None,
+                      data: Mapping[str, Any]) -> CustomField:
+    """Add a field to a contract type, or change one. Its key and kind never change once it exists
+    (values are stored by them); a choice kept by contracts cannot be removed, only relabelled."""
+    _require_types_admin(actor)
+    created = field is None
+    if created:
+        key = (data.get("key") or "").strip()
+        if CustomField.objects.filter(contract_type=contract_type, key=key).exists():
+            raise _invalid("key", _("This contract type has a field with this key already."))
+        field = CustomField(contract_type=contract_type, key=key, kind=data.get("kind") or "")
+    else:
+        field = CustomField.objects.select_for_update().get(pk=field.pk)
+    data = dict(data)
+    if "choices" in data and isinstance(data["choices"], str):
+        data["choices"] = parse_choices(data["choices"])
+    if field.kind in CHOICE_KINDS:
+        if not data.get("choices", field.choices):
+            raise _invalid("choices", _("A choice field needs at least one choice."))
+        kept = set(CustomValue.objects.filter(field=field).values_list("text", flat=True)) if field.pk else set()
+        missing = kept - {choice["value"] for choice in data.get("choices", field.choices)}
+        if missing:
+            raise _invalid("choices", _("Contracts use these values, so they stay: %(values)s.")
+                           % {"values": ", ".join(sorted(missing))})
+    else:
+        data["choices"] = []
+    changes = model_update(instance=field, fields=FIELD_FIELDS, data=data)
+    if created:
+        changes = snapshot(field, ("key", "kind", *FIELD_FIELDS))
+    if not changes:
+        return field
+    field.full_clean()
+    field.save()
+    events.custom_field_event(actor=actor, field=field, created=created, changes=changes)
+    return field

@@ -27,11 +27,11 @@ from qiyue.core.htmx import (
 from qiyue.core.validators import MAX_ID
 from qiyue.customers.models import Customer
 
-from . import events, exports, policies, saved_views, selectors, services
+from . import custom_fields, events, exports, policies, saved_views, selectors, services
 from .columns import COLUMNS
 from .filters import ContractFilter, narrow_filter_choices
 from .forms import ContractForm, TransitionForm, parent_choices
-from .models import Contract
+from .models import Contract, ContractType
 from .transitions import TRANSITIONS
 from .workspace import render_workspace, workspace_context
 
@@ -65,6 +65,14 @@ def _filter_form(request):
     return form
 
 
+def _chosen_type_fields(request) -> list:
+    """The custom fields of the contract type the list is filtered by (its optional columns)."""
+    chosen = request.GET.get("contract_type", "")
+    if not chosen.isdigit() or len(chosen) > 11:
+        return []
+    return custom_fields.type_fields(ContractType.objects.filter(pk=int(chosen)).first())
+
+
 @login_required
 def contract_list(request):
     try:
@@ -73,12 +81,22 @@ def contract_list(request):
     except ApplicationError as exc:
         contracts, filter_errors = Contract.objects.none(), exc.fields
     query = _filter_params(request)  # the sort too: it is part of a view
+    page = paginate(request, contracts)
+    columns = saved_views.user_columns(user=request.user, requested=request.GET.get("columns"))
+    type_fields = _chosen_type_fields(request)
+    custom_columns = [(f"cf{field.pk}", str(field)) for field in type_fields]
+    shown_custom = [field for field in type_fields if f"cf{field.pk}" in columns]
+    if shown_custom:
+        cells = custom_fields.display_cells(list(page.object_list), shown_custom)
+        for contract in page.object_list:
+            contract.custom_cells = cells.get(contract.pk, ["—"] * len(shown_custom))
     context = {
         "filter_errors": filter_errors,
         "nav": "contracts",
-        "page": paginate(request, contracts),
-        "columns": saved_views.user_columns(user=request.user, requested=request.GET.get("columns")),
-        "column_choices": list(COLUMNS.items()),
+        "page": page,
+        "columns": columns,
+        "column_choices": list(COLUMNS.items()) + custom_columns,
+        "custom_heads": [(f"cf{field.pk}", str(field)) for field in shown_custom],
         "saved_views": list(saved_views.saved_views(user=request.user)),
         "current_query": query.urlencode(),
         "filter_form": _filter_form(request),
@@ -197,8 +215,9 @@ def contract_export(request):
         return HttpResponseBadRequest(exc.message + " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items()))
     count = contracts.count()
     events.contracts_exported_event(actor=request.user, count=count, filters=params.urlencode())
-    return (exports.xlsx_response(contracts, request.user) if kind == "xlsx"
-            else exports.csv_response(contracts, request.user))
+    extra = _chosen_type_fields(request)  # the chosen type's fields as further columns
+    return (exports.xlsx_response(contracts, request.user, extra) if kind == "xlsx"
+            else exports.csv_response(contracts, request.user, extra))
 
 
 @login_required
@@ -273,7 +292,7 @@ def contract_create(request):
             try:
                 contract = services.contract_create(actor=request.user, data=form.service_data())
             except service_errors() as exc:
-                form_error(form, exc)
+                form_error(form, form.name_custom_errors(exc))
             else:
                 messages.success(request, _("Contract %(number)s created.") % {"number": contract.number})
                 return redirect("contracts:detail", pk=contract.pk)
@@ -301,7 +320,7 @@ def contract_update(request, pk):
                                                     data=form.service_data(),
                                                     expected_version=form.cleaned_data["version"])
             except service_errors() as exc:
-                status = form_error(form, exc)
+                status = form_error(form, form.name_custom_errors(exc))
             else:
                 messages.success(request, _("Contract %(number)s saved.") % {"number": contract.number})
                 return redirect("contracts:detail", pk=contract.pk)

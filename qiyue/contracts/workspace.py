@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from qiyue.audit.rendering import timeline_rows
 from qiyue.audit.selectors import timeline
 
-from . import policies, selectors, services
+from . import custom_fields, policies, selectors, services
 from .forms import TransitionForm
 from .models import Contract, Status
 from .stages import stage_bar
@@ -64,6 +64,15 @@ def _actions(user, contract, *, errors_for: str, error_form) -> list[dict]:
     return actions
 
 
+def _custom_rows(contract: Contract) -> list[tuple[str, str]]:
+    """(label, shown value) of the contract type's fields, in the user's language."""
+    if contract.contract_type_id is None:
+        return []
+    fields = custom_fields.type_fields(contract.contract_type)
+    values = custom_fields.contract_values(contract, fields)
+    return [(str(field), custom_fields.display_value(field, values.get(field.key))) for field in fields]
+
+
 def workspace_context(request, contract: Contract, *, errors_for: str = "", error_form=None,
                       error_message: str = "", message: str = "", open_dialog: str = "", **extra) -> dict:
     """Everything the workspace shows. `errors_for` names the transition whose dialog opens again with
@@ -96,6 +105,7 @@ def workspace_context(request, contract: Contract, *, errors_for: str = "", erro
         "timeline": timeline_rows(timeline(contract_id=contract.pk), user),
         "stages": stage_bar(contract),
         "tabs": TABS,
+        "custom_rows": _custom_rows(contract),
     }
     context.update(extra)
     return context

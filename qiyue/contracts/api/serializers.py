@@ -1,6 +1,9 @@
 """Input and output shapes of the contract API. Inputs validate types, lengths, enums and
 decimals; the services check permissions, model rules and uniqueness."""
 
+import datetime
+from decimal import Decimal
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -9,7 +12,8 @@ from qiyue.core import permissions
 from qiyue.core.api import TagsField, VersionField, VisiblePrimaryKeyRelatedField
 from qiyue.customers.models import Customer
 
-from ..models import Contract, SigningMethod, Status
+from .. import custom_fields
+from ..models import Contract, ContractType, CustomField, SigningMethod, Status
 from ..services import available_transitions, facts_frozen, review_gaps
 from ..transitions import TRANSITIONS
 
@@ -23,6 +27,15 @@ class ContractInput(serializers.ModelSerializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     tags = TagsField(required=False)
+    contract_type = serializers.PrimaryKeyRelatedField(
+        queryset=ContractType.objects.all(), required=False, allow_null=True,
+        help_text="the contract type (GET /api/v1/contract-types/ lists them); it decides `custom_fields`")
+    custom_fields = serializers.DictField(
+        required=False, child=serializers.JSONField(),
+        help_text="the contract type's further fields as {key: value}: text; a number or amount (string or "
+                  "number); a date YYYY-MM-DD; a choice's value; a list of choice values; a user id; true/false. "
+                  "A required field must have a value; a key the type does not have answers 400 `cf_<key>`. "
+                  "On update, keys not sent keep their values")
     signing_date = serializers.DateField(
         required=False, allow_null=True,
         help_text="set only by the sign transition: a different value answers 400 signing_date_read_only "
@@ -33,7 +46,7 @@ class ContractInput(serializers.ModelSerializer):
         fields = ["number", "title", "customer", "our_entity", "counterparty_signatory", "amount",
                   "no_amount_reason", "currency", "tax_rate", "signing_date", "effective_date", "expiry_date",
                   "open_ended", "auto_renewal", "notice_period_days", "owner", "team", "tags", "description",
-                  "nature", "subject_matter", "signing_form", "parent"]
+                  "nature", "subject_matter", "signing_form", "parent", "contract_type", "custom_fields"]
 
 
 class ContractUpdateInput(ContractInput):
@@ -64,6 +77,8 @@ class ContractOutput(serializers.ModelSerializer):
                   "change only after the contract is returned to draft (409 facts_frozen)")
     review_gaps = serializers.SerializerMethodField(
         help_text="facts submit still needs, as {field: [message]}; empty when it may be submitted")
+    custom_fields = serializers.SerializerMethodField(
+        help_text="the contract type's further fields as {key: value} (null where not set)")
 
     class Meta:
         model = Contract
@@ -74,10 +89,16 @@ class ContractOutput(serializers.ModelSerializer):
             "nature", "nature_display", "subject_matter", "subject_matter_display", "signing_form",
             "signing_form_display", "parent", "parent_number", "supplements", "status", "status_display",
             "status_reason", "status_changed_at", "signing_method", "available_transitions", "legal_hold",
-            "legal_hold_reason", "version",
+            "legal_hold_reason", "contract_type", "custom_fields", "version",
             "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_custom_fields(self, contract: Contract) -> dict:
+        values = custom_fields.contract_values(contract) if contract.contract_type_id else {}
+        return {key: (str(value) if isinstance(value, Decimal | datetime.date) else value)
+                for key, value in values.items()}
 
     def to_representation(self, contract: Contract) -> dict:
         data = super().to_representation(contract)
@@ -134,3 +155,19 @@ class LegalHoldInput(serializers.Serializer):
 
 class DeleteInput(serializers.Serializer):
     reason = serializers.CharField(max_length=1000, allow_blank=True, default="")
+
+
+class CustomFieldOutput(serializers.ModelSerializer):
+    class Meta:
+        model = CustomField
+        fields = ["id", "key", "label_zh", "label_en", "kind", "required", "choices", "position", "active"]
+        read_only_fields = fields
+
+
+class ContractTypeOutput(serializers.ModelSerializer):
+    fields = CustomFieldOutput(many=True, read_only=True, help_text="its custom fields, in their order")
+
+    class Meta:
+        model = ContractType
+        fields = ["id", "name_zh", "name_en", "active", "fields"]
+        read_only_fields = fields

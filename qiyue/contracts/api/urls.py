@@ -1,8 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import ContractViewSet
+from .views import ContractTypeViewSet, ContractViewSet
 
 router = SimpleRouter()
 router.register("contracts", ContractViewSet, basename="api-contract")
+router.register("contract-types", ContractTypeViewSet, basename="api-contract-type")
 
 urlpatterns = router.urls

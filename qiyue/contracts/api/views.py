@@ -14,13 +14,14 @@ from qiyue.core.errors import permission_denied
 
 from .. import policies, services
 from ..filters import ContractFilter
-from ..models import Contract
+from ..models import Contract, ContractType, CustomField
 from ..selectors import contract_open, contract_queryset, live_contracts
 from ..transitions import TRANSITIONS
 from .serializers import (
     ActivateTransitionInput,
     ContractInput,
     ContractOutput,
+    ContractTypeOutput,
     ContractUpdateInput,
     DeleteInput,
     LegalHoldInput,
@@ -159,3 +160,15 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
     expire = _transition_endpoint("expire", "expire")
     terminate = _transition_endpoint("terminate", "terminate")
     cancel = _transition_endpoint("cancel", "cancel")
+
+
+class ContractTypeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Contract types and their custom fields: what `contract_type` and `custom_fields` of a contract
+    accept (types are defined by administrators in the app)."""
+
+    serializer_class = ContractTypeOutput
+    queryset = ContractType.objects.none()
+
+    def get_queryset(self):
+        return ContractType.objects.prefetch_related(
+            Prefetch("fields", queryset=CustomField.objects.order_by("position", "pk"))).order_by("name_zh")

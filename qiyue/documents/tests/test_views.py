@@ -183,7 +183,7 @@ def test_new_version_from_the_document_page(client, users, document):
                             "file": f.upload("采购合同-盖章.pdf", f.make_pdf("盖章"))}, **HX)
     assert response.status_code == 200 and response.templates[0].name == "documents/_versions.html"
     html = response.content.decode()
-    assert "盖章版" in html and 'data-version="2" class="table-primary" data-current="true"' in html
+    assert "盖章版" in html and 'data-version="2" class="version-current" data-current="true"' in html
     stale = client.post(reverse("documents:add_version", args=[document.pk]),
                         {"version": 1, "file": f.upload("x.pdf", f.make_pdf())}, **HX)
     assert stale.status_code == 409 and DocumentVersion.objects.count() == 2

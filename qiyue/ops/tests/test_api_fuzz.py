@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from qiyue.accounts.services import token_issue
 from qiyue.accounts.tests.factories import make_team, make_user
 from qiyue.audit.models import AuditEvent
+from qiyue.contracts.models import ContractType
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.services import communication_create, contact_create
 from qiyue.documents.services import document_upload, paper_original_lend, paper_original_record
@@ -41,6 +42,7 @@ def _data(storage) -> tuple[dict, dict]:
     users = {"admin": make_user("admin", username="fuzz_admin"), "sales": make_user("sales", team, username="fuzz_sales")}
     stranger = make_user("sales", other, username="fuzz_sales_b")
     ids = {}
+    contract_type = ContractType.objects.create(name_zh="模糊测试类型")
     for owner in (stranger, users["sales"]):
         contract = make_contract(owner)
         customer = contract.customer
@@ -54,7 +56,7 @@ def _data(storage) -> tuple[dict, dict]:
         ids = {"contracts": contract.pk, "customers": customer.pk, "contacts": contact.pk,
                "communications": communication.pk, "documents": document.pk,
                "document-versions": document.current_version_id, "paper-originals": paper.pk,
-               "paper-loans": loan.pk, "users": owner.pk,
+               "paper-loans": loan.pk, "users": owner.pk, "contract-types": contract_type.pk,
                "audit-events": AuditEvent.objects.filter(contract_id=contract.pk).order_by("seq")[0].pk}
     return users, ids
 

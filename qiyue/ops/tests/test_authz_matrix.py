@@ -32,11 +32,12 @@ from qiyue.accounts.policies import can_manage_users
 from qiyue.accounts.tests.factories import PASSWORD, make_role_users, make_team
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.policies import can_read_audit_log
-from qiyue.contracts.models import RetentionPolicy, SavedView
+from qiyue.contracts.models import ContractType, CustomField, RetentionPolicy, SavedView
 from qiyue.contracts.policies import (
     can_create_contract,
     can_delete_contract,
     can_edit_contract,
+    can_manage_contract_types,
     can_manage_retention,
     can_set_legal_hold,
     can_take,
@@ -203,6 +204,8 @@ API: dict[tuple[str, str], Entry] = {
                            "summary": "回访"}),
     ("GET", "/api/v1/communications/{id}/"): Entry(sees("communication"), kind="communication"),
     ("GET", "/api/v1/contracts/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/contract-types/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/contract-types/{id}/"): Entry((signed_in, found), kind="contract_type"),
     # The role first (403), then the customer named in the body (400 does_not_exist when unseen).
     ("POST", "/api/v1/contracts/"): Entry((signed_in, role(can_create_contract), seen_as("customer")),
                                          kind="customer", in_body=True, body=_contract_body),
@@ -361,6 +364,19 @@ UI: dict[str, dict[str, Entry]] = {
     "manage:team": {"GET": Entry((signed_in, role(can_manage_users), found), kind="team"),
                     "POST": Entry((signed_in, role(can_manage_users), found), kind="team",
                                   body=lambda w, o: {"name": "矩阵改名团队", "seen": "x"})},
+    "contract_types:list": {"GET": Entry(roles(can_manage_contract_types)), "POST": Entry(
+        roles(can_manage_contract_types), body=lambda w, o: {"name_zh": "矩阵新类型", "active": "on"})},
+    "contract_types:detail": {
+        "GET": Entry((signed_in, role(can_manage_contract_types), found), kind="contract_type"),
+        "POST": Entry((signed_in, role(can_manage_contract_types), found), kind="contract_type",
+                      body=lambda w, o: {"field-key": "matrix", "field-kind": "text", "field-label_zh": "矩阵",
+                                         "field-position": "0", "field-active": "on"})},
+    "contract_types:field": {
+        "GET": Entry((signed_in, role(can_manage_contract_types), found), kind="custom_field",
+                     args=lambda o: [o.contract_type_id, o.pk]),
+        "POST": Entry((signed_in, role(can_manage_contract_types), found), kind="custom_field",
+                      args=lambda o: [o.contract_type_id, o.pk],
+                      body=lambda w, o: {"label_zh": "矩阵改名", "position": "1", "active": "on"})},
     "archive:policies": {"GET": Entry(roles(can_manage_retention)),
                          "POST": Entry(roles(can_manage_retention), body=_retention)},
     "archive:legal_hold": {"POST": Entry((*sees("contract"), role(can_set_legal_hold)), kind="contract",
@@ -412,6 +428,9 @@ def _build() -> World:
             ("event", key): AuditEvent.objects.filter(contract_id=contract.pk).order_by("seq").first(),
             ("user", key): owner,
             ("team", key): owner.team,
+            ("contract_type", key): (contract_type := ContractType.objects.create(name_zh=f"矩阵类型{key}")),
+            ("custom_field", key): CustomField.objects.create(contract_type=contract_type, key="ref",
+                                                             label_zh="编号", kind="text"),
             ("saved_view", key): SavedView.objects.create(user=owner, name=f"矩阵视图{key}", query="status=draft"),
         })
     world = World(users=users, rows=rows)
