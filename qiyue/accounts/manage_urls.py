@@ -11,6 +11,6 @@ urlpatterns = [
     path("users/<int:pk>/", views.user_edit, name="user"),
     path("users/<int:pk>/password/", views.user_reset_password, name="user_password"),
     path("users/<int:pk>/two-factor/", views.user_reset_two_factor, name="user_two_factor"),
-    path("teams/", views.team_list, name="teams"),
-    path("teams/<int:pk>/", views.team_edit, name="team"),
+    path("teams/", views.TeamList.as_view(), name="teams"),
+    path("teams/<int:pk>/", views.TeamEdit.as_view(), name="team"),
 ]

@@ -7,11 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qiyue.core.errors import service_errors
-from qiyue.core.htmx import form_error, paginate, style_form
+from qiyue.core.htmx import ServiceFormView, form_error, paginate, style_form
 from qiyue.core.roles import Role
 from qiyue.core.selectors import get_or_404
 
@@ -150,44 +152,53 @@ def _teams():
                                   manager_count=managers).order_by("name"))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def team_list(request):
-    _require(request)
-    form = TeamForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                team = services.team_create(actor=request.user, name=form.cleaned_data["name"])
-            except service_errors() as exc:
-                status = form_error(form, exc)
-            else:
-                messages.success(request, _("Team %(name)s created.") % {"name": team.name})
-                return redirect("manage:teams")
-    return _page(request, "manage/teams.html", {"teams": _teams(), "form": form}, status=status)
+class TeamList(ServiceFormView):
+    """The teams with their member and manager counts, and the form to add one."""
+
+    form_class = TeamForm
+    template_name = "manage/teams.html"
+    success_message = gettext_lazy("Team created.")
+
+    def allowed(self):
+        return can_manage_users(self.request.user)
+
+    def save(self, form):
+        services.team_create(actor=self.request.user, name=form.cleaned_data["name"])
+
+    def redirect_url(self):
+        return reverse("manage:teams")
+
+    def page_context(self, form):
+        return {"nav": "manage", "teams": _teams(), "form": form}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def team_edit(request, pk):
-    _require(request)
-    team = get_or_404(Team.objects.all(), pk)
-    seen = services.fingerprint(team, ("name",))
-    form = TeamForm(request.POST or None, instance=Team(pk=team.pk, name=team.name),
-                    initial={"seen": seen})
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.team_rename(actor=request.user, team=team, name=form.cleaned_data["name"],
-                                     seen=form.cleaned_data["seen"])
-            except service_errors() as exc:
-                status = form_error(form, exc)
-            else:
-                messages.success(request, _("Team saved."))
-                return redirect("manage:team", pk=team.pk)
-    members = team.members.order_by("-is_active", "role", "username")
-    return _page(request, "manage/team_form.html", {"team": team, "form": form, "members": members}, status=status)
+class TeamEdit(ServiceFormView):
+    """A team's name and its members (their managers marked)."""
+
+    form_class = TeamForm
+    template_name = "manage/team_form.html"
+    success_message = gettext_lazy("Team saved.")
+
+    def load(self):
+        if not can_manage_users(self.request.user):
+            raise PermissionDenied  # before telling whether the team exists
+        self.team = get_or_404(Team.objects.all(), self.kwargs["pk"])
+
+    def allowed(self):
+        return can_manage_users(self.request.user)
+
+    def form_kwargs(self):
+        # The form writes into its instance while validating; the service updates the loaded one.
+        return {"instance": Team(pk=self.team.pk, name=self.team.name),
+                "initial": {"seen": services.fingerprint(self.team, ("name",))}}
+
+    def save(self, form):
+        services.team_rename(actor=self.request.user, team=self.team, name=form.cleaned_data["name"],
+                             seen=form.cleaned_data["seen"])
+
+    def redirect_url(self):
+        return reverse("manage:team", args=[self.team.pk])
+
+    def page_context(self, form):
+        members = self.team.members.order_by("-is_active", "role", "username")
+        return {"nav": "manage", "team": self.team, "form": form, "members": members}

@@ -5,7 +5,7 @@ from . import type_views as views
 app_name = "contract_types"
 
 urlpatterns = [
-    path("", views.type_list, name="list"),
+    path("", views.TypeList.as_view(), name="list"),
     path("<int:pk>/", views.type_detail, name="detail"),
-    path("<int:pk>/fields/<int:field_pk>/", views.field_detail, name="field"),
+    path("<int:pk>/fields/<int:field_pk>/", views.FieldDetail.as_view(), name="field"),
 ]

@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from qiyue.core.errors import service_errors
-from qiyue.core.htmx import BootstrapFormMixin, form_error
+from qiyue.core.htmx import BootstrapFormMixin, ServiceFormView, form_error
 from qiyue.core.selectors import get_or_404
 
 from . import policies, services
@@ -54,26 +55,27 @@ def _require(request):
         raise PermissionDenied
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def type_list(request):
-    _require(request)
-    form = ContractTypeForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                contract_type = services.contract_type_save(actor=request.user, contract_type=None,
-                                                            data=form.cleaned_data)
-            except service_errors() as exc:
-                status = form_error(form, exc)
-            else:
-                messages.success(request, _("Contract type %(name)s created.") % {"name": contract_type.name_zh})
-                return redirect("contract_types:detail", pk=contract_type.pk)
-    types = ContractType.objects.annotate(field_count=Count("fields", filter=Q(fields__active=True))).order_by("name_zh")
-    return render(request, "manage/contract_types.html", {"nav": "manage", "types": types, "form": form},
-                  status=status)
+class TypeList(ServiceFormView):
+    """The contract types with how many fields each has in use, and the form to add one."""
+
+    form_class = ContractTypeForm
+    template_name = "manage/contract_types.html"
+    success_message = gettext_lazy("Contract type created.")
+
+    def allowed(self):
+        return policies.can_manage_contract_types(self.request.user)
+
+    def save(self, form):
+        self.created = services.contract_type_save(actor=self.request.user, contract_type=None,
+                                                   data=form.cleaned_data)
+
+    def redirect_url(self):
+        return reverse("contract_types:detail", args=[self.created.pk])
+
+    def page_context(self, form):
+        types = ContractType.objects.annotate(
+            field_count=Count("fields", filter=Q(fields__active=True))).order_by("name_zh")
+        return {"nav": "manage", "types": types, "form": form}
 
 
 @login_required
@@ -108,24 +110,28 @@ def type_detail(request, pk):
         "fields": fields, "kinds": FieldKind}, status=status)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def field_detail(request, pk, field_pk):
-    _require(request)
-    contract_type = get_or_404(ContractType.objects.all(), pk)
-    field = get_or_404(CustomField.objects.filter(contract_type=contract_type), field_pk)
-    form = CustomFieldForm(request.POST or None, instance=CustomField.objects.get(pk=field.pk))
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                services.custom_field_save(actor=request.user, contract_type=contract_type, field=field,
-                                           data=form.service_data())
-            except service_errors() as exc:
-                status = form_error(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return redirect("contract_types:detail", pk=pk)
-    return render(request, "manage/custom_field.html", {
-        "nav": "manage", "contract_type": contract_type, "field": field, "form": form}, status=status)
+class FieldDetail(ServiceFormView):
+    """One custom field: its labels, whether it is required or in use, its choices."""
+
+    form_class = CustomFieldForm
+    template_name = "manage/custom_field.html"
+    success_message = gettext_lazy("Saved.")
+
+    def load(self):
+        _require(self.request)  # before telling whether the field exists
+        self.contract_type = get_or_404(ContractType.objects.all(), self.kwargs["pk"])
+        self.field = get_or_404(CustomField.objects.filter(contract_type=self.contract_type), self.kwargs["field_pk"])
+
+    def form_kwargs(self):
+        # The form writes into its instance while validating; the service updates the loaded one.
+        return {"instance": CustomField.objects.get(pk=self.field.pk)}
+
+    def save(self, form):
+        services.custom_field_save(actor=self.request.user, contract_type=self.contract_type, field=self.field,
+                                   data=form.service_data())
+
+    def redirect_url(self):
+        return reverse("contract_types:detail", args=[self.contract_type.pk])
+
+    def page_context(self, form):
+        return {"nav": "manage", "contract_type": self.contract_type, "field": self.field, "form": form}

@@ -167,7 +167,7 @@ def test_teams(admin_client, users, team_a):
     assert team_a.name == "华东一部"
     assert AuditEvent.objects.filter(action="team.updated", target_id=str(team_a.pk)).exists()
     stale = admin_client.post(reverse("manage:team", args=[team_a.pk]), {"name": "华东二部", "seen": seen})
-    assert stale.status_code == 409 and Team.objects.get(pk=team_a.pk).name == "华东一部"
+    assert stale.status_code == 400 and Team.objects.get(pk=team_a.pk).name == "华东一部"
     assert "Someone else changed this meanwhile" in stale.content.decode()
 
 
