@@ -52,6 +52,9 @@ def customer_list(request):
     return render_page(request, "customers/list.html", "customers/_table.html", context)
 
 
+# The customer page's timeline shows the newest events (a customer with thousands of contracts has far
+# more); the audit log has them all.
+TIMELINE_EVENTS = 50
 # The customer page lists the newest communications; the full list is one click away.
 PAGE_COMMUNICATIONS = 50
 
@@ -80,8 +83,9 @@ def customer_detail(request, pk):
     context["nav"] = "customers"
     # The contracts section and whatever else apps above customers add (see extensions.py).
     context.update(customer_sections(user=request.user, customer=customer))
-    context["timeline"] = timeline_rows(customer_timeline(user=request.user, customer_id=customer.pk),
-                                        request.user)
+    events = customer_timeline(user=request.user, customer_id=customer.pk, limit=TIMELINE_EVENTS + 1)
+    context["timeline"] = timeline_rows(events[:TIMELINE_EVENTS], request.user)
+    context["timeline_more"] = TIMELINE_EVENTS if len(events) > TIMELINE_EVENTS else 0
     context["tabs"] = _tabs(context)
     return render(request, "customers/detail.html", context)
 

@@ -56,3 +56,16 @@ def test_tab_labels_in_chinese(client, users, settings):
     for label in ("概览", "合同", "联系人", "沟通记录", "文档", "时间线"):
         assert label in nav, label
     assert re.search(r'data-testid="tab-count-contracts">0<', nav)
+
+
+def test_the_timeline_shows_the_newest_events(client, users):
+    from qiyue.customers.views import TIMELINE_EVENTS
+
+    customer = make_customer(users["sales"], name="很多事件的客户")
+    for _ in range(TIMELINE_EVENTS):  # with the customer's own creation: one event more than shown
+        make_contract(users["sales"], customer=customer)
+    client.force_login(users["admin"])
+    html = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
+    pane = _pane(html, "timeline")
+    assert pane.count('data-testid="timeline-event"') == TIMELINE_EVENTS
+    assert 'data-testid="timeline-more"' in pane and f"?customer={customer.pk}" in pane
