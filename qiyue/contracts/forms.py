@@ -59,6 +59,23 @@ def form_initial(field, value):
     return value
 
 
+# The customer select offers this many (the chosen one, then the first by name); its search finds the rest.
+CUSTOMER_CHOICES = 50
+
+
+def customer_choices(customers, *, selected: int | None, query: str = "") -> list:
+    """Options of the customer select: the first CUSTOMER_CHOICES customers by name whose name or credit
+    code holds `query`, and the selected one always (a select of a hundred thousand helps nobody)."""
+    rows = customers
+    query = query.strip()
+    if query:
+        rows = rows.filter(Q(name__icontains=query) | Q(credit_code__iexact=query))
+    found = list(rows.order_by("name", "pk").only("id", "name")[:CUSTOMER_CHOICES])
+    if selected is not None and all(c.pk != selected for c in found):
+        found = list(customers.filter(pk=selected).only("id", "name")) + found
+    return [("", "---------")] + [(c.pk, c.name) for c in found]
+
+
 # The framework-agreement select offers this many of the customer's newest; the search finds the rest.
 PARENT_CHOICES = 50
 
@@ -107,7 +124,9 @@ class ContractForm(BootstrapFormMixin, forms.ModelForm):
         self.fields["number"].required = False
         self.fields["number"].help_text = _("Leave empty to generate the next number.")
         # Only customers and framework agreements the user may see are offered.
-        self.fields["customer"].queryset = visible(user, Customer.objects.all()).order_by("name")
+        customers = visible(user, Customer.objects.all())
+        self.fields["customer"].queryset = customers.order_by("name")
+        self.fields["customer"].widget.choices = customer_choices(customers, selected=self._chosen("customer"))
         parents = visible(user, Contract.objects.live().filter(parent__isnull=True)
                           .select_related("customer"))
         if instance.pk:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("columns/", views.columns_save, name="columns"),
     path("new/", views.contract_create, name="create"),
     path("framework-agreements/", views.parent_options, name="parent_options"),
+    path("customers/", views.customer_options, name="customer_options"),
     path("<int:pk>/", views.contract_detail, name="detail"),
     path("<int:pk>/edit/", views.contract_update, name="update"),
     path("<int:pk>/transitions/<slug:name>/", views.contract_transition, name="transition"),

@@ -30,7 +30,7 @@ from qiyue.customers.models import Customer
 from . import custom_fields, events, exports, policies, saved_views, selectors, services
 from .columns import COLUMNS
 from .filters import ContractFilter, narrow_filter_choices
-from .forms import ContractForm, TransitionForm, parent_choices
+from .forms import ContractForm, TransitionForm, customer_choices, parent_choices
 from .models import Contract, ContractType
 from .transitions import TRANSITIONS
 from .workspace import render_workspace, workspace_context
@@ -178,6 +178,25 @@ def _id_param(request, name):
     if not value.isdigit() or int(value) > MAX_ID:
         raise BadRequest(name)
     return int(value)
+
+
+@login_required
+@require_GET
+def customer_options(request):
+    """The customer select's options for the contract form: the customers the user may see whose name
+    (or credit code) holds `customer_q`, the first by name (the form's search box asks as the user types)."""
+    try:
+        selected = _id_param(request, "customer")
+    except BadRequest as exc:
+        return HttpResponseBadRequest(_("%(field)s: not a valid id.") % {"field": exc})
+    query = request.GET.get("customer_q", "")
+    if len(query) > PARENT_QUERY_MAX:
+        return HttpResponseBadRequest(_("The search is too long (at most %(n)d characters).") % {"n": PARENT_QUERY_MAX})
+    choices = customer_choices(permissions.visible(request.user, Customer.objects.all()), selected=selected,
+                               query=query)
+    return render(request, "contracts/_parent_options.html",
+                  {"choices": choices, "selected": selected, "customer": 0, "query": query,
+                   "empty_text": _("No customer matches") if query and len(choices) == 1 else ""})
 
 
 @login_required

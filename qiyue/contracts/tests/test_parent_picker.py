@@ -114,3 +114,28 @@ def test_picking_in_a_real_browser(live_server, transactional_db, settings, brow
     parent.select_option(str(wanted.pk))
     assert not page.page_errors, page.page_errors
 
+
+
+def test_the_customer_select_searches_instead_of_listing_every_customer(client, users):
+    from qiyue.contracts.forms import CUSTOMER_CHOICES
+
+    sales = users["sales"]
+    for n in range(CUSTOMER_CHOICES + 5):
+        make_customer(sales, name=f"客户{n:03d}有限公司")
+    wanted = make_customer(sales, name="长江精密制造有限公司")
+    hidden = make_customer(users["sales_b"], name="长江他组客户有限公司")
+    client.force_login(sales)
+    html = client.get(reverse("contracts:create")).content.decode()
+    select = html[html.index('name="customer"'):html.index("</select>", html.index('name="customer"'))]
+    assert len(_options(select)) == CUSTOMER_CHOICES + 1 and 'data-testid="customer-search"' in html
+    url = reverse("contracts:customer_options")
+    found = _options(client.get(url, {"customer_q": "长江"}).content.decode())
+    assert found == ["", str(wanted.pk)]  # never another team's
+    kept = _options(client.get(url, {"customer_q": "zzz", "customer": wanted.pk}).content.decode())
+    assert kept == ["", str(wanted.pk)]
+    # The chosen customer is offered when the form is shown with it, whatever its place by name.
+    html = client.get(reverse("contracts:create"), {"customer": wanted.pk}).content.decode()
+    assert f'<option value="{wanted.pk}" selected>' in html
+    assert client.get(url, {"customer": "abc"}).status_code == 400
+    assert client.get(url, {"customer_q": "x" * 101}).status_code == 400
+    assert str(hidden.pk) not in _options(client.get(url, {"customer": hidden.pk}).content.decode())

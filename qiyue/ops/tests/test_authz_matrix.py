@@ -312,6 +312,7 @@ UI: dict[str, dict[str, Entry]] = {
     "contracts:totals": {"GET": Entry(SIGNED_IN)},
     "contracts:create": {"GET": Entry(roles(can_create_contract)), "POST": Entry(roles(can_create_contract))},
     "contracts:parent_options": {"GET": Entry(SIGNED_IN)},
+    "contracts:customer_options": {"GET": Entry(SIGNED_IN)},
     "contracts:view_save": {"POST": Entry(SIGNED_IN, body=lambda w, o: {"name": "矩阵视图", "query": "status=draft"})},
     "contracts:view_delete": {"POST": Entry((signed_in, owned), kind="saved_view")},
     "contracts:columns": {"POST": Entry(SIGNED_IN, body=lambda w, o: {"columns": ["title", "amount"]})},
