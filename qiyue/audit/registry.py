@@ -62,8 +62,22 @@ def register_change_formats(formats: Mapping[str, Callable[[object], str]]) -> N
     _CHANGE_FORMATS.update(formats)
 
 
+_CHANGE_FORMAT_PREFIXES: dict[str, Callable[[str], Callable[[object], str] | None]] = {}
+
+
+def register_change_format_prefix(prefix: str, resolve: Callable[[str], Callable[[object], str] | None]) -> None:
+    """How values of keys that start with `prefix` read (a custom field's choice by its label): `resolve`
+    gets the rest of the key and returns the function, or None."""
+    _CHANGE_FORMAT_PREFIXES[prefix] = resolve
+
+
 def change_format(key: str) -> Callable[[object], str] | None:
-    return _CHANGE_FORMATS.get(key)
+    if key in _CHANGE_FORMATS:
+        return _CHANGE_FORMATS[key]
+    for prefix, resolve in _CHANGE_FORMAT_PREFIXES.items():
+        if key.startswith(prefix):
+            return resolve(key[len(prefix):])
+    return None
 
 
 def register_targets(*model_labels: str) -> None:

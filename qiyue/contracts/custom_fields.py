@@ -153,6 +153,20 @@ def _audit(field: CustomField, value: Any) -> Any:
     return value
 
 
+def from_audit(field: CustomField, value: Any) -> Any:
+    """A value as an audit event keeps it (strings for numbers and dates) back in its stored form."""
+    if value is None:
+        return None
+    try:
+        if field.kind in (FieldKind.NUMBER, FieldKind.MONEY):
+            return Decimal(str(value))
+        if field.kind == FieldKind.DATE:
+            return datetime.date.fromisoformat(str(value))
+    except (InvalidOperation, ValueError):
+        return value
+    return value
+
+
 def clean_values(contract_type: ContractType | None, raw: Mapping[str, Any] | None, *,
                  partial: bool = False) -> dict[str, Any]:
     """Every value of `raw` ({key: value}) checked against the type's fields; errors name the field

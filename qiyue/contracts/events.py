@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from qiyue.audit.registry import (
     register_actions,
+    register_change_format_prefix,
     register_change_label_prefix,
     register_change_labels,
     register_targets,
@@ -49,7 +50,19 @@ def _custom_field_label(key: str) -> str | None:
     return str(field) if field is not None else None
 
 
+def _custom_field_format(key: str):
+    """A custom field's stored value as the page shows it (a choice by its label, yes/no, a person)."""
+    from .custom_fields import display_value, from_audit
+    from .models import CustomField
+
+    field = CustomField.objects.filter(key=key).order_by("pk").first()
+    if field is None:
+        return None
+    return lambda value: display_value(field, from_audit(field, value))
+
+
 register_change_label_prefix("cf_", _custom_field_label)
+register_change_format_prefix("cf_", _custom_field_format)
 register_targets("contracts.contract", "contracts.retentionpolicy", "contracts.contracttype",
                  "contracts.customfield")
 

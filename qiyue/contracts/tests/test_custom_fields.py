@@ -246,3 +246,4 @@ def test_the_timeline_names_custom_fields(client, users, lease):
     page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
     timeline = page[page.index('id="pane-timeline"'):]
     assert "Region" in timeline and "cf_region" not in timeline
+    assert "East" in timeline and "West" in timeline and ">east<" not in timeline  # choices by their labels

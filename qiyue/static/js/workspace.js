@@ -40,6 +40,9 @@
     if (closer && closer.closest("dialog")) { closer.closest("dialog").close(); }
   });
 
+  // Back and forward between tabs, and a link to "#documents" on the same page.
+  window.addEventListener("hashchange", function () { showTab(document); });
+
   document.addEventListener("shown.bs.tab", function (event) {
     var key = event.target.getAttribute("data-tab");
     if (key && window.history.replaceState) { window.history.replaceState(null, "", "#" + key); }
