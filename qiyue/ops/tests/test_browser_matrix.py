@@ -22,7 +22,7 @@ from django.db import connection
 from django.test import Client
 
 from qiyue.accounts.models import Team, User
-from qiyue.contracts.models import Contract
+from qiyue.contracts.models import Contract, CustomField
 from qiyue.contracts.selectors import contract_queryset
 from qiyue.core.permissions import visible
 from qiyue.core.tests.test_i18n import parse_po
@@ -83,6 +83,24 @@ def _world():
         f.upload("合同正文.pdf", f.make_pdf(pages=2)), f.upload("报价说明.docx", f.make_docx())])
     for document in docs:
         run_extraction(document.current_version.pk)
+    # A contract type with custom fields, the contract of that type with its values.
+    from qiyue.contracts import services as contract_services
+
+    admin = User.objects.get(username="admin")
+    lease = contract_services.contract_type_save(actor=admin, contract_type=None,
+                                                 data={"name_zh": "租赁合同", "name_en": "Lease", "active": True})
+    for position, (key, kind, zh, en, choices) in enumerate((
+            ("site", "text", "场地地址", "Site address", ""), ("area", "number", "面积", "Area", ""),
+            ("region", "choice", "区域", "Region", "east | 华东 | East\nwest | 华西 | West"))):
+        contract_services.custom_field_save(actor=admin, contract_type=lease, field=None, data={
+            "key": key, "kind": kind, "label_zh": zh, "label_en": en, "choices": choices, "position": position,
+            "active": True})
+    Contract.objects.filter(pk=contract.pk).update(contract_type=lease)
+    contract.refresh_from_db()
+    from qiyue.contracts import custom_fields
+
+    custom_fields.save_values(contract, custom_fields.clean_values(lease, {
+        "site": "上海市浦东新区张江路 88 号", "area": "1250.5", "region": "east"}))
     return contract
 
 
@@ -123,6 +141,16 @@ def _pages(user, contract) -> list[tuple[str, str]]:
                   ("manage-user", f"/manage/users/{User.objects.get(username='sales').pk}/"),
                   ("manage-new-user", "/manage/users/new/"), ("manage-teams", "/manage/teams/"),
                   ("manage-team", f"/manage/teams/{team.pk}/"), ("retention", "/archive/retention/")]
+        from qiyue.contracts.models import ContractType
+
+        lease = ContractType.objects.order_by("pk").first()
+        field = CustomField.objects.filter(contract_type=lease).order_by("pk").first()
+        pages += [("manage-types", "/manage/contract-types/"), ("manage-type", f"/manage/contract-types/{lease.pk}/"),
+                  ("manage-field", f"/manage/contract-types/{lease.pk}/fields/{field.pk}/")]
+    region = CustomField.objects.filter(key="region").first()
+    if region is not None:
+        pages.append(("contracts-of-type", f"/contracts/?contract_type={region.contract_type_id}"
+                                           f"&columns=title,status,amount,cf{region.pk}"))
     return pages
 
 
