@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.core.models import TimeStampedModel, VersionedModel
@@ -346,7 +346,7 @@ class ContractType(TimeStampedModel):
 
 class FieldKind(models.TextChoices):
     TEXT = "text", _("Text")
-    NUMBER = "number", _("Number")
+    NUMBER = "number", pgettext_lazy("custom field kind", "Number")
     MONEY = "money", _("Amount of money")
     DATE = "date", _("Date")
     CHOICE = "choice", _("Choice")
@@ -360,7 +360,7 @@ class CustomField(TimeStampedModel):
 
     contract_type = models.ForeignKey(ContractType, verbose_name=_("contract type"), on_delete=models.CASCADE,
                                       related_name="fields")
-    key = models.SlugField(_("key"), max_length=40,
+    key = models.SlugField(pgettext_lazy("custom field", "key"), max_length=40,
                            help_text=_("Letters, digits, - and _; the field's name in the API and exports."))
     label_zh = models.CharField(_("label (Chinese)"), max_length=100)
     label_en = models.CharField(_("label (English)"), max_length=100, blank=True)
