@@ -136,19 +136,24 @@ def user_reset_password(*, actor, user: User) -> str:
     end their sessions."""
     _require_manager(actor)
     password = _temporary_password()
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    events.user_password_set_event(actor=actor, user=user)
+    _store_password(actor=actor, user=user, password=password)
     return password
+
+
+def _unique_team_name(name: str, *, team: Team | None = None) -> str:
+    name = (name or "").strip()
+    others = Team.objects.filter(name__iexact=name)
+    if team is not None:
+        others = others.exclude(pk=team.pk)
+    if others.exists():
+        raise _invalid("name", _("A team of this name exists already."))
+    return name
 
 
 @transaction.atomic
 def team_create(*, actor, name: str) -> Team:
     _require_manager(actor)
-    name = (name or "").strip()
-    if Team.objects.filter(name__iexact=name).exists():
-        raise _invalid("name", _("A team of this name exists already."))
-    team = Team(name=name)
+    team = Team(name=_unique_team_name(name))
     team.full_clean()
     team.save()
     events.team_created_event(actor=actor, team=team, changes=snapshot(team, ("name",)))
@@ -161,9 +166,7 @@ def team_rename(*, actor, team: Team, name: str, seen: str) -> Team:
     team = Team.objects.select_for_update().get(pk=team.pk)
     if fingerprint(team, ("name",)) != seen:
         raise _changed_meanwhile()
-    name = (name or "").strip()
-    if Team.objects.filter(name__iexact=name).exclude(pk=team.pk).exists():
-        raise _invalid("name", _("A team of this name exists already."))
+    name = _unique_team_name(name, team=team)
     changes = model_update(instance=team, fields=("name",), data={"name": name})
     if changes:
         team.full_clean()
@@ -175,6 +178,10 @@ def team_rename(*, actor, team: Team, name: str, seen: str) -> Team:
 @transaction.atomic
 def user_set_password(*, actor, user: User, password: str) -> User:
     validate_password(password, user)
+    return _store_password(actor=actor, user=user, password=password)
+
+
+def _store_password(*, actor, user: User, password: str) -> User:
     user.set_password(password)
     user.save(update_fields=["password"])
     events.user_password_set_event(actor=actor, user=user)
