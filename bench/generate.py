@@ -16,11 +16,20 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 
 from qiyue.accounts.models import Team, User
-from qiyue.contracts.models import Contract, Nature, SigningForm, SigningMethod, Status, SubjectMatter
+from qiyue.contracts.models import (
+    Contract,
+    ContractTag,
+    Nature,
+    SigningForm,
+    SigningMethod,
+    Status,
+    SubjectMatter,
+)
 from qiyue.contracts.services import CONTRACT_FIELDS
 from qiyue.contracts.stat_triggers import drop_stat_triggers, install_stat_triggers
+from qiyue.core import tags as tag_vocabulary
 from qiyue.core.text import normalize_company_name
-from qiyue.customers.models import Customer
+from qiyue.customers.models import Customer, CustomerTag
 
 from .audit_data import Requests, actor_fields, append_events
 from .fastload import analyze, bulk_insert, speed_up_sqlite
@@ -160,6 +169,9 @@ def generate(*, contracts: int, customers: int | None = None, seed: int = 7) -> 
                                [(ids[row["parent_number"]], ids[row["number"]]) for row in rows
                                 if row.get("parent_number")])
         install_stat_triggers()
+        # The tag pick lists' vocabularies, as the services keep them on every save.
+        tag_vocabulary.backfill(ContractTag, Contract.objects.all())
+        tag_vocabulary.backfill(CustomerTag, Customer.objects.all())
         # A customer is created before its first contract.
         customer_created = _customer_creation(extra, first_contract)
         _audit(seed, teams, customer_created, rows, ids, now)

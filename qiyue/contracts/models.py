@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from qiyue.core.models import TimeStampedModel, VersionedModel
+from qiyue.core.models import TagWord, TimeStampedModel, VersionedModel
 from qiyue.core.money import fits_minor_unit, minor_unit
 from qiyue.core.permissions import LiveQuerySet
 from qiyue.core.validators import ISO_4217, validate_currency
@@ -409,3 +409,10 @@ class CustomValue(models.Model):
 
     def __str__(self):
         return f"{self.contract_id}/{self.field_id}"
+
+
+class ContractTag(TagWord):
+    """A tag of a contract in use (see TagWord): the contract list's tag pick list."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team_id", "owner_id", "name"], name="contract_tag_key")]

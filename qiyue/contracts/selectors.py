@@ -3,6 +3,7 @@ import datetime
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from qiyue.core import tags as tag_vocabulary
 from qiyue.core.errors import filtered
 from qiyue.core.money import quantize_money
 from qiyue.core.permissions import visible
@@ -10,7 +11,7 @@ from qiyue.core.selectors import get_or_404, open_record
 
 from . import events
 from .filters import ContractFilter
-from .models import Contract, ContractMonthStat, ContractStat, MonthMeasure, Status
+from .models import Contract, ContractMonthStat, ContractStat, ContractTag, MonthMeasure, Status
 
 LIVE_STATUSES = (Status.SIGNED, Status.ACTIVE)
 
@@ -92,6 +93,11 @@ def contract_currencies(*, user) -> list[str]:
     """The currencies of the contracts `user` may see (from the maintained counts: a few rows)."""
     return list(contract_stats(user=user).filter(count__gt=0).order_by("currency").values_list("currency", flat=True)
                 .distinct())
+
+
+def contract_tags(*, user, also=()) -> list[str]:
+    """The tags of the contracts `user` may see, for the list's pick list (plus `also`)."""
+    return tag_vocabulary.names(ContractTag, user=user, also=also)
 
 
 def contract_month_stats(*, user) -> QuerySet:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiyue.core import permissions
+from qiyue.core import tags as tag_vocabulary
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
 from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import model_update, snapshot
@@ -18,6 +19,7 @@ from . import search as contract_search
 from .errors import ContractErrorCode
 from .models import (
     Contract,
+    ContractTag,
     ContractType,
     CustomField,
     CustomValue,
@@ -131,6 +133,7 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
             contract.number = next_contract_number()
     contract.full_clean()
     contract.save()
+    tag_vocabulary.remember(ContractTag, owner_id=contract.owner_id, team_id=contract.team_id, tags=contract.tags)
     changes = snapshot(contract, CONTRACT_FIELDS)
     changes.update(custom_fields.save_values(contract, custom))
     reindex_later(contract_search.KIND, contract.pk)  # queued at commit, indexed by the worker
@@ -202,6 +205,7 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
     contract.full_clean()
     contract.version += 1
     contract.save()
+    tag_vocabulary.remember(ContractTag, owner_id=contract.owner_id, team_id=contract.team_id, tags=contract.tags)
     reindex_later(contract_search.KIND, contract.pk)
     events.contract_updated_event(actor=actor, contract=contract, changes=changes)
     return contract

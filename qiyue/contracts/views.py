@@ -61,6 +61,8 @@ def _filter_form(request):
         currencies.append(chosen)
     form.fields["currency"].widget = forms.Select(choices=[("", _("Any currency")),
                                                            *((c, c) for c in sorted(currencies))])
+    tags = selectors.contract_tags(user=request.user, also=[request.GET.get("tag", "").strip()])
+    form.fields["tag"].widget = forms.Select(choices=[("", _("Any tag")), *((t, t) for t in tags)])
     style_form(form)
     return form
 

@@ -17,3 +17,22 @@ class VersionedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class TagWord(models.Model):
+    """One tag in use, per owner and team of the records carrying it: the vocabulary of a tag pick list.
+
+    Kept by the services that save tags (see qiyue.core.tags). `owner_id` and `team_id` (0 for no team)
+    are the visibility keys `qiyue.core.permissions.visible` filters on, so a pick list offers only the
+    tags of records its user may see. A tag stays in the vocabulary after its last record drops it.
+    """
+
+    team_id = models.BigIntegerField(default=0)
+    owner_id = models.BigIntegerField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from qiyue.core.models import TimeStampedModel, VersionedModel
+from qiyue.core.models import TagWord, TimeStampedModel, VersionedModel
 from qiyue.core.permissions import ScopedQuerySet
 from qiyue.core.validators import validate_credit_code
 
@@ -114,3 +114,10 @@ class Communication(TimeStampedModel):
     def __str__(self):
         # Language-neutral: audit events keep a copy of this label whatever the reader's language.
         return f"{self.occurred_on} {self.summary[:40]}"
+
+
+class CustomerTag(TagWord):
+    """A tag of a customer in use (see TagWord): the customer list's tag pick list."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team_id", "owner_id", "name"], name="customer_tag_key")]

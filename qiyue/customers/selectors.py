@@ -1,12 +1,13 @@
 from django.db.models import QuerySet
 
+from qiyue.core import tags as tag_vocabulary
 from qiyue.core.errors import filtered
 from qiyue.core.permissions import visible
 from qiyue.core.selectors import get_or_404, open_record
 from qiyue.core.text import normalize_company_name
 
 from . import events
-from .models import Communication, Contact, Customer
+from .models import Communication, Contact, Customer, CustomerTag
 
 
 def customer_duplicates(*, name: str, exclude_pk: int | None = None) -> list[Customer]:
@@ -46,3 +47,8 @@ def contact_list(*, user) -> QuerySet:
 
 def communication_list(*, user) -> QuerySet:
     return visible(user, Communication.objects.select_related("customer", "contract", "author"), via="customer__")
+
+
+def customer_tags(*, user, also=()) -> list[str]:
+    """The tags of the customers `user` may see, for the list's pick list (plus `also`)."""
+    return tag_vocabulary.names(CustomerTag, user=user, also=also)

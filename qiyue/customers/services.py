@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from qiyue.core import permissions
+from qiyue.core import tags as tag_vocabulary
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
 from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import model_update, snapshot
@@ -14,7 +15,7 @@ from qiyue.core.validators import normalize_credit_code
 from . import events, policies
 from . import search as customer_search
 from .errors import CustomerErrorCode
-from .models import Communication, Contact, Customer
+from .models import Communication, Contact, Customer, CustomerTag
 from .selectors import customer_duplicates
 
 CUSTOMER_FIELDS = ("name", "credit_code", "industry", "level", "address", "owner", "team", "tags", "notes")
@@ -65,6 +66,7 @@ def customer_create(*, actor, data: Mapping[str, Any], confirm_duplicate: bool =
     customer.full_clean()
     _check_duplicates(actor, customer, confirm_duplicate)
     customer.save()
+    tag_vocabulary.remember(CustomerTag, owner_id=customer.owner_id, team_id=customer.team_id, tags=customer.tags)
     reindex_later(customer_search.KIND, customer.pk)  # queued at commit, indexed by the worker
     events.customer_created_event(actor=actor, customer=customer, changes=snapshot(customer, CUSTOMER_FIELDS))
     return customer
@@ -91,6 +93,7 @@ def customer_update(*, actor, customer: Customer, data: Mapping[str, Any], expec
         _check_duplicates(actor, customer, confirm_duplicate)
     customer.version += 1
     customer.save()
+    tag_vocabulary.remember(CustomerTag, owner_id=customer.owner_id, team_id=customer.team_id, tags=customer.tags)
     reindex_later(customer_search.KIND, customer.pk)
     events.customer_updated_event(actor=actor, customer=customer, changes=changes)
     return customer

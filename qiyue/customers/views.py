@@ -2,6 +2,7 @@
 
 import copy
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -41,6 +42,8 @@ def customer_list(request):
     filter_form = CustomerFilter(request.GET or None).form
     filter_form.fields["owner"].queryset = filter_owners(user=request.user)
     filter_form.fields["team"].queryset = filter_teams(user=request.user)
+    tags = selectors.customer_tags(user=request.user, also=[request.GET.get("tag", "").strip()])
+    filter_form.fields["tag"].widget = forms.Select(choices=[("", _("Any tag")), *((t, t) for t in tags)])
     style_form(filter_form)
     context = {
         "nav": "customers",
