@@ -101,14 +101,14 @@ test: install-test sysdeps lint test-sqlite
 	@if [ "$${CI:-}" = "true" ] || [ -n "$${DATABASE_URL:-}" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 test-sqlite: install-test
-	env -u DATABASE_URL QIYUE_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider
+	env -u DATABASE_URL QIYUE_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -p no:cacheprovider --durations=15
 
 test-postgres: install-test
 	@url="$${DATABASE_URL:-$(PG_URL)}"; \
 	$(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=5).close()" "$$url" \
 	  || { echo "PostgreSQL is not reachable at $$url: the PostgreSQL run cannot be skipped."; exit 1; }; \
 	DATABASE_URL="$$url" QIYUE_DB_CONN_MAX_AGE=0 QIYUE_TEST_DATABASE_NAME=qiyue_test_$$$$ QIYUE_DATA_DIR=$$(mktemp -d) \
-	  $(BIN)/pytest -p no:cacheprovider --create-db
+	  $(BIN)/pytest -p no:cacheprovider --create-db --durations=15
 
 messages: install sysdeps
 	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=bench \

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -140,6 +141,8 @@ ROOT_URLCONF = "config.urls"
 # Form widgets render through TEMPLATES, so qiyue/templates/django/forms/ can replace Django's
 # per-option includes with one loop (a select of a hundred users rendered a template per option).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# The empty choice of a list filter says what it means: any value ("---------" by default).
+FILTERS_EMPTY_CHOICE_LABEL = pgettext_lazy("list filter", "Any")
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from qiyue.core.errors import ApplicationError, ErrorCode
@@ -242,6 +242,10 @@ def display_value(field: CustomField, value: Any, users: Mapping[int, Any] | Non
     return str(value)
 
 
+# Up to this many matching values a custom-field filter reads the contracts by id; beyond, in list order.
+FEW_VALUES = 2000
+
+
 def filter_contracts(queryset: QuerySet, field: CustomField, *, equals: Any = None, low: Any = None,
                      high: Any = None) -> QuerySet:
     """Contracts whose value of `field` equals `equals` (text, choices, people, yes/no) or lies within
@@ -257,7 +261,12 @@ def filter_contracts(queryset: QuerySet, field: CustomField, *, equals: Any = No
         rows = rows.filter(**{f"{column}__gte": low})
     if high is not None:
         rows = rows.filter(**{f"{column}__lte": high})
-    return queryset.filter(pk__in=rows.values("contract_id"))
+    if rows[:FEW_VALUES + 1].count() <= FEW_VALUES:
+        # Few matches: the contracts by id, then sorted (a walk in list order would pass most rows).
+        return queryset.filter(pk__in=rows.values("contract_id"))
+    # Many: the list's own order, each contract tested through the value index. By id instead, SQLite
+    # reads and sorts every match to show the first page (240 ms for 50,000 of a million contracts).
+    return queryset.filter(Exists(rows.filter(contract_id=OuterRef("pk"))))
 
 
 SEARCHED_KINDS = (FieldKind.TEXT, FieldKind.CHOICE, FieldKind.MULTI_CHOICE, FieldKind.USER)

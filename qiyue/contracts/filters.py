@@ -28,7 +28,8 @@ class ContractFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.all())
     team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
     parent = django_filters.ModelChoiceFilter(label=_("framework agreement"), queryset=Contract.objects.none())
-    contract_type = django_filters.ModelChoiceFilter(label=_("contract type"), queryset=ContractType.objects.all())
+    contract_type = django_filters.ModelChoiceFilter(label=_("contract type"), queryset=ContractType.objects.all(),
+                                                     method="filter_contract_type")
     currency = django_filters.CharFilter(label=_("currency"), lookup_expr="iexact")
     tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
     signing_date_after = django_filters.DateFilter(label=_("signed from"), field_name="signing_date",
@@ -78,6 +79,7 @@ class ContractFilter(django_filters.FilterSet):
             found = custom_fields.field_by_param(name)
             if found is not None and name not in self.filters:
                 self._add_filter(name, custom_filter(found[0], found[1], name))
+                self.filters[name].custom_field = found[0]
         # The chosen contract type's fields are offered as filters too.
         chosen = (self.data or {}).get("contract_type", "") if hasattr(self.data, "get") else ""
         if str(chosen).isdigit() and len(str(chosen)) < 12:
@@ -85,6 +87,7 @@ class ContractFilter(django_filters.FilterSet):
                 for name, part in custom_filter_names(field):
                     if name not in self.filters:
                         self._add_filter(name, custom_filter(field, part, name))
+                        self.filters[name].custom_field = field
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -94,6 +97,19 @@ class ContractFilter(django_filters.FilterSet):
             Q(number__iexact=value) | Q(title__icontains=value) | Q(customer__name__icontains=value)
             | Q(counterparty_signatory__icontains=value) | Q(our_entity__icontains=value)
         )
+
+    def filter_contract_type(self, queryset, name, value):
+        if value is None:
+            return queryset
+        # A value of one of the type's own fields is held only by a contract of that type (changing a
+        # contract's type drops the old type's values): with such a filter the type is already implied,
+        # and testing it again would read every row the custom field's walk passes (see filter_contracts).
+        for key, filter_ in self.filters.items():
+            field = getattr(filter_, "custom_field", None)
+            if field is not None and field.contract_type_id == value.pk and self.form.cleaned_data.get(key) not in (
+                    None, ""):
+                return queryset
+        return queryset.filter(contract_type=value)
 
     def _add_filter(self, name, filter_):
         filter_.field_name = name

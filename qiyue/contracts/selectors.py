@@ -6,7 +6,7 @@ from django.utils import timezone
 from qiyue.core import tags as tag_vocabulary
 from qiyue.core.errors import filtered
 from qiyue.core.money import quantize_money
-from qiyue.core.permissions import visible
+from qiyue.core.permissions import visible, visible_parts
 from qiyue.core.selectors import get_or_404, open_record
 
 from . import events
@@ -27,10 +27,14 @@ def contract_queryset(*, user) -> QuerySet:
     return visible(user, live_contracts().select_related("customer").prefetch_related("owner", "team"))
 
 
+def contract_filterset(*, user, filters=None) -> ContractFilter:
+    """The shared ContractFilter over the contracts `user` may see (its form is the list's filter form)."""
+    return ContractFilter(filters or {}, queryset=contract_queryset(user=user), user=user)
+
+
 def contract_list(*, user, filters=None) -> QuerySet:
     """Contracts `user` may see, narrowed by the shared ContractFilter."""
-    qs = contract_queryset(user=user)
-    return filtered(ContractFilter(filters or {}, queryset=qs, user=user))
+    return filtered(contract_filterset(user=user, filters=filters))
 
 
 # Filters the maintained ContractStat rows can answer for: a list narrowed by only these has its
@@ -56,10 +60,18 @@ def contract_list_totals(*, user, filters=None) -> list[dict]:
             rows = rows.filter(team_id=data["team"].pk)
         rows = rows.values("currency").annotate(n=Sum("count"), total=Sum("amount", filter=not_cancelled))
     else:
-        rows = contracts.values("currency").annotate(n=Count("id"), total=Sum("amount", filter=not_cancelled))
-    totals = [{"currency": row["currency"], "count": row["n"],
-               "total": quantize_money(row["total"] or 0, row["currency"])}
-              for row in rows.order_by() if row["n"]]
+        # Summed per visibility part (see visible_parts): an OR of owner and team leads SQLite to walk
+        # an index of the whole table (2.7 s at a million contracts, against 22 ms for the team's part).
+        rows = [row for part in visible_parts(user, contracts)
+                for row in part.values("currency").annotate(n=Count("id"), total=Sum("amount", filter=not_cancelled))
+                .order_by()]
+    merged: dict[str, dict] = {}
+    for row in rows if isinstance(rows, list) else rows.order_by():
+        into = merged.setdefault(row["currency"], {"n": 0, "total": 0})
+        into["n"] += row["n"]
+        into["total"] += row["total"] or 0
+    totals = [{"currency": currency, "count": row["n"], "total": quantize_money(row["total"], currency)}
+              for currency, row in merged.items() if row["n"]]
     return sorted(totals, key=lambda row: (-row["count"], row["currency"]))
 
 

@@ -3,7 +3,7 @@
 import django_filters
 import django_filters.constants
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 
 def _descending(label) -> str:
@@ -17,6 +17,10 @@ class OrderingFilter(django_filters.OrderingFilter):
     """django-filter's OrderingFilter, whose "(descending)" labels are translated when a page shows them.
     django-filter formats them once, when the filter set's class is made (at import, in the default
     language), so an English page listed "name" next to "名称（降序）"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_label", pgettext_lazy("sort", "Default order"))
+        super().__init__(*args, **kwargs)
 
     def build_choices(self, fields, labels):
         ascending = [(param, labels.get(field, param)) for field, param in fields.items()]

@@ -43,7 +43,8 @@ def customer_list(request):
     filter_form.fields["owner"].queryset = filter_owners(user=request.user)
     filter_form.fields["team"].queryset = filter_teams(user=request.user)
     tags = selectors.customer_tags(user=request.user, also=[request.GET.get("tag", "").strip()])
-    filter_form.fields["tag"].widget = forms.Select(choices=[("", _("Any tag")), *((t, t) for t in tags)])
+    filter_form.fields["tag"].widget = forms.Select(choices=[("", _("Any tag")), *((t, t) for t in tags)],
+                                                    attrs={"translate": "no"})
     style_form(filter_form)
     context = {
         "nav": "customers",

@@ -247,3 +247,35 @@ def test_the_timeline_names_custom_fields(client, users, lease):
     timeline = page[page.index('id="pane-timeline"'):]
     assert "Region" in timeline and "cf_region" not in timeline
     assert "East" in timeline and "West" in timeline and ">east<" not in timeline  # choices by their labels
+
+
+@pytest.mark.parametrize("few", [2000, 0], ids=["by-id", "in-list-order"])
+def test_filters_find_the_same_contracts_by_either_plan(client, users, lease, monkeypatch, few):
+    """Few matching values: the contracts by id; many: the list's order, each tested (FEW_VALUES)."""
+    monkeypatch.setattr(custom_fields, "FEW_VALUES", few)
+    made = {
+        "a": make_contract(users["sales"], contract_type=lease, custom_fields={**_values(users), "area": "80"}),
+        "b": make_contract(users["sales"], contract_type=lease, custom_fields={
+            **_values(users), "region": "west", "area": "500", "uses": ["office"], "insured": False}),
+        "c": make_contract(users["sales_b"], contract_type=lease, custom_fields={**_values(users), "area": "900"}),
+    }
+    names = {c.pk: key for key, c in made.items()}
+
+    def listed(user, params, **plain):
+        client.force_login(users[user])
+        page = client.get(reverse("contracts:list"), {**plain, **{f"cf{_field(lease, k).pk}{s}": v
+                                                                   for (k, s), v in params.items()}})
+        return sorted(names[c.pk] for c in page.context["page"].object_list)
+
+    assert listed("legal", {("region", ""): "east"}) == ["a", "c"]
+    assert listed("sales", {("region", ""): "east"}) == ["a"]  # team A's sales person
+    assert listed("legal", {("uses", ""): "store"}) == ["a", "c"]  # one of several choices
+    assert listed("legal", {("uses", ""): "office"}) == ["a", "b", "c"]  # no contract twice
+    assert listed("legal", {("area", "_min"): "100", ("area", "_max"): "600"}) == ["b"]
+    assert listed("legal", {("insured", ""): "false"}) == ["b"]
+    assert listed("legal", {("region", ""): "east", ("area", "_min"): "100"}) == ["c"]
+    # With the type chosen too (as the list's form has it): the same contracts; another type, none.
+    assert listed("legal", {("region", ""): "east"}, contract_type=lease.pk) == ["a", "c"]
+    other = services.contract_type_save(actor=users["admin"], contract_type=None,
+                                        data={"name_zh": "采购合同", "name_en": "Purchase", "active": True})
+    assert listed("legal", {("region", ""): "east"}, contract_type=other.pk) == []

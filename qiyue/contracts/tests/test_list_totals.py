@@ -61,6 +61,16 @@ def test_other_filters_sum_the_matching_contracts(users, contracts):
     assert _by_currency(totals) == {"CNY": (2, Decimal("100.00")), "USD": (1, Decimal("1000.00"))}
 
 
+def test_a_team_members_totals_add_their_own_contracts_in_other_teams(users, team_b, contracts):
+    """Summed per visibility part (the team's, the user's own elsewhere), each counted once."""
+    make_contract(users["sales"], actor=users["admin"], team=team_b, amount=Decimal("7.00"), nature="sales")
+    totals = contract_list_totals(user=users["sales"], filters={"nature": ["sales"]})
+    assert _by_currency(totals) == {"CNY": (3, Decimal("107.00")), "USD": (1, Decimal("1000.00"))}
+    # Team B's manager sees it through the team, not as the owner: the same contract, once.
+    assert _by_currency(contract_list_totals(user=users["manager_b"], filters={"nature": ["sales"]}))["CNY"] == (
+        2, Decimal("100006.00"))
+
+
 def test_the_totals_partial_and_its_hostile_input(client, users, contracts):
     client.force_login(users["sales"])
     url = reverse("contracts:totals")
