@@ -29,3 +29,10 @@ def ensure_custom_values() -> tuple[int, int, float]:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE contracts_customvalue")
     return field.pk, len(ids), time.perf_counter() - start
+
+
+def custom_type(field_id: int) -> int:
+    """The contract type of the bench's custom field."""
+    from qiyue.contracts.models import CustomField
+
+    return CustomField.objects.get(pk=field_id).contract_type_id

@@ -27,7 +27,7 @@ set_up()  # timed as served in production: DEBUG off
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
-from bench.custom import ensure_custom_values  # noqa: E402
+from bench.custom import custom_type, ensure_custom_values  # noqa: E402
 from bench.dataset import bench_database, reuse_or_build  # noqa: E402
 from bench.extraction import measure_text_pdf_throughput  # noqa: E402
 from bench.http_run import bench_http  # noqa: E402
@@ -84,6 +84,9 @@ def main():
             ("contracts list, custom field = east (legal)", legal, f"/contracts/?cf{custom_field}=east"),
             ("contracts list, custom field + status (legal)", legal,
              f"/contracts/?cf{custom_field}=west&status=active"),
+            # As the list's form makes it: the type chosen first, then its field.
+            ("contracts list, type + custom field (manager)", manager,
+             f"/contracts/?contract_type={custom_type(custom_field)}&cf{custom_field}=east"),
             ("contracts list totals, 3 filters (manager)", manager,
              "/contracts/totals/?status=active&nature=sales&amount_min=10000"),
             ("contracts list totals, no filter (manager)", manager, "/contracts/totals/"),
