@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "qiyue.core",
     "qiyue.accounts",
     "qiyue.audit",
+    "qiyue.notifications",
     "qiyue.customers",
     "qiyue.contracts",
     "qiyue.reports",
@@ -157,6 +158,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "qiyue.ops.context_processors.navigation",
+                "qiyue.notifications.context_processors.unread",
             ],
         },
     },
@@ -306,6 +308,16 @@ QIYUE_TASK_MEMORY_MB = max(0, int(env("QIYUE_TASK_MEMORY_MB", "1024")))
 
 EMAIL_BACKEND = env("QIYUE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("QIYUE_DEFAULT_FROM_EMAIL", "qiyue@localhost")
+# SMTP, with QIYUE_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend (docs/configuration.md).
+EMAIL_HOST = env("QIYUE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env("QIYUE_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env("QIYUE_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env("QIYUE_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("QIYUE_EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("QIYUE_EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(env("QIYUE_EMAIL_TIMEOUT", "30"))
+# The address users reach Qiyue at: the links in e-mails start with it.
+QIYUE_BASE_URL = env("QIYUE_BASE_URL", "http://127.0.0.1:8000")
 
 # Contract numbers: {year}, {month}, {seq} (with a format spec such as {seq:05d}).
 QIYUE_CONTRACT_NUMBER_PATTERN = env("QIYUE_CONTRACT_NUMBER_PATTERN", "HT-{year}-{seq:05d}")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("search/", include("qiyue.search.urls")),
     path("documents/", include("qiyue.documents.urls")),
     path("archive/", include("qiyue.archive.urls")),
+    path("notifications/", include("qiyue.notifications.urls")),
     path("manage/", include("qiyue.accounts.manage_urls")),
     path("manage/contract-types/", include("qiyue.contracts.type_urls")),
 ]

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,8 @@ class User(AbstractUser):
     team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True,
                              on_delete=models.PROTECT, related_name="members")
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    # The language of what Qiyue sends the user (e-mail); empty: the site's (LANGUAGE_CODE).
+    language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
 
     class Meta:
         verbose_name = _("user")

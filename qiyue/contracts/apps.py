@@ -13,7 +13,7 @@ class ContractsConfig(AppConfig):
         from qiyue.core.search_kinds import register_search_kind
         from qiyue.customers.extensions import register_customer_section, register_linkable_contracts
 
-        from . import customer_page, events  # noqa: F401  (events declares this app's audit actions)
+        from . import customer_page, events, notices  # noqa: F401  (their audit actions, notification kinds)
         from .search import CONTRACT_KIND
 
         register_customer_section(customer_page.contracts_section)

@@ -14,7 +14,7 @@ from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import split_tags
 
-from . import custom_fields, events, policies
+from . import custom_fields, events, notices, policies
 from . import search as contract_search
 from .errors import ContractErrorCode
 from .models import (
@@ -138,6 +138,7 @@ def contract_create(*, actor, data: Mapping[str, Any]) -> Contract:
     changes.update(custom_fields.save_values(contract, custom))
     reindex_later(contract_search.KIND, contract.pk)  # queued at commit, indexed by the worker
     events.contract_created_event(actor=actor, contract=contract, changes=changes)
+    notices.assigned_notice(actor=actor, contract=contract)  # nobody is told of their own contract
     return contract
 
 
@@ -208,6 +209,8 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
     tag_vocabulary.remember(ContractTag, owner_id=contract.owner_id, team_id=contract.team_id, tags=contract.tags)
     reindex_later(contract_search.KIND, contract.pk)
     events.contract_updated_event(actor=actor, contract=contract, changes=changes)
+    if "owner" in changes:
+        notices.assigned_notice(actor=actor, contract=contract)
     return contract
 
 
@@ -292,6 +295,7 @@ def contract_transition(
     contract.save()
     reindex_later(contract_search.KIND, contract.pk)
     events.contract_transitioned_event(actor=actor, contract=contract, transition=transition, changes=changes)
+    notices.status_changed_notice(actor=actor, contract=contract)
     return contract
 
 

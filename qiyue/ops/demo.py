@@ -29,6 +29,8 @@ from qiyue.core.roles import Role
 from qiyue.core.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from qiyue.customers.models import Communication, Customer, CustomerLevel, Industry
 from qiyue.customers.services import communication_create, contact_create, customer_create
+from qiyue.notifications.kinds import kinds as notification_kinds
+from qiyue.notifications.models import NotificationSetting
 
 LOGINS_FILENAME = "demo_logins.txt"
 OUR_ENTITY = "上海启越智能制造有限公司"
@@ -252,6 +254,11 @@ class _Builder:
                 password=password, display_name=display_name, email=f"{username}@qiyue.example.com",
             )
             logins.append((username, password, str(role)))
+        # The demo's notifications stay in the inbox: its made-up addresses get no e-mail (each user
+        # can turn e-mail on in the notification settings).
+        NotificationSetting.objects.bulk_create([NotificationSetting(user=user, kind=kind.key, email=False)
+                                                 for user in self.users.values() for kind in notification_kinds()],
+                                                ignore_conflicts=True)
         return logins
 
     def owner_for(self, team: str) -> User:

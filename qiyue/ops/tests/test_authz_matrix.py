@@ -53,6 +53,7 @@ from qiyue.documents import previews
 from qiyue.documents.policies import can_change_document, can_manage_paper, can_upload_to, document_owner
 from qiyue.documents.services import document_upload, paper_original_lend, paper_original_record
 from qiyue.documents.tests.factories import make_image, make_pdf, upload
+from qiyue.notifications.models import Notification
 from qiyue.vault import keys
 
 OK, DENIED, HIDDEN, LOGIN = "ok", "403", "404", "login"
@@ -124,6 +125,11 @@ def sees(kind: str) -> tuple:
 def owned(user, obj):
     """A user's own row (a saved view): anyone else's is as missing as one that never was."""
     return HIDDEN if obj is None or user is None or obj.user_id != user.pk else None
+
+
+def received(user, obj):
+    """A user's own notification: anyone else's is as missing as one that never was."""
+    return HIDDEN if obj is None or user is None or obj.recipient_id != user.pk else None
 
 
 def edits(kind: str, predicate) -> tuple:
@@ -254,6 +260,12 @@ API: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/audit-events/"): Entry(roles(can_read_audit_log)),
     ("GET", "/api/v1/audit-events/{id}/"): Entry((*roles(can_read_audit_log), found), kind="event"),
     ("GET", "/api/v1/search/"): Entry(SIGNED_IN, query=lambda u, o: {"q": "授权"}),
+    ("GET", "/api/v1/notifications/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/notifications/{id}/"): Entry((signed_in, received), kind="notification"),
+    ("POST", "/api/v1/notifications/{id}/read/"): Entry((signed_in, received), kind="notification"),
+    ("POST", "/api/v1/notifications/read-all/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/notifications/settings/"): Entry(SIGNED_IN),
+    ("PUT", "/api/v1/notifications/settings/"): Entry(SIGNED_IN, body=lambda w, o: {"email_kinds": []}),
     ("GET", "/api/v1/archive/facets/"): Entry(SIGNED_IN),
 }
 
@@ -325,6 +337,10 @@ UI: dict[str, dict[str, Entry]] = {
     "audit:list": {"GET": Entry(roles(can_read_audit_log))},
     "audit:export": {"GET": Entry(roles(can_read_audit_log))},
     "search:results": {"GET": Entry(SIGNED_IN, query=lambda u, o: {"q": "授权"})},
+    "notifications:list": {"GET": Entry(SIGNED_IN)},
+    "notifications:open": {"POST": Entry((signed_in, received), kind="notification")},
+    "notifications:read_all": {"POST": Entry(SIGNED_IN)},
+    "notifications:settings": {"GET": Entry(SIGNED_IN), "POST": Entry(SIGNED_IN, body=lambda w, o: {"language": ""})},
     "documents:contract_panel": {"GET": Entry(sees("contract"), kind="contract")},
     "documents:contract_upload": {"POST": Entry(edits("contract", can_upload_to), kind="contract",
                                                 body=lambda w, o: {"kind": "attachment", "files": _pdf(w, o)})},
@@ -433,6 +449,9 @@ def _build() -> World:
             ("custom_field", key): CustomField.objects.create(contract_type=contract_type, key="ref",
                                                              label_zh="编号", kind="text"),
             ("saved_view", key): SavedView.objects.create(user=owner, name=f"矩阵视图{key}", query="status=draft"),
+            ("notification", key): Notification.objects.create(recipient=owner, kind="contract.assigned",
+                                                               params={"actor": "矩阵", "number": key, "title": "合同"},
+                                                               url=f"/contracts/{contract.pk}/"),
         })
     world = World(users=users, rows=rows)
     for name in SUBJECTS:

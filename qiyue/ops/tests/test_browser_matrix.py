@@ -126,7 +126,8 @@ def _pages(user, contract) -> list[tuple[str, str]]:
     customer = visible(user, Customer.objects.all()).order_by("pk").first()
     pages = [("dashboard", "/"), ("contracts", "/contracts/"), ("customers", "/customers/"),
              ("search", "/search/?q=%E5%90%88%E5%90%8C"), ("archive", "/archive/"), ("two-factor", "/account/two-factor/"),
-             ("api-docs", "/api/docs/")]
+             ("api-docs", "/api/docs/"), ("notifications", "/notifications/?show=all"),
+             ("notification-settings", "/notifications/settings/")]
     if mine is not None:
         pages.append(("contract", f"/contracts/{mine.pk}/"))
         if contract_policies.can_edit_contract(user, mine):

@@ -42,6 +42,8 @@ def test_a_click_on_a_bar_opens_the_filtered_list(live_server, transactional_db,
     axis = page.get_by_test_id("chart-expiring").locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
     assert any(("年" in text) if language == "zh-hans" else any(c.isalpha() for c in text) for text in axis)
 
+    # Once the bars have grown (a click during the animation can miss the bar).
+    page.wait_for_selector('[data-chart="expiring"][data-drawn="1"]')
     # The month the three contracts expire in: its bar's middle, in page coordinates.
     index = page.evaluate("""() => {
         const data = JSON.parse(document.getElementById('dashboard-charts').textContent);

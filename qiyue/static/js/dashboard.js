@@ -18,6 +18,8 @@
     var element = document.querySelector('[data-chart="' + name + '"]');
     if (!element) { return; }
     var chart = window.echarts.init(element, null, { locale: data.locale, renderer: "svg" });
+    // Drawn (its bars grown to full height): the browser tests wait for this before clicking a bar.
+    chart.on("finished", function () { element.dataset.drawn = "1"; });
     chart.setOption(option);
     chart.on("click", function (params) {
       var url = links(params);

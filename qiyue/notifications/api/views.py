@@ -1,0 +1,73 @@
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from qiyue.core.api import ServiceViewMixin
+
+from .. import selectors, services
+from ..kinds import kinds
+from ..models import Notification
+from ..services import emails_wanted
+from .serializers import (
+    NotificationOutput,
+    NotificationSettingsInput,
+    NotificationSettingsOutput,
+    ReadAllOutput,
+)
+
+ERRORS = {400: OpenApiResponse(description="Invalid input: {code, message, fields, field_codes}"),
+          404: OpenApiResponse(description="not_found (another user's notification too)")}
+
+
+def _settings_of(user) -> dict:
+    return {"kinds": [{"kind": k.key, "label": str(k.label), "email": user.pk in emails_wanted([user.pk], k.key)}
+                      for k in kinds()],
+            "language": user.language}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The user's own notifications, newest first", parameters=[OpenApiParameter(
+        "unread", bool, description="true: only the unread ones")]),
+    retrieve=extend_schema(summary="One of the user's own notifications", responses={200: NotificationOutput, **ERRORS}),
+)
+class NotificationViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The signed-in user's notifications (every user sees only their own): what happened, in the
+    language of the request, and the path of the page it is about. Mark them read one by one or all."""
+
+    serializer_class = output_serializer = NotificationOutput
+    queryset = Notification.objects.none()
+
+    def get_queryset(self):
+        unread = self.request.query_params.get("unread", "").lower() in ("1", "true")
+        return selectors.notifications_of(user=self.request.user, unread_only=unread)
+
+    def get_object(self):
+        return selectors.notification_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    @extend_schema(operation_id="notifications_read", summary="Mark the notification read", request=None,
+                   responses={200: NotificationOutput, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="read", url_name="read")
+    def read(self, request, pk=None):
+        notification = services.notification_mark_read(actor=request.user, notification=self.get_object())
+        return Response(self.output(notification))
+
+    @extend_schema(operation_id="notifications_read_all", summary="Mark all of the user's notifications read",
+                   request=None, responses={200: ReadAllOutput})
+    @action(detail=False, methods=["post"], url_path="read-all", url_name="read-all")
+    def read_all(self, request):
+        return Response({"marked": services.notification_mark_all_read(actor=request.user)})
+
+    @extend_schema(methods=["GET"], operation_id="notifications_settings",
+                   summary="Which kinds of notification the user also gets by e-mail, and in what language",
+                   responses={200: NotificationSettingsOutput})
+    @extend_schema(methods=["PUT"], operation_id="notifications_settings_update",
+                   summary="Choose the kinds to get by e-mail (every other kind: not) and the e-mail language",
+                   request=NotificationSettingsInput, responses={200: NotificationSettingsOutput, **ERRORS})
+    @action(detail=False, methods=["get", "put"], url_path="settings", url_name="settings")
+    def email_settings(self, request):
+        if request.method == "PUT":
+            data = self.validated(NotificationSettingsInput, request.data)
+            services.notification_settings_update(actor=request.user, email_kinds=data["email_kinds"],
+                                                  language=data.get("language"))
+        return Response(_settings_of(request.user))
