@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "qiyue.documents",
     "qiyue.search",
     "qiyue.archive",
+    "qiyue.workflow",
     "qiyue.ops",
     "django_tasks",
     "django_tasks_db",

@@ -17,6 +17,7 @@ urlpatterns = [
     path("documents/", include("qiyue.documents.urls")),
     path("archive/", include("qiyue.archive.urls")),
     path("notifications/", include("qiyue.notifications.urls")),
+    path("workflow/", include("qiyue.workflow.urls")),
     path("manage/", include("qiyue.accounts.manage_urls")),
     path("manage/contract-types/", include("qiyue.contracts.type_urls")),
 ]

@@ -14,7 +14,7 @@ from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import split_tags
 
-from . import custom_fields, events, notices, policies
+from . import custom_fields, events, notices, policies, signals
 from . import search as contract_search
 from .errors import ContractErrorCode
 from .models import (
@@ -296,6 +296,7 @@ def contract_transition(
     reindex_later(contract_search.KIND, contract.pk)
     events.contract_transitioned_event(actor=actor, contract=contract, transition=transition, changes=changes)
     notices.status_changed_notice(actor=actor, contract=contract)
+    signals.contract_transitioned.send(sender=Contract, contract=contract, name=name, actor=actor)
     return contract
 
 

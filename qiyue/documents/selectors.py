@@ -99,3 +99,19 @@ def paper_loan_get(*, user, pk) -> PaperLoan:
 def overdue_loans(*, user, today: datetime.date | None = None) -> QuerySet:
     today = today or timezone.localdate()
     return paper_loan_queryset(user=user).filter(Q(returned_on__isnull=True) & Q(due_on__lt=today)).order_by("due_on")
+
+
+def contract_main_text(*, contract) -> tuple | None:
+    """(document, version, text, page starts) of the contract's own text: its newest signed copy, else
+    its newest draft, whose text has been extracted; None when there is none."""
+    from .models import DocumentKind, DocumentText
+
+    for kind in (DocumentKind.SIGNED, DocumentKind.DRAFT):
+        document = (Document.objects.live().filter(contract=contract, kind=kind, current_version__isnull=False)
+                    .select_related("current_version").order_by("-created_at", "-pk").first())
+        if document is None:
+            continue
+        row = DocumentText.objects.filter(version_id=document.current_version_id).first()
+        if row is not None and row.text:
+            return document, document.current_version, row.text, list(row.pages or [0])
+    return None

@@ -32,6 +32,12 @@ def emails_wanted(user_ids: Iterable[int], kind_key: str) -> set[int]:
     return {pk for pk in ids if chosen.get(pk, kind.email if kind else False)}
 
 
+def email_choices(user) -> dict[str, bool]:
+    """{kind: whether `user` gets it by e-mail} for every registered kind (one query)."""
+    chosen = dict(NotificationSetting.objects.filter(user_id=user.pk).values_list("kind", "email"))
+    return {k.key: chosen.get(k.key, k.email) for k in kinds()}
+
+
 def notify(*, recipients: Iterable, kind: str, params: Mapping[str, Any] | None = None, url: str = "",
            actor=None) -> None:
     """Tell `recipients` (users; inactive ones and `actor` left out) that `kind` happened, once the
@@ -47,11 +53,12 @@ def notify(*, recipients: Iterable, kind: str, params: Mapping[str, Any] | None 
     def create():
         from .delivery import schedule_email
 
-        with_email = emails_wanted(users, kind)
+        mailed = {pk for pk in emails_wanted(users, kind) if users[pk].email}
+        now = timezone.now()
         rows = Notification.objects.bulk_create([
             Notification(recipient_id=pk, kind=kind, params=data, url=url[:300],
-                         email_state=EmailState.PENDING if pk in with_email and users[pk].email else EmailState.NONE,
-                         email_next_at=timezone.now() if pk in with_email and users[pk].email else None)
+                         email_state=EmailState.PENDING if pk in mailed else EmailState.NONE,
+                         email_next_at=now if pk in mailed else None)
             for pk in sorted(users)])
         for row in rows:  # SQLite and PostgreSQL return the new ids
             if row.email_state == EmailState.PENDING:
@@ -86,7 +93,7 @@ def notification_settings_update(*, actor, email_kinds: Iterable[str], language:
     if language is not None and language not in languages | {""}:
         message = _("Choose one of the languages offered.")
         raise ApplicationError(ErrorCode.INVALID, message, fields={"language": [message]})
-    before = sorted(k for k in known if actor.pk in emails_wanted([actor.pk], k))
+    before = sorted(k for k, email in email_choices(actor).items() if email)
     for key in known:
         NotificationSetting.objects.update_or_create(user=actor, kind=key, defaults={"email": key in wanted})
     changes = {}

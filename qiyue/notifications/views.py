@@ -12,8 +12,6 @@ from qiyue.core.htmx import form_error, paginate, render_page
 
 from . import selectors, services
 from .forms import NotificationSettingsForm
-from .kinds import kinds
-from .services import emails_wanted
 
 
 @login_required
@@ -50,7 +48,7 @@ def notification_read_all(request):
 @require_http_methods(["GET", "POST"])
 def notification_settings(request):
     user = request.user
-    initial = {"email_kinds": [k.key for k in kinds() if user.pk in emails_wanted([user.pk], k.key)],
+    initial = {"email_kinds": [kind for kind, email in services.email_choices(user).items() if email],
                "language": user.language}
     form = NotificationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -233,7 +233,7 @@ def test_whole_lifecycle_through_the_api(users, contract):
     assert done.json()["status"] == "completed" and done.json()["version"] == 6
     actions = list(AuditEvent.objects.filter(contract_id=contract.pk, kind="change").order_by("seq")
                    .values_list("action", flat=True))
-    assert actions == ["contract.created", "contract.submit", "contract.approve", "contract.sign",
+    assert actions == ["contract.created", "contract.submit", "contract.prereviewed", "contract.approve", "contract.sign",
                        "contract.activate", "contract.complete"]
 
 

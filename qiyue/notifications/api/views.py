@@ -8,7 +8,6 @@ from qiyue.core.api import ServiceViewMixin
 from .. import selectors, services
 from ..kinds import kinds
 from ..models import Notification
-from ..services import emails_wanted
 from .serializers import (
     NotificationOutput,
     NotificationSettingsInput,
@@ -21,8 +20,8 @@ ERRORS = {400: OpenApiResponse(description="Invalid input: {code, message, field
 
 
 def _settings_of(user) -> dict:
-    return {"kinds": [{"kind": k.key, "label": str(k.label), "email": user.pk in emails_wanted([user.pk], k.key)}
-                      for k in kinds()],
+    email = services.email_choices(user)
+    return {"kinds": [{"kind": k.key, "label": str(k.label), "email": email[k.key]} for k in kinds()],
             "language": user.language}
 
 

@@ -55,6 +55,7 @@ from qiyue.documents.services import document_upload, paper_original_lend, paper
 from qiyue.documents.tests.factories import make_image, make_pdf, upload
 from qiyue.notifications.models import Notification
 from qiyue.vault import keys
+from qiyue.workflow.policies import can_run_prereview
 
 OK, DENIED, HIDDEN, LOGIN = "ok", "403", "404", "login"
 MISSING_ID = 999_999
@@ -337,6 +338,7 @@ UI: dict[str, dict[str, Entry]] = {
     "audit:list": {"GET": Entry(roles(can_read_audit_log))},
     "audit:export": {"GET": Entry(roles(can_read_audit_log))},
     "search:results": {"GET": Entry(SIGNED_IN, query=lambda u, o: {"q": "授权"})},
+    "workflow:prereview_run": {"POST": Entry(edits("contract", can_run_prereview), kind="contract")},
     "notifications:list": {"GET": Entry(SIGNED_IN)},
     "notifications:open": {"POST": Entry((signed_in, received), kind="notification")},
     "notifications:read_all": {"POST": Entry(SIGNED_IN)},

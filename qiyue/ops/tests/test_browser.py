@@ -101,7 +101,8 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     expect(badge).to_have_attribute("data-status", "draft")
     page.get_by_test_id("transition-submit").locator("button").click()
     expect(badge).to_have_attribute("data-status", "in_review")
-    expect(page.get_by_test_id("timeline").locator(":scope > li")).to_have_count(2)
+    # Created, submitted, and the pre-review the submission ran.
+    expect(page.get_by_test_id("timeline").locator(":scope > li")).to_have_count(3)
 
     # Switch the language to English.
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")

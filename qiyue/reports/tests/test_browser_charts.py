@@ -51,6 +51,9 @@ def test_a_click_on_a_bar_opens_the_filtered_list(live_server, transactional_db,
     assert index >= 0
     box = page.get_by_test_id("chart-expiring").bounding_box()
     x, y = page.evaluate("i => window.qiyueCharts[2].convertToPixel({seriesIndex: 0}, [i, 1.5])", index)
+    # The bar is under that point (grown that far) before the mouse clicks it.
+    page.wait_for_function("([x, y]) => { const e = document.elementFromPoint(x, y); return e && e.tagName === 'path'; }",
+                           arg=[box["x"] + x, box["y"] + y])
     page.mouse.click(box["x"] + x, box["y"] + y)
     expect(page).to_have_url(re.compile(r"/contracts/\?.*expiry_date_after="))
     expect(page.get_by_test_id("contract-row")).to_have_count(3)
