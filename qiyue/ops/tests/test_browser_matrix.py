@@ -175,12 +175,21 @@ def _sign_in(page, base: str, user) -> None:
     page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": base}])
 
 
+# Settled: the page loaded and no HTMX request (a lazily loaded part: totals, documents) is under way.
+# (Playwright's "networkidle" waits half a second more on every page: minutes over the matrix.)
+SETTLED = """() => document.readyState === 'complete' && !document.querySelector('.htmx-request')"""
+
+
+def _settle(page) -> None:
+    page.wait_for_function(SETTLED)
+
+
 def _check_page(page, url: str, *, width: int, language: str, english: set, chinese: set, axe: str,
                 skip=()) -> list[str]:
     response = page.goto(url)
     if response is None or response.status != 200:
         return [f"answered {response.status if response else 'nothing'}"]
-    page.wait_for_load_state("networkidle")
+    _settle(page)
     return _check_current(page, width=width, language=language, english=english, chinese=chinese, axe=axe,
                           skip=skip)
 
@@ -243,7 +252,7 @@ def test_every_page_as_every_role(live_server, transactional_db, settings, brows
             for tab in page.locator("[data-bs-toggle=tab]").all()[1:] if name in ("contract", "customer") else []:
                 key = tab.get_attribute("data-tab")
                 tab.click()
-                page.wait_for_load_state("networkidle")
+                _settle(page)
                 # The pane's fade-in: measured once it is opaque (a loaded machine takes longer than 150 ms).
                 page.wait_for_function("""() => { const pane = document.querySelector('.tab-pane.active');
                     return pane && getComputedStyle(pane).opacity === '1'; }""")
