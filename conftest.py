@@ -24,6 +24,22 @@ def _flush_in_audit_maintenance():
 
 
 @pytest.fixture(autouse=True)
+def _installed_defaults(request):
+    """What the migrations install (the default approval flow, the pre-review rules) is gone after a
+    transactional test's flush: a test that uses the database finds it there, as on a fresh install."""
+    if not ({"db", "transactional_db", "live_server"} & set(request.fixturenames)
+            or request.node.get_closest_marker("django_db")):
+        return
+    request.getfixturevalue("_django_db_helper")  # the test's own database access, as it asked for it
+    from qiyue.workflow.defaults import install_default_flow, install_default_rules
+    from qiyue.workflow.models import ApprovalFlow, ApprovalFlowVersion, PreReviewRule
+
+    install_default_flow(ApprovalFlow, ApprovalFlowVersion)
+    if not PreReviewRule.objects.exists():
+        install_default_rules(PreReviewRule)
+
+
+@pytest.fixture(autouse=True)
 def _english_errors(settings):
     # Tests assert on codes; keep rendered text predictable where they do read it.
     settings.LANGUAGE_CODE = "en"

@@ -43,7 +43,9 @@ def existing_facts() -> dict:
     from qiyue.accounts.models import User
     from qiyue.customers.models import Customer
 
-    return {"manager": User.objects.filter(role="manager").order_by("pk").first(),
+    manager = User.objects.filter(role="manager").order_by("pk").first()
+    return {"manager": manager,
+            "sales": User.objects.filter(role="sales", team_id=manager.team_id).order_by("pk").first(),
             "legal": User.objects.get(username="bench_legal"),
             "biggest_customer": Customer.objects.order_by("pk").first()}
 

@@ -27,6 +27,7 @@ set_up()  # timed as served in production: DEBUG off
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
+from bench.approval import ensure_approval_tasks, time_navigation_counts, time_submit  # noqa: E402
 from bench.custom import custom_type, ensure_custom_values  # noqa: E402
 from bench.dataset import bench_database, reuse_or_build  # noqa: E402
 from bench.extraction import measure_text_pdf_throughput  # noqa: E402
@@ -60,6 +61,14 @@ def facts_contract(customer) -> int:
         "pk", flat=True).first()
 
 
+def in_approval_contract() -> int:
+    """A contract of bench_legal's inbox (in approval, a countersign step open)."""
+    from qiyue.workflow.models import ApprovalTask
+
+    return ApprovalTask.objects.filter(assignee__username="bench_legal", status="open").values_list(
+        "contract_id", flat=True).order_by("opened_at", "id").first()
+
+
 def main():
     # No setup_test_environment(): it instruments every template render for the test client's
     # assertions, which a served page does not pay for.
@@ -71,6 +80,10 @@ def main():
               f"reindex {data.reindex_s:.0f} s; {REPEAT} runs each, milliseconds")
         custom_field, custom_values, custom_s = ensure_custom_values()
         print(f"custom-field values: {custom_values:,} (every tenth contract), added in {custom_s:.1f} s")
+        open_tasks, tasks_s = ensure_approval_tasks(target=max(1, data.contracts // 10))
+        from qiyue.workflow.selectors import inbox_count
+        print(f"open approval tasks: {open_tasks:,} (bench_legal holds {inbox_count(user=facts['legal']):,}+ "
+              f"of them), added in {tasks_s:.1f} s")
         manager, legal = Client(), Client()
         manager.force_login(facts["manager"])
         legal.force_login(facts["legal"])
@@ -91,6 +104,10 @@ def main():
              "/contracts/totals/?status=active&nature=sales&amount_min=10000"),
             ("contracts list totals, no filter (manager)", manager, "/contracts/totals/"),
             ("contract page (legal)", legal, f"/contracts/{facts_contract(customer)}/"),
+            ("approval inbox, open tasks (legal)", legal, "/workflow/inbox/"),
+            ("approval inbox, decided (manager)", manager, "/workflow/inbox/?show=decided"),
+            ("API approval tasks, open (legal)", legal, "/api/v1/approval-tasks/"),
+            ("contract in approval, its page (legal)", legal, f"/contracts/{in_approval_contract()}/"),
             ("customer 360, biggest customer (legal)", legal, f"/customers/{customer.pk}/"),
             ("dashboard (manager)", manager, "/"),
             ("dashboard (legal)", legal, "/"),
@@ -104,6 +121,10 @@ def main():
         for label, client, url in cases:
             median, p95 = timed(client, url)
             print(f"{label:45} {median:8.1f} {p95:8.1f}")
+        median, p95 = time_navigation_counts(facts["legal"], REPEAT * 10)
+        print(f"{'navigation bar counts, per page (legal)':45} {median:8.2f} {p95:8.2f}")
+        median, p95, pages = time_submit(facts["sales"], REPEAT)
+        print(f"{f'submit with a {pages}-page text (sales)':45} {median:8.1f} {p95:8.1f}")
         print()
         bench_search(Client(), users={"legal": facts["legal"], "mgr": facts["manager"]}, repeat=REPEAT)
         print()

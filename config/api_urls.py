@@ -14,4 +14,5 @@ urlpatterns = [
     path("v1/", include("qiyue.documents.api.urls")),
     path("v1/", include("qiyue.archive.api.urls")),
     path("v1/", include("qiyue.notifications.api.urls")),
+    path("v1/", include("qiyue.workflow.api.urls")),
 ]

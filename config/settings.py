@@ -160,6 +160,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "qiyue.ops.context_processors.navigation",
                 "qiyue.notifications.context_processors.unread",
+                "qiyue.workflow.context_processors.inbox",
             ],
         },
     },

@@ -31,9 +31,15 @@ ACTIONS = register_actions({
     "user.login_failed": _("failed to sign in"),
     "user.locked_out": _("locked the account out after failed sign-ins"),
     "user.login_refused": _("was refused sign-in to a locked-out account"),
+    "delegation.created": _("set a delegate"),
+    "delegation.ended": _("ended a delegation"),
 })
 
 register_change_labels({
+    "delegate": _("delegate"),
+    "starts_on": _("from"),
+    "ends_on": _("until"),
+    "reports_to": _("reports to"),
     "password": _("password"),
     "recovery_codes_left": _("recovery codes left"),
     "method": _("method"),
@@ -189,3 +195,7 @@ def two_factor_failed_event(*, actor, user, method: str):
                             outcome=AuditEvent.Outcome.FAILED, changes={"method": [None, method]})
 
     return record_limited(sort="two_factor_failed", source=f"user:{user.pk}", actor=actor, write=write)
+
+
+def delegation_event(*, actor, delegation, action: str, changes):
+    return audit_record(actor=actor, action=action, target=delegation, related=[delegation.user], changes=changes)

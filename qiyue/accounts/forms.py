@@ -107,9 +107,17 @@ class UserUpdateForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["display_name", "email", "role", "team", "is_active"]
+        fields = ["display_name", "email", "role", "team", "reports_to", "is_active"]
         labels = {"is_active": _("May sign in (active)")}
-        help_texts = {"is_active": _("Untick to deactivate: the user can no longer sign in; what they did stays.")}
+        help_texts = {"is_active": _("Untick to deactivate: the user can no longer sign in; what they did stays."),
+                      "reports_to": _("Approval flows can name a contract owner's superior as an approver.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        others = User.objects.filter(is_active=True).order_by("username")
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        self.fields["reports_to"].queryset = others
 
 
 class TeamForm(BootstrapFormMixin, forms.ModelForm):

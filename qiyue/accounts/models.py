@@ -26,6 +26,9 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     # The language of what Qiyue sends the user (e-mail); empty: the site's (LANGUAGE_CODE).
     language = models.CharField(_("language"), max_length=10, blank=True, choices=settings.LANGUAGES)
+    # Whom the user reports to: approval flows name "the owner's superior" and that person's superior.
+    reports_to = models.ForeignKey("self", verbose_name=_("reports to"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="reports")
 
     class Meta:
         verbose_name = _("user")
@@ -39,3 +42,24 @@ class User(AbstractUser):
         # Django's admin flags follow the role, so one field says what a user may do.
         self.is_staff = self.is_superuser = self.role == Role.ADMIN
         super().save(*args, **kwargs)
+
+
+class Delegation(models.Model):
+    """While `user` is away (from `starts_on` to `ends_on`, both included), approval tasks meant for
+    them go to `delegate`, whose decisions are recorded as made on the user's behalf."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="delegations")
+    delegate = models.ForeignKey(User, verbose_name=_("delegate"), on_delete=models.PROTECT, related_name="+")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        ordering = ["-starts_on", "-id"]
+        indexes = [models.Index(fields=["user", "ends_on"], name="delegation_user_ends")]
+
+    def __str__(self):
+        return f"{self.user} → {self.delegate} ({self.starts_on}–{self.ends_on})"

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from qiyue.core.policies import has_role, is_admin
+from qiyue.core.policies import has_role, is_active_user, is_admin
 from qiyue.core.roles import EDITOR_ROLES, SEE_ALL_ROLES
 
 # Roles that can own customers and contracts.
@@ -31,3 +31,8 @@ def requires_two_factor(user) -> bool:
 def can_reset_two_factor(user) -> bool:
     """Remove another user's two-factor devices (a lost phone, no recovery codes left)."""
     return is_admin(user)
+
+
+def can_set_delegation(actor, user) -> bool:
+    """Set or end who decides for `user` while away: the user themselves, or an administrator."""
+    return is_active_user(actor) and (is_admin(actor) or getattr(actor, "pk", None) == user.pk)

@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 import math
 import re
@@ -15,14 +16,14 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
-from qiyue.core.errors import ApplicationError, ErrorCode
+from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied
 from qiyue.core.roles import Role
 from qiyue.core.services import audit_value, field_value, model_update, snapshot
 
 from . import events
 from .errors import AccountErrorCode
-from .models import Team, User
-from .policies import can_manage_users, can_reset_two_factor, requires_two_factor
+from .models import Delegation, Team, User
+from .policies import can_manage_users, can_reset_two_factor, can_set_delegation, requires_two_factor
 
 USER_FIELDS = ("username", "display_name", "email", "role", "team", "is_active")
 
@@ -56,7 +57,7 @@ def user_create(*, actor, username: str, role: str, team: Team | None = None, pa
 
 # --- In-app administration (admins): users and teams ----------------------------------------------
 
-EDITABLE_USER_FIELDS = ("display_name", "email", "role", "team", "is_active")
+EDITABLE_USER_FIELDS = ("display_name", "email", "role", "team", "reports_to", "is_active")
 TEMPORARY_PASSWORD_BYTES = 12
 
 
@@ -114,6 +115,8 @@ def user_update(*, actor, user: User, data: dict, seen: str) -> User:
     if not changes:
         return user
     still_admin = user.role == Role.ADMIN and user.is_active
+    if "reports_to" in changes and _reports_loop(user):
+        raise _invalid("reports_to", _("This would make a circle of people reporting to each other."))
     if user.pk == actor.pk and not still_admin:
         field = "is_active" if not user.is_active else "role"
         raise _invalid(field, _("You cannot take away your own administration: another administrator must."))
@@ -124,6 +127,17 @@ def user_update(*, actor, user: User, data: dict, seen: str) -> User:
     user.save()
     events.user_updated_event(actor=actor, user=user, changes=changes)
     return user
+
+
+def _reports_loop(user: User) -> bool:
+    """Whether following `reports_to` up from `user` comes back to them."""
+    seen, boss_id = {user.pk}, user.reports_to_id
+    while boss_id is not None:
+        if boss_id in seen:
+            return True
+        seen.add(boss_id)
+        boss_id = User.objects.filter(pk=boss_id).values_list("reports_to_id", flat=True).first()
+    return False
 
 
 def _temporary_password() -> str:
@@ -427,3 +441,67 @@ def two_factor_reset(*, actor, user: User) -> bool:
     if removed:
         events.two_factor_reset_event(actor=actor, user=user)
     return removed
+
+
+# --- Delegation: who decides for a user while they are away ------------------------------------------
+
+MAX_DELEGATION_DAYS = 366
+
+
+@transaction.atomic
+def delegation_create(*, actor, user: User, delegate: User, starts_on, ends_on, note: str = "") -> Delegation:
+    """`delegate` stands in for `user` from `starts_on` to `ends_on`: approval tasks made meanwhile go
+    to them. A user sets their own; an administrator anyone's."""
+    if not can_set_delegation(actor, user):
+        raise permission_denied()
+    errors = {}
+    if delegate is None or not delegate.is_active:
+        errors["delegate"] = [_("Choose an active user.")]
+    elif delegate.pk == user.pk:
+        errors["delegate"] = [_("Choose someone other than the person who is away.")]
+    if starts_on is None:
+        errors["starts_on"] = [_("Enter the first day.")]
+    if ends_on is None:
+        errors["ends_on"] = [_("Enter the last day.")]
+    if starts_on and ends_on:
+        if ends_on < starts_on:
+            errors["ends_on"] = [_("The last day cannot be before the first.")]
+        elif (ends_on - starts_on).days >= MAX_DELEGATION_DAYS:
+            errors["ends_on"] = [_("A delegation lasts at most a year.")]
+        elif ends_on < timezone.localdate():
+            errors["ends_on"] = [_("The last day has passed already.")]
+    note = (note or "").strip()
+    if len(note) > 200:
+        errors["note"] = [_("At most 200 characters.")]
+    if errors:
+        raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."), fields=errors)
+    User.objects.select_for_update().filter(pk=user.pk).first()  # one delegation change per user at a time
+    if Delegation.objects.filter(user=user, starts_on__lte=ends_on, ends_on__gte=starts_on).exists():
+        raise _invalid("starts_on", _("Another delegation covers some of these days: end it first."))
+    delegation = Delegation.objects.create(user=user, delegate=delegate, starts_on=starts_on, ends_on=ends_on,
+                                           note=note)
+    events.delegation_event(actor=actor, delegation=delegation, action="delegation.created", changes={
+        "delegate": [None, str(delegate)], "starts_on": [None, starts_on.isoformat()],
+        "ends_on": [None, ends_on.isoformat()]})
+    return delegation
+
+
+@transaction.atomic
+def delegation_end(*, actor, delegation: Delegation) -> Delegation | None:
+    """End a delegation now: one not begun yet goes away; one under way ends yesterday. Tasks the
+    delegate already holds stay theirs."""
+    delegation = Delegation.objects.select_for_update().select_related("user", "delegate").get(pk=delegation.pk)
+    if not can_set_delegation(actor, delegation.user):
+        raise permission_denied()
+    today = timezone.localdate()
+    before = delegation.ends_on.isoformat()
+    if delegation.ends_on < today:
+        return delegation
+    events.delegation_event(actor=actor, delegation=delegation, action="delegation.ended",
+                            changes={"ends_on": [before, (today - datetime.timedelta(days=1)).isoformat()]})
+    if delegation.starts_on >= today:
+        delegation.delete()
+        return None
+    delegation.ends_on = today - datetime.timedelta(days=1)
+    delegation.save(update_fields=["ends_on"])
+    return delegation

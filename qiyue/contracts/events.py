@@ -23,6 +23,8 @@ ACTIONS = register_actions({
     "contract.submit": _("submitted for review"),
     "contract.return": _("returned to draft"),
     "contract.approve": _("approved"),
+    "contract.withdraw": _("withdrew from review"),
+    "contract.reopen": _("reopened as a draft"),
     "contract.sign": _("recorded the signing"),
     "contract.activate": _("activated"),
     "contract.complete": _("marked completed"),

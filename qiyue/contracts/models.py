@@ -421,3 +421,23 @@ class ContractTag(TagWord):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team_id", "owner_id", "name"], name="contract_tag_key")]
+
+
+class ExchangeRate(models.Model):
+    """How many CNY one unit of `currency` is worth from `valid_from` on (until a later row), as an
+    administrator keeps it: approval flows compare amounts in CNY with it."""
+
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    rate = models.DecimalField(_("CNY per unit"), max_digits=18, decimal_places=6,
+                               validators=[MinValueValidator(Decimal("0.000001"))])
+    valid_from = models.DateField(_("valid from"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-valid_from"]
+        constraints = [models.UniqueConstraint(fields=["currency", "valid_from"], name="exchange_rate_day")]
+
+    def __str__(self):
+        return f"{self.currency} {self.rate} ({self.valid_from})"

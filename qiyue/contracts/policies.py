@@ -15,7 +15,9 @@ from qiyue.core.policies import (
 from qiyue.core.roles import Role
 
 from .retention import NEVER_SIGNED
-from .transitions import TRANSITIONS
+
+# Whose role reviews contracts: approval flows name them as approvers.
+REVIEWER_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.LEGAL, Role.FINANCE})
 
 __all__ = [
     "can_create_contract", "can_delete_contract", "can_edit_contract", "can_manage_retention",
@@ -39,6 +41,8 @@ def can_take(user, contract, transition) -> bool:
     """May `user` take this lifecycle step on `contract` (its status is checked separately)? The
     transition table names the roles; admins and legal act on any contract, managers and sales on
     their own and their team's; the system actor takes only the steps the table grants it."""
+    if transition.workflow:
+        return False  # the approval workflow's own (qiyue.workflow)
     if is_system(user):
         return transition.system
     if not is_active_user(user) or user.role not in transition.roles:
@@ -49,8 +53,8 @@ def can_take(user, contract, transition) -> bool:
 
 
 def is_reviewer(user) -> bool:
-    """Whose role approves contracts in review (managers only their team's, which the scope enforces)."""
-    return has_role(user, TRANSITIONS["approve"].roles)
+    """Whose role reviews contracts (managers only their team's, which the scope enforces)."""
+    return has_role(user, REVIEWER_ROLES)
 
 
 def can_set_legal_hold(user) -> bool:

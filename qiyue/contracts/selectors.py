@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -11,7 +12,7 @@ from qiyue.core.selectors import get_or_404, open_record
 
 from . import events
 from .filters import ContractFilter
-from .models import Contract, ContractMonthStat, ContractStat, ContractTag, MonthMeasure, Status
+from .models import Contract, ContractMonthStat, ContractStat, ContractTag, ExchangeRate, MonthMeasure, Status
 
 LIVE_STATUSES = (Status.SIGNED, Status.ACTIVE)
 
@@ -202,3 +203,21 @@ def customer_contract_summary(*, user, customer_id: int) -> tuple[list[dict], li
     statuses = [{"status": value, "label": label, "count": by_status[value]} for value, label in Status.choices
                 if by_status.get(value)]
     return totals, statuses
+
+
+def cny_rate(currency: str, *, on: datetime.date | None = None):
+    """CNY per unit of `currency` on the day `on` (today), from the rates administrators keep; None
+    when there is none yet."""
+    if currency == "CNY":
+        return Decimal(1)
+    return (ExchangeRate.objects.filter(currency=currency, valid_from__lte=on or timezone.localdate())
+            .order_by("-valid_from").values_list("rate", flat=True).first())
+
+
+def amount_in_cny(contract: Contract, *, on: datetime.date | None = None):
+    rate = cny_rate(contract.currency, on=on)
+    return None if rate is None else quantize_money(contract.amount * rate, "CNY")
+
+
+def exchange_rates() -> QuerySet:
+    return ExchangeRate.objects.order_by("currency", "-valid_from")

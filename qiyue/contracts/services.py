@@ -1,3 +1,4 @@
+import copy
 import datetime
 from collections.abc import Mapping
 from typing import Any
@@ -158,13 +159,28 @@ def _lock(contract: Contract) -> Contract:
         raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found.")) from None
 
 
+def _changes_frozen_fields(actor, contract: Contract, data: Mapping[str, Any]) -> bool:
+    """Whether applying `data` would change a fact approval locks (tried on a copy)."""
+    probe = copy.copy(contract)
+    changes = model_update(instance=probe, fields=EDITABLE_AFTER_DRAFT, data=_clean_contract_data(actor, data))
+    return any(name in changes for name in FROZEN_FIELDS)
+
+
 @transaction.atomic
-def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expected_version: int | None) -> Contract:
+def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expected_version: int | None,
+                    void_approval: bool = False) -> Contract:
+    """Change a contract. Its facts are locked from submission on; an approved contract's facts change
+    only when the user chooses `void_approval`: the contract returns to draft first (its approval
+    voided, recorded), and must be approved again."""
     contract = _lock(contract)
     if not policies.can_edit_contract(actor, contract):
         raise permission_denied()
     if expected_version is not None and expected_version != contract.version:
         raise stale_version_error()
+    if void_approval and contract.status == Status.APPROVED and _changes_frozen_fields(actor, contract, data):
+        contract_transition(actor=actor, contract=contract, name="reopen", via_workflow=True,
+                            reason=_("The terms were changed after approval."))
+        contract = _lock(contract)
     if contract.status in CLOSED_STATUSES:
         raise ApplicationError(ContractErrorCode.CONTRACT_CLOSED,
                                _("A completed, expired, terminated or cancelled contract can no longer be edited."))
@@ -191,8 +207,12 @@ def contract_update(*, actor, contract: Contract, data: Mapping[str, Any], expec
               if name in changes or (name == "signing_date" and moved_signing_date)]
     if frozen and facts_frozen(contract):
         # Raised inside the transaction: the locked copy that model_update changed is thrown away.
-        message = _("This contract is in review or beyond: its facts can change only after it is "
-                    "returned to draft.")
+        if contract.status == Status.APPROVED:
+            message = _("This contract is approved: changing its terms returns it to draft and voids the "
+                        "approval. Choose that to go on, or leave the terms as they are.")
+        else:
+            message = _("This contract is in review or beyond: its facts can change only after it is "
+                        "returned to draft.")
         raise ApplicationError(ContractErrorCode.FACTS_FROZEN, message,
                                fields={name: [message] for name in frozen})
     if moved_signing_date:
@@ -229,15 +249,21 @@ def contract_transition(
     signing_date: datetime.date | None = None,
     expected_version: int | None = None,
     confirm_early: bool = False,
+    via_workflow: bool = False,
 ) -> Contract:
     """Take the transition `name`. Submitting needs the facts review needs (review_gaps); activating
-    before the effective date needs `confirm_early`, and the audit event records that it was early."""
+    before the effective date needs `confirm_early`, and the audit event records that it was early.
+    The approval workflow's own transitions are taken only by it (`via_workflow`), which has checked
+    who may decide."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("Unknown action “%(name)s”.") % {"name": name},
                                status=400)
     contract = _lock(contract)
-    if not policies.can_take(actor, contract, transition):
+    if transition.workflow and not via_workflow:
+        raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION,
+                               _("Contracts are approved, rejected and withdrawn through their approval flow."))
+    if not via_workflow and not policies.can_take(actor, contract, transition):
         raise permission_denied()
     if expected_version is not None and expected_version != contract.version:
         raise stale_version_error()
@@ -295,7 +321,8 @@ def contract_transition(
     contract.save()
     reindex_later(contract_search.KIND, contract.pk)
     events.contract_transitioned_event(actor=actor, contract=contract, transition=transition, changes=changes)
-    notices.status_changed_notice(actor=actor, contract=contract)
+    if not transition.workflow:  # the workflow tells people about its own outcomes
+        notices.status_changed_notice(actor=actor, contract=contract)
     signals.contract_transitioned.send(sender=Contract, contract=contract, name=name, actor=actor)
     return contract
 

@@ -1,9 +1,12 @@
 """The contract lifecycle: one explicit table of every allowed status change (R5.1).
 
     draft → in_review → approved → signed → active → completed | expired | terminated
-    draft → cancelled;  in_review → draft (returned);  signed → terminated
+    draft → cancelled;  in_review → draft (rejected or withdrawn);  approved → draft (reopened);
+    signed → terminated
 
-Anything not in this table is refused with `illegal_transition`.
+Anything not in this table is refused with `illegal_transition`. The steps marked `workflow` are the
+approval flow's (qiyue.workflow): submitting starts an approval, and only its outcome approves,
+rejects, withdraws or reopens the contract; nobody takes them with a click.
 """
 
 from dataclasses import dataclass
@@ -28,6 +31,8 @@ class Transition:
     # The system actor may take it (a scheduled job: activation on the effective date, expiry).
     system: bool = False
     style: str = "primary"
+    # Taken only by the approval workflow (contract_transition(via_workflow=True)).
+    workflow: bool = False
 
     @property
     def action(self) -> str:
@@ -42,9 +47,13 @@ TRANSITIONS: dict[str, Transition] = {
     for t in (
         Transition("submit", _("Submit for review"), frozenset({Status.DRAFT}), Status.IN_REVIEW, _WRITERS),
         Transition("return", _("Return to draft"), frozenset({Status.IN_REVIEW}), Status.DRAFT, _REVIEWERS,
-                   reason_required=True, style="warning"),
+                   reason_required=True, style="warning", workflow=True),
         Transition("approve", _("Approve"), frozenset({Status.IN_REVIEW}), Status.APPROVED, _REVIEWERS,
-                   style="success"),
+                   style="success", workflow=True),
+        Transition("withdraw", _("Withdraw"), frozenset({Status.IN_REVIEW}), Status.DRAFT, _WRITERS,
+                   workflow=True),
+        Transition("reopen", _("Reopen as a draft"), frozenset({Status.APPROVED}), Status.DRAFT, _WRITERS,
+                   reason_required=True, workflow=True),
         Transition("sign", _("Record signing"), frozenset({Status.APPROVED}), Status.SIGNED, _WRITERS,
                    needs_signing=True, style="success"),
         Transition("activate", _("Activate"), frozenset({Status.SIGNED}), Status.ACTIVE, _WRITERS, system=True),

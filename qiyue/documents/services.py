@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qiyue.contracts.errors import ContractErrorCode
 from qiyue.contracts.models import Contract
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
 from qiyue.core.search_kinds import reindex_later
@@ -38,13 +39,14 @@ def _invalid(field: str, message) -> ApplicationError:
     return ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."), fields={field: [str(message)]})
 
 
-def _check_target(actor, *, contract: Contract | None, customer: Customer | None) -> tuple[Contract | None, Customer]:
+def _check_target(actor, *, contract: Contract | None, customer: Customer | None,
+                  may_upload: bool | None = None) -> tuple[Contract | None, Customer]:
     if contract is None and customer is None:
         raise _invalid("contract", _("Choose a contract or a customer."))
     target = contract if contract is not None else customer
     if not policies.can_see_owner(actor, target):
         raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found."), status=404)
-    if not policies.can_upload_to(actor, target):
+    if not (policies.can_upload_to(actor, target) if may_upload is None else may_upload):
         raise permission_denied()
     if contract is not None:
         if customer is not None and customer.pk != contract.customer_id:
@@ -122,9 +124,12 @@ def document_upload(
     customer: Customer | None = None,
     title: str = "",
     comment: str = "",
+    may_upload: bool | None = None,
 ) -> list[Document]:
-    """Upload one or many files as new documents on a contract (or a customer): all or nothing."""
-    contract, customer = _check_target(actor, contract=contract, customer=customer)
+    """Upload one or many files as new documents on a contract (or a customer): all or nothing.
+    `may_upload` is a calling service's own answer to whether the actor may add this file (an approver
+    attaching one to a comment), in place of the documents policy; the actor must see the target."""
+    contract, customer = _check_target(actor, contract=contract, customer=customer, may_upload=may_upload)
     if kind not in DocumentKind.values:
         raise _invalid("kind", _("Select a valid choice."))
     title = (title or "").strip()
@@ -132,6 +137,7 @@ def document_upload(
         raise _invalid("title", _("At most 255 characters."))
     if len(comment or "") > 500:
         raise _invalid("comment", _("At most 500 characters."))
+    _check_draft_unlocked(contract, kind)
     stored = _store(files)
     try:
         with transaction.atomic():
@@ -157,6 +163,23 @@ def document_upload(
     return documents
 
 
+# While a contract is in review or approved, its draft is what the approvers read or approved.
+DRAFT_LOCKED_STATUSES = ("in_review", "approved")
+
+
+def _check_draft_unlocked(contract: Contract | None, kind: str) -> None:
+    """A draft of a contract in review or approved does not change: approval locks the terms (R4.4).
+    Withdraw the contract, or reopen the approved one as a draft, first."""
+    if contract is None or kind != DocumentKind.DRAFT:
+        return
+    # The row as it is now (the caller's copy may be older than a submission).
+    if Contract.objects.filter(pk=contract.pk).values_list("status", flat=True).first() not in DRAFT_LOCKED_STATUSES:
+        return
+    raise ApplicationError(ContractErrorCode.FACTS_FROZEN, _(
+        "The contract is in review or approved: its draft cannot change. Withdraw it from approval, or "
+        "reopen the approved contract as a draft, first."), fields={"kind": [_("The draft is locked.")]})
+
+
 def _lock_document(document: Document) -> Document:
     return (Document.objects.select_for_update(of=("self",)).select_related("contract", "customer")
             .live().get(pk=document.pk))
@@ -171,12 +194,14 @@ def document_add_version(*, actor, document: Document, file: BinaryIO | None, co
         raise document_error(DocumentErrorCode.FILE_REQUIRED, _("Choose a file."))
     if len(comment or "") > 500:
         raise _invalid("comment", _("At most 500 characters."))
+    _check_draft_unlocked(document.contract, document.kind)
     [stored] = _store([file])
     try:
         with transaction.atomic():
             document = _lock_document(document)
             if expected_version is not None and expected_version != document.version:
                 raise stale_version_error()
+            _check_draft_unlocked(document.contract, document.kind)
             number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
             version = _new_version(document, stored, actor=actor, number=number, comment=(comment or "").strip())
             document.current_version = version
@@ -206,9 +231,11 @@ def document_update(*, actor, document: Document, data: dict[str, Any], expected
     data = dict(data)
     if "title" in data:
         data["title"] = (data["title"] or "").strip()
+    _check_draft_unlocked(document.contract, document.kind)
     changes = model_update(instance=document, fields=DOCUMENT_FIELDS, data=data)
     if not changes:
         return document
+    _check_draft_unlocked(document.contract, document.kind)
     document.full_clean(exclude=["current_version", "created_by", "contract", "customer"])
     document.version += 1
     document.save()
@@ -223,6 +250,7 @@ def document_delete(*, actor, document: Document) -> Document:
     document = _lock_document(document)
     if not policies.can_change_document(actor, document):
         raise permission_denied()
+    _check_draft_unlocked(document.contract, document.kind)
     document.deleted_at = timezone.now()
     document.version += 1
     document.save(update_fields=["deleted_at", "version", "updated_at"])

@@ -30,7 +30,10 @@ from qiyue.core.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from qiyue.customers.models import Communication, Customer, CustomerLevel, Industry
 from qiyue.customers.services import communication_create, contact_create, customer_create
 from qiyue.notifications.kinds import kinds as notification_kinds
-from qiyue.notifications.models import NotificationSetting
+from qiyue.notifications.models import Notification, NotificationSetting
+from qiyue.workflow import checklist
+from qiyue.workflow.models import ApprovalTask
+from qiyue.workflow.services import approval_decide
 
 LOGINS_FILENAME = "demo_logins.txt"
 OUR_ENTITY = "上海启越智能制造有限公司"
@@ -366,19 +369,39 @@ class _Builder:
             "nature": spec["nature"], "subject_matter": rng.choice(subjects), "signing_form": spec["form"],
         }
 
+    def _decide_all(self, contract: Contract, *, reject_reason: str = "") -> Contract:
+        """Take the contract through its approval as its approvers would: each open task decided in
+        turn (legal and finance with their checklist), or the first one rejecting with a reason."""
+        for _round in range(20):
+            task = (ApprovalTask.objects.filter(contract=contract, status="open").select_related("assignee", "step")
+                    .order_by("id").first())
+            if task is None:
+                break
+            marks = ({key: {"mark": "pass", "note": ""} for key in checklist.KEYS} if task.step.review else None)
+            approval_decide(actor=task.assignee, contract=contract, task_id=task.pk,
+                            decision="reject" if reject_reason else "approve", comment=reject_reason,
+                            checklist_data=marks)
+            if reject_reason:
+                break
+        contract.refresh_from_db()
+        return contract
+
     def _drive(self, contract: Contract, spec: dict, owner: User) -> Contract:
         rng = self.rng
-        legal, manager = self.users["legal"], self.users["manager"]
-        reviewer = manager if (contract.team_id == manager.team_id and rng.random() < 0.4) else legal
+        legal = self.users["legal"]
         steps = list(PATHS[spec["status"]])
         if spec["returned"]:
             steps = ["submit", "return", *steps]
         for name in steps:
             kwargs: dict = {}
             actor = owner
-            if name in ("approve", "return"):
-                actor = reviewer
-            elif name == "terminate":
+            if name == "approve":
+                contract = self._decide_all(contract)
+                continue
+            if name == "return":
+                contract = self._decide_all(contract, reject_reason=rng.choice(REASONS["return"]))
+                continue
+            if name == "terminate":
                 actor = legal
             if name in REASONS:
                 kwargs["reason"] = rng.choice(REASONS[name])
@@ -452,6 +475,17 @@ class _Builder:
                 })
 
 
+def _read_old_notifications() -> None:
+    """Building the demo sent what its history would have (tasks, outcomes): all of it read, but the
+    tasks still waiting for their approver."""
+    waiting = {(recipient, f"/contracts/{contract}/#approval") for recipient, contract in
+               ApprovalTask.objects.filter(status="open").values_list("assignee_id", "contract_id")}
+    now = timezone.now()
+    unread = [n.pk for n in Notification.objects.filter(read_at__isnull=True).only("recipient_id", "url", "kind")
+              if n.kind == "approval.task" and (n.recipient_id, n.url) in waiting]
+    Notification.objects.filter(read_at__isnull=True).exclude(pk__in=unread).update(read_at=now)
+
+
 def load_demo(*, seed: int = 2026, today: datetime.date | None = None) -> DemoResult:
     """Create the demo company. Call only when `demo_loaded()` is false."""
     rng = random.Random(seed)
@@ -460,6 +494,7 @@ def load_demo(*, seed: int = 2026, today: datetime.date | None = None) -> DemoRe
         logins = builder.people()
         builder.customers_and_contacts()
         builder.contracts_and_communications()
+    _read_old_notifications()
     write_logins(logins)
     return DemoResult(created=True, logins=logins, counts={
         "users": len(builder.users), "customers": len(builder.customers), "contracts": len(builder.contracts),

@@ -67,8 +67,6 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
     # Counts by status come from the maintained ContractStat rows, not from scanning contracts.
     counts["my_drafts"] = (contract_stats(user=user).filter(owner_id=user.pk, status=Status.DRAFT)
                            .aggregate(n=Sum("count"))["n"] or 0)
-    if approver:
-        counts["to_review"] = status_counts.get(Status.IN_REVIEW, 0)
 
     expiring_soon = _soonest_expiring(unprefetched, today, max(EXPIRY_WINDOWS))
     for contract in expiring_soon:
@@ -76,8 +74,6 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
 
     my_drafts = list(rows.filter(owner_id=user.pk, status=Status.DRAFT).order_by("-updated_at", "-id")[:LIST_LIMIT])
     my_expiring = _soonest_expiring(unprefetched.filter(owner_id=user.pk), today, 30)
-    to_review = (list(rows.filter(status=Status.IN_REVIEW).order_by("status_changed_at", "id")[:LIST_LIMIT])
-                 if approver else [])
 
     return {
         "today": today,
@@ -93,7 +89,4 @@ def dashboard_summary(*, user, today: datetime.date | None = None) -> dict:
         "my_expiring": my_expiring,
         "my_expiring_count": counts["my_expiring"],
         "my_expiring_more": counts["my_expiring"] - len(my_expiring),
-        "to_review": to_review,
-        "to_review_count": counts.get("to_review", 0),
-        "to_review_more": counts.get("to_review", 0) - len(to_review),
     }

@@ -25,7 +25,6 @@ def dashboard(request):
     me = request.user.pk
     summary["queue_urls"] = {
         "my_drafts": _list_url(owner=me, status="draft"),
-        "to_review": _list_url(status="in_review", ordering="created_at"),
         "my_expiring": _list_url(owner=me, status=list(LIVE_STATUSES), expiry_date_after=today.isoformat(),
                                  expiry_date_before=(today + datetime.timedelta(days=30)).isoformat(),
                                  ordering="expiry_date"),

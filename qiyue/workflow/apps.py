@@ -10,6 +10,6 @@ class WorkflowConfig(AppConfig):
     def ready(self):
         from qiyue.contracts.signals import contract_transitioned
 
-        from . import events, services  # noqa: F401  (the audit actions)
+        from . import events, notices, services  # noqa: F401  (the audit actions, the notification kinds)
 
-        contract_transitioned.connect(services.prereview_on_submit, dispatch_uid="workflow.prereview_on_submit")
+        contract_transitioned.connect(services.on_contract_transitioned, dispatch_uid="workflow.on_transitioned")

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 
 SEVERITIES = ("high", "medium", "low", "info")
 KINDS = ("clause", "risk", "fact")
-FACT_CHECKS = ("no_expiry_date", "renewal_without_notice", "amount_over_limit")
+FACT_CHECKS = ("no_expiry_date", "renewal_without_notice", "amount_over_limit", "currency_without_rate")
 EXCERPT_CHARS = 40  # on each side of a match
 
 
@@ -36,7 +36,8 @@ class Rule:
     label_en: str
     patterns: tuple[str, ...] = ()  # regular expressions; any one matching counts
     natures: tuple[str, ...] = ()  # the contract natures it applies to; empty: all
-    params: Mapping = field(default_factory=dict)  # max_days, max_percent, ours, check, limit
+    # max_days, max_percent, ours (risk rules); check, limit, limits (fact rules: see check_facts)
+    params: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
         if self.kind not in KINDS or self.severity not in SEVERITIES:
@@ -130,7 +131,9 @@ def check_text(rules: Iterable[Rule], text: str, page_starts: list[int] | None =
 
 def check_facts(rules: Iterable[Rule], facts: Mapping) -> list[Finding]:
     """The fact rules over a contract's facts: `expiry_date`, `open_ended`, `auto_renewal`,
-    `notice_period_days`, `amount`, `nature`."""
+    `notice_period_days`, `amount` (in CNY when a rate is known, else as written), `rate_known`,
+    `owner_role`, `nature`. `amount_over_limit` compares the amount with the limit for the owner's role
+    (`params.limits`, {role: amount}), else `params.limit`."""
     findings = []
     for rule in rules:
         if rule.kind != "fact" or (rule.natures and facts.get("nature", "") not in rule.natures):
@@ -142,8 +145,12 @@ def check_facts(rules: Iterable[Rule], facts: Mapping) -> list[Finding]:
         elif check == "renewal_without_notice":
             problem = bool(facts.get("auto_renewal")) and not facts.get("notice_period_days")
             value = ""
+        elif check == "currency_without_rate":
+            problem = facts.get("rate_known") is False
+            value = str(facts.get("currency", ""))
         else:  # amount_over_limit
-            amount, limit = facts.get("amount"), rule.params.get("limit")
+            amount = facts.get("amount")
+            limit = (rule.params.get("limits") or {}).get(facts.get("owner_role", ""), rule.params.get("limit"))
             problem = amount is not None and limit is not None and Decimal(str(amount)) > Decimal(str(limit))
             value = "" if amount is None else str(amount)
         if problem:
@@ -207,4 +214,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          params={"check": "no_expiry_date"}),
     Rule("fact.renewal_without_notice", "fact", "medium", "自动续期但无通知期", "Automatic renewal without a notice period",
          params={"check": "renewal_without_notice"}),
+    Rule("fact.amount_over_limit", "fact", "medium", "金额超出负责人权限", "Amount above the owner's limit",
+         params={"check": "amount_over_limit", "limit": 5_000_000, "limits": {"sales": 1_000_000}}),
+    Rule("fact.currency_without_rate", "fact", "low", "币种没有汇率", "Currency without an exchange rate",
+         params={"check": "currency_without_rate"}),
 )

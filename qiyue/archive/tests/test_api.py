@@ -82,7 +82,7 @@ def test_delete_endpoint(users, contracts):
 def test_delete_within_retention_is_409(users, contracts):
     contract = contracts["other"]
     for name in ("submit", "approve"):
-        contract = contract_transition(actor=users["admin"], contract=contract, name=name)
+        contract = contract_transition(actor=users["admin"], contract=contract, name=name, via_workflow=name == "approve")
     url = f"/api/v1/contracts/{contract.pk}/"
     response = client_for(users["admin"]).delete(url, {"reason": "x"}, format="json")
     assert response.status_code == 409 and response.json()["code"] == "illegal_transition"

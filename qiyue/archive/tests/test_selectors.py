@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def sign(contract, actor, day):
     for name in ("submit", "approve"):
-        contract = contract_transition(actor=actor, contract=contract, name=name)
+        contract = contract_transition(actor=actor, contract=contract, name=name, via_workflow=name == "approve")
     return contract_transition(actor=actor, contract=contract, name="sign", signing_method="company_seal",
                                signing_date=day)
 

@@ -51,9 +51,13 @@ class ContractInput(serializers.ModelSerializer):
 
 class ContractUpdateInput(ContractInput):
     version = VersionField()
+    void_approval = serializers.BooleanField(
+        required=False, default=False, write_only=True,
+        help_text="An approved contract's terms are locked: true changes them anyway, returning the contract to "
+                  "draft and voiding its approval (recorded); it must be approved again.")
 
     class Meta(ContractInput.Meta):
-        fields = [*ContractInput.Meta.fields, "version"]
+        fields = [*ContractInput.Meta.fields, "version", "void_approval"]
 
 
 class ContractOutput(serializers.ModelSerializer):
@@ -120,7 +124,8 @@ class ContractOutput(serializers.ModelSerializer):
         # The view prefetches only the supplements the requesting user may see.
         return [s.pk for s in contract.supplements.all()]
 
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=list(TRANSITIONS))))
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(
+        choices=[name for name, t in TRANSITIONS.items() if not t.workflow])))
     def get_available_transitions(self, contract: Contract) -> list[str]:
         request = self.context.get("request")
         if request is None:

@@ -39,7 +39,9 @@ UPDATE_ERRORS = {**ERRORS, 409: OpenApiResponse(
                 "is in review, approved, signed or active; `fields` names them)")}
 TRANSITION_ERRORS = {
     "submit": {**WRITE_ERRORS, 400: OpenApiResponse(
-        description="incomplete_for_review (`fields` names the missing facts), or invalid input")},
+        description="incomplete_for_review (`fields` names the missing facts), or invalid input"),
+        409: OpenApiResponse(description="stale_version, illegal_transition, no_flow or no_approver (no "
+                                         "approval flow applies, or nobody may approve one of its steps)")},
     "activate": {**WRITE_ERRORS, 409: OpenApiResponse(
         description="stale_version, illegal_transition, or before_effective_date (send confirm_early=true)")},
 }
@@ -57,7 +59,7 @@ def _transition_input(name: str) -> type[TransitionInput]:
         return SignTransitionInput
     if name == "activate":
         return ActivateTransitionInput
-    return ReasonTransitionInput if transition.reason_required or name == "approve" else TransitionInput
+    return ReasonTransitionInput if transition.reason_required else TransitionInput
 
 
 def _transition_endpoint(name: str, attr: str):
@@ -96,7 +98,8 @@ def _transition_endpoint(name: str, attr: str):
 class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Contracts the user may see (their role and team decide; see docs/permissions.md). A change (PUT or
     PATCH) carries the `version` it was read at and answers 409 `stale_version` when someone changed the
-    contract since; status changes are the POST actions named after them (submit, approve, sign …).
+    contract since; status changes are the POST actions named after them (submit, sign, activate …); a submitted contract
+    is approved through its approval (/api/v1/contracts/{id}/approval/).
     Every change, and every read of one contract, is recorded in the audit log."""
     serializer_class = output_serializer = ContractOutput
     filterset_class = ContractFilter
@@ -125,8 +128,9 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
         if not policies.can_edit_contract(request.user, contract):
             raise permission_denied()
         data = self.validated(ContractUpdateInput, request.data, partial=partial)
+        void_approval = data.pop("void_approval", False)
         contract = services.contract_update(actor=request.user, contract=contract, data=data,
-                                            expected_version=require_version(data))
+                                            expected_version=require_version(data), void_approval=void_approval)
         return Response(self.output(contract))
 
     def partial_update(self, request, pk=None):
@@ -151,9 +155,8 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
                                                     reason=data["reason"])
         return Response(self.output(contract))
 
+    # Approving, rejecting and withdrawing are the approval's (/api/v1/contracts/{id}/approval/…), not one click.
     submit = _transition_endpoint("submit", "submit")
-    return_ = _transition_endpoint("return", "return_")
-    approve = _transition_endpoint("approve", "approve")
     sign = _transition_endpoint("sign", "sign")
     activate = _transition_endpoint("activate", "activate")
     complete = _transition_endpoint("complete", "complete")

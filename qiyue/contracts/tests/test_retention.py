@@ -11,6 +11,7 @@ from qiyue.contracts.models import Contract, RetentionPolicy, Status
 from qiyue.contracts.retention import add_years, retention
 from qiyue.contracts.services import contract_transition
 from qiyue.contracts.tests.factories import make_contract
+from qiyue.contracts.transitions import TRANSITIONS
 from qiyue.core.errors import ApplicationError
 
 TODAY = datetime.date(2026, 6, 1)
@@ -21,7 +22,8 @@ def move(contract, actor, *names):
         extra = {"reason": "原因"} if name in ("terminate", "cancel", "return") else {}
         if name == "sign":
             extra = {"signing_method": "company_seal", "signing_date": datetime.date(2020, 1, 10)}
-        contract = contract_transition(actor=actor, contract=contract, name=name, **extra)
+        contract = contract_transition(actor=actor, contract=contract, name=name, **extra,
+                                       via_workflow=TRANSITIONS[name].workflow)
     return contract
 
 

@@ -20,6 +20,7 @@ from qiyue.contracts.services import (
     review_gaps,
 )
 from qiyue.contracts.tests.factories import make_contract
+from qiyue.contracts.transitions import TRANSITIONS
 from qiyue.core.errors import ApplicationError
 from qiyue.customers.tests.factories import make_customer
 
@@ -33,6 +34,7 @@ def move(contract, actor, *names, **kwargs):
         extra = dict(kwargs)
         if name == "sign":
             extra.update(signing_method="wet_ink", signing_date=timezone.localdate())
+        extra["via_workflow"] = TRANSITIONS[name].workflow  # approve: the approval's outcome
         contract = contract_transition(actor=actor, contract=contract, name=name, **extra)
     return contract
 
@@ -122,7 +124,8 @@ def test_handling_fields_stay_editable_and_unchanged_facts_pass(users, status):
 
 def test_return_to_draft_unfreezes(users):
     contract = contract_in(users, Status.IN_REVIEW)
-    contract = contract_transition(actor=users["legal"], contract=contract, name="return", reason="金额有误")
+    contract = contract_transition(actor=users["legal"], contract=contract, name="return", reason="金额有误",
+                                   via_workflow=True)
     updated = contract_update(actor=users["sales"], contract=contract, expected_version=None,
                               data={"amount": Decimal("2000.00"), "title": "新标题"})
     assert (updated.amount, updated.title) == (Decimal("2000.00"), "新标题")

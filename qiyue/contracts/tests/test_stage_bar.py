@@ -9,6 +9,7 @@ from django.urls import reverse
 from qiyue.contracts.models import Contract, Status
 from qiyue.contracts.stages import stage_bar
 from qiyue.contracts.tests.factories import make_contract
+from qiyue.workflow.tests.factories import approve_through
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,8 @@ def test_a_transition_moves_the_stage_and_refreshes_the_key_facts_in_place(clien
         return response.content.decode()
 
     assert current_stage(post("submit")) == "review"
-    assert current_stage(post("approve")) == "signing"
+    approve_through(contract)
+    assert current_stage(client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()) == "signing"
     body = post("sign", signing_method="company_seal", signing_date="2026-01-05")
     # The answer is the whole workspace, swapped in place of the page's: stage bar and facts included.
     assert body.lstrip().startswith('<div id="contract-workspace"') and "<html" not in body

@@ -15,7 +15,7 @@ from qiyue.core.errors import ApplicationError
 EXPECTED_PAIRS = {
     ("draft", "in_review"), ("in_review", "draft"), ("in_review", "approved"), ("approved", "signed"),
     ("signed", "active"), ("active", "completed"), ("active", "expired"), ("active", "terminated"),
-    ("signed", "terminated"), ("draft", "cancelled"),
+    ("signed", "terminated"), ("draft", "cancelled"), ("approved", "draft"),
 }
 
 
@@ -24,7 +24,7 @@ def test_table_is_exactly_the_documented_lifecycle():
 
 
 def _arguments(name):
-    kwargs = {"reason": "测试原因"}
+    kwargs = {"reason": "测试原因", "via_workflow": TRANSITIONS[name].workflow}
     if TRANSITIONS[name].needs_signing:
         kwargs.update(signing_method="company_seal", signing_date=datetime.date(2026, 3, 1))
     return kwargs
@@ -43,15 +43,17 @@ def test_every_status_and_action(users, status, name):
     admin = users["admin"]
     contract = _contract_in(status, users["sales"])
     events_before = AuditEvent.objects.count()
+    events_before_seq = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     transition = TRANSITIONS[name]
     if status in transition.sources:
         result = contract_transition(actor=admin, contract=contract, name=name, **_arguments(name))
         assert result.status == transition.target
         assert result.version == contract.version + 1
-        # One event for the change (submitting also runs the pre-review, which records its own).
-        events = AuditEvent.objects.exclude(action="contract.prereviewed")
+        # One event for the change (submitting also starts an approval, which records its own).
+        events = AuditEvent.objects.filter(action__startswith="contract.").exclude(action="contract.prereviewed")
         event = events.order_by("-seq").first()
-        assert events.count() == events_before + 1
+        assert events.count() == AuditEvent.objects.filter(seq__lte=events_before_seq).filter(
+            action__startswith="contract.").exclude(action="contract.prereviewed").count() + 1
         assert event.action == f"contract.{name}"
         assert event.changes["status"] == [status, transition.target]
     else:
@@ -69,7 +71,8 @@ def test_reason_is_required(users, name):
     source = sorted(TRANSITIONS[name].sources)[0]
     contract = _contract_in(source, users["sales"])
     with pytest.raises(ApplicationError) as exc:
-        contract_transition(actor=users["admin"], contract=contract, name=name, reason="   ")
+        contract_transition(actor=users["admin"], contract=contract, name=name, reason="   ",
+                            via_workflow=TRANSITIONS[name].workflow)
     assert exc.value.code == "reason_required"
     contract.refresh_from_db()
     assert contract.status == source
@@ -94,8 +97,6 @@ def test_signing_records_method_and_date(users):
 # Who may take which action on a contract owned by sales in team A.
 ROLE_MATRIX = {
     "submit": {"admin", "manager", "sales", "sales2"},
-    "approve": {"admin", "manager", "legal"},
-    "return": {"admin", "manager", "legal"},
     "sign": {"admin", "manager", "sales", "sales2"},
     "terminate": {"admin", "manager", "legal"},
     "cancel": {"admin", "manager", "sales", "sales2"},
@@ -120,6 +121,20 @@ def test_role_checks(users, name):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("name", [n for n, t in TRANSITIONS.items() if t.workflow])
+def test_the_approval_workflows_steps_are_nobodys_click(users, name):
+    """Approve, return, withdraw and reopen are taken by the approval workflow only (qiyue.workflow)."""
+    source = sorted(TRANSITIONS[name].sources)[0]
+    for key, user in users.items():
+        contract = _contract_in(source, users["sales"])
+        with pytest.raises(ApplicationError) as exc:
+            contract_transition(actor=user, contract=contract, name=name, reason="测试原因")
+        assert exc.value.code == "illegal_transition", key
+        contract.refresh_from_db()
+        assert contract.status == source
+
+
+@pytest.mark.django_db
 def test_unknown_action_is_refused(users):
     contract = make_contract(users["sales"])
     with pytest.raises(ApplicationError) as exc:
@@ -132,7 +147,8 @@ def test_stale_version_refuses_transition(users):
     contract = make_contract(users["sales"])
     contract_transition(actor=users["sales"], contract=contract, name="submit", expected_version=1)
     with pytest.raises(ApplicationError) as exc:
-        contract_transition(actor=users["legal"], contract=contract, name="approve", expected_version=1)
+        contract_transition(actor=users["legal"], contract=contract, name="approve", expected_version=1,
+                            via_workflow=True)
     assert exc.value.code == "stale_version"
 
 
@@ -146,8 +162,7 @@ def test_the_system_actor_activates_and_expires_and_is_audited_as_the_system(use
 
     contract = make_contract(users["sales"])
     for name in ("submit", "approve", "sign"):
-        actor = users["legal"] if name == "approve" else users["sales"]
-        contract = contract_transition(actor=actor, contract=contract, name=name, **_arguments(name))
+        contract = contract_transition(actor=users["sales"], contract=contract, name=name, **_arguments(name))
     with pytest.raises(ApplicationError) as refused:
         contract_transition(actor=SYSTEM, contract=contract, name="terminate", reason="系统不能解除合同")
     assert refused.value.code == "permission_denied"

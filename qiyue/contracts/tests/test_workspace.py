@@ -46,9 +46,11 @@ def test_tabs_in_order_with_empty_states_for_what_is_to_come(client, users):
     assert 'role="tablist"' in html and html.count('role="tab"') == len(TABS)
     for key in TABS:  # each tab names its pane and the pane names its tab
         assert f'aria-controls="pane-{key}"' in html and f'aria-labelledby="tab-{key}"' in html
-    for key in ("approval", "execution", "money"):
+    for key in ("execution", "money"):
         pane = html[html.index(f'id="pane-{key}"'):]
         assert f'data-testid="empty-{key}"' in pane[:1500]
+    # A draft not yet submitted: the approval tab says what submitting will do.
+    assert 'data-testid="approval-none"' in html[html.index('id="pane-approval"'):html.index('id="pane-execution"')]
     # The overview holds the facts; documents and the timeline have their own tabs.
     overview = html[html.index('id="pane-overview"'):html.index('id="pane-documents"')]
     assert 'data-testid="key-facts"' in overview and 'data-testid="archive-panel"' in overview
@@ -81,7 +83,7 @@ def test_primary_actions_in_the_header_rare_ones_in_the_more_menu(client, users)
 
     admin_view = make_contract(users["sales"])
     for name in ("submit", "approve"):
-        admin_view = contract_transition(actor=users["admin"], contract=admin_view, name=name)
+        admin_view = contract_transition(actor=users["admin"], contract=admin_view, name=name, via_workflow=name == "approve")
     admin_view = contract_transition(actor=users["admin"], contract=admin_view, name="sign",
                                      signing_method="company_seal", signing_date=admin_view.effective_date)
     client.force_login(users["admin"])
@@ -95,7 +97,7 @@ def test_primary_actions_in_the_header_rare_ones_in_the_more_menu(client, users)
 def test_each_dialog_has_its_own_labelled_required_reason(client, users):
     contract = make_contract(users["sales"])
     for name in ("submit", "approve"):
-        contract = contract_transition(actor=users["admin"], contract=contract, name=name)
+        contract = contract_transition(actor=users["admin"], contract=contract, name=name, via_workflow=name == "approve")
     contract = contract_transition(actor=users["admin"], contract=contract, name="sign",
                                    signing_method="company_seal", signing_date=contract.effective_date)
     client.force_login(users["admin"])

@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 import requests
 import schemathesis
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
@@ -22,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from qiyue.accounts.services import token_issue
+from qiyue.accounts.services import delegation_create, token_issue
 from qiyue.accounts.tests.factories import make_team, make_user
 from qiyue.audit.models import AuditEvent
 from qiyue.contracts.models import ContractType
@@ -31,6 +32,7 @@ from qiyue.customers.services import communication_create, contact_create
 from qiyue.documents.services import document_upload, paper_original_lend, paper_original_record
 from qiyue.documents.tests.factories import make_pdf, storage_fixture, upload  # noqa: F401  (`storage`)
 from qiyue.notifications.models import Notification
+from qiyue.workflow.services import flow_save
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 6  # per operation and run (valid input, invalid input, valid input on an existing row)
@@ -45,6 +47,8 @@ def _data(storage) -> tuple[dict, dict]:
     stranger = make_user("sales", other, username="fuzz_sales_b")
     ids = {}
     contract_type = ContractType.objects.create(name_zh="模糊测试类型")
+    flow = flow_save(actor=users["admin"], flow=None, data={"name_zh": "模糊测试流程", "active": False, "steps": [
+        {"name_zh": "审批", "approvers": [{"type": "role", "value": "admin"}]}]})
     for owner in (stranger, users["sales"]):
         contract = make_contract(owner)
         customer = contract.customer
@@ -62,7 +66,11 @@ def _data(storage) -> tuple[dict, dict]:
                "audit-events": AuditEvent.objects.filter(contract_id=contract.pk).order_by("seq")[0].pk,
                "notifications": Notification.objects.create(recipient=owner, kind="contract.assigned",
                                                             params={"actor": "模糊", "number": "1", "title": "合同"},
-                                                            url=f"/contracts/{contract.pk}/").pk}
+                                                            url=f"/contracts/{contract.pk}/").pk,
+               "approval-flows": flow.pk,
+               "delegations": delegation_create(actor=owner, user=owner, delegate=users["admin"],
+                                                starts_on=timezone.localdate(),
+                                                ends_on=timezone.localdate() + datetime.timedelta(days=30)).pk}
     return users, ids
 
 

@@ -26,9 +26,11 @@ from django.db import transaction
 from django.shortcuts import resolve_url
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
-from qiyue.accounts.policies import can_manage_users
+from qiyue.accounts.policies import can_manage_users, can_set_delegation
+from qiyue.accounts.services import delegation_create
 from qiyue.accounts.tests.factories import PASSWORD, make_role_users, make_team
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.policies import can_read_audit_log
@@ -42,6 +44,7 @@ from qiyue.contracts.policies import (
     can_set_legal_hold,
     can_take,
 )
+from qiyue.contracts.services import contract_transition
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.contracts.transitions import TRANSITIONS
 from qiyue.core.permissions import can_see
@@ -55,7 +58,17 @@ from qiyue.documents.services import document_upload, paper_original_lend, paper
 from qiyue.documents.tests.factories import make_image, make_pdf, upload
 from qiyue.notifications.models import Notification
 from qiyue.vault import keys
-from qiyue.workflow.policies import can_run_prereview
+from qiyue.workflow.models import ApprovalTask, PreReviewRule, TaskStatus
+from qiyue.workflow.policies import (
+    can_comment,
+    can_manage_flows,
+    can_reopen,
+    can_run_prereview,
+    can_urge,
+    can_withdraw,
+)
+from qiyue.workflow.selectors import running_approval
+from qiyue.workflow.services import flow_save
 
 OK, DENIED, HIDDEN, LOGIN = "ok", "403", "404", "login"
 MISSING_ID = 999_999
@@ -111,6 +124,7 @@ OWNING_ROW: dict[str, Callable] = {
     "image_version": lambda o: document_owner(o.document),
     "paper": lambda o: o.contract,
     "loan": lambda o: o.original.contract,
+    "approving": lambda o: o,  # a contract in approval (see _workflow_rows)
 }
 
 
@@ -144,6 +158,51 @@ def on_customer(predicate):
 
 def on_contract(predicate):
     return lambda user, obj: predicate(user, obj.contract)
+
+
+# Review and approval: the rows "approving" are contracts in approval (their team manager holds the open
+# task), "flow" approval flows, "delegation" a user's delegation (see _workflow_rows).
+
+def _open_task(contract):
+    return ApprovalTask.objects.filter(contract=contract, status=TaskStatus.OPEN).order_by("pk").first()
+
+
+def holds_the_task(user, contract) -> bool:
+    """The approver whose open task the body names (services.approvals: anyone else's is 403)."""
+    return _open_task(contract).assignee_id == user.pk
+
+
+def on_approval(predicate):
+    """A workflow policy about the user, the contract and its running approval."""
+    return lambda user, contract: predicate(user, contract, running_approval(contract=contract))
+
+
+def in_approval(predicate) -> tuple:
+    """Seen first (404), then the policy (403)."""
+    return (signed_in, seen_as("approving"), may(predicate))
+
+
+def delegated(user, obj):
+    """A delegation: someone else's is as missing as one that never was, unless to an administrator."""
+    return HIDDEN if obj is None or user is None or not can_set_delegation(user, obj.user) else None
+
+
+def _task_body(fields: Callable[[Any], dict]):
+    """The body of an action on the open task of the contract in approval (a missing id when none)."""
+    def body(w, o):
+        task = _open_task(o) if o is not None else None
+        return {"task": task.pk if task else MISSING_ID, **fields(w)}
+    return body
+
+
+def _flow_steps(w) -> list:
+    return [{"name_zh": "矩阵审批", "mode": "any", "approvers": [{"type": "role", "value": "legal"}]}]
+
+
+def _delegation_body(w, o):
+    today = timezone.localdate()
+    return {"delegate": w.users["legal"].pk, "starts_on": today.isoformat(),
+            "ends_on": (today + datetime.timedelta(days=3)).isoformat()}
 
 
 def expected(rule: tuple, user, obj) -> str:
@@ -228,7 +287,7 @@ API: dict[tuple[str, str], Entry] = {
                                                          body=lambda w, o: {"hold": True, "reason": "诉讼"}),
     **{("POST", f"/api/v1/contracts/{{id}}/{name}/"): Entry(
         edits("contract", lambda user, contract, t=transition: can_take(user, contract, t)), kind="contract",
-        body=_transition_body) for name, transition in TRANSITIONS.items()},
+        body=_transition_body) for name, transition in TRANSITIONS.items() if not transition.workflow},
     ("GET", "/api/v1/documents/"): Entry(SIGNED_IN),
     ("POST", "/api/v1/documents/"): Entry(
         edits("contract", can_upload_to), kind="contract", in_body=True,
@@ -268,6 +327,39 @@ API: dict[tuple[str, str], Entry] = {
     ("GET", "/api/v1/notifications/settings/"): Entry(SIGNED_IN),
     ("PUT", "/api/v1/notifications/settings/"): Entry(SIGNED_IN, body=lambda w, o: {"email_kinds": []}),
     ("GET", "/api/v1/archive/facets/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/approval-flows/"): Entry(roles(can_manage_flows)),
+    ("POST", "/api/v1/approval-flows/"): Entry(roles(can_manage_flows),
+                                              body=lambda w, o: {"name_zh": "矩阵流程", "steps": _flow_steps(w)}),
+    ("GET", "/api/v1/approval-flows/{id}/"): Entry((*roles(can_manage_flows), found), kind="flow"),
+    ("PUT", "/api/v1/approval-flows/{id}/"): Entry(
+        (*roles(can_manage_flows), found), kind="flow",
+        body=lambda w, o: {"name_zh": "矩阵改名", "steps": _flow_steps(w), "version": o.version if o else 1}),
+    ("PATCH", "/api/v1/approval-flows/{id}/"): Entry(
+        (*roles(can_manage_flows), found), kind="flow",
+        body=lambda w, o: {"description": "矩阵", "version": o.version if o else 1}),
+    ("GET", "/api/v1/exchange-rates/"): Entry(roles(can_manage_flows)),
+    ("POST", "/api/v1/exchange-rates/"): Entry(roles(can_manage_flows), body=lambda w, o: {
+        "currency": "USD", "rate": "7.1", "valid_from": "2026-03-01"}),
+    ("GET", "/api/v1/approval-tasks/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/contracts/{id}/approval/"): Entry(sees("approving"), kind="approving"),
+    ("POST", "/api/v1/contracts/{id}/approval/decide/"): Entry(
+        in_approval(holds_the_task), kind="approving", body=_task_body(lambda w: {"decision": "approve"})),
+    ("POST", "/api/v1/contracts/{id}/approval/transfer/"): Entry(
+        in_approval(holds_the_task), kind="approving", body=_task_body(lambda w: {"to": w.users["legal"].pk})),
+    ("POST", "/api/v1/contracts/{id}/approval/add-approver/"): Entry(
+        in_approval(holds_the_task), kind="approving",
+        body=_task_body(lambda w: {"user": w.users["legal"].pk, "position": "after"})),
+    ("POST", "/api/v1/contracts/{id}/approval/withdraw/"): Entry(in_approval(on_approval(can_withdraw)),
+                                                                kind="approving", body=_reason),
+    ("POST", "/api/v1/contracts/{id}/approval/urge/"): Entry(in_approval(on_approval(can_urge)), kind="approving"),
+    ("POST", "/api/v1/contracts/{id}/approval/comments/"): Entry(in_approval(on_approval(can_comment)),
+                                                                kind="approving",
+                                                                body=lambda w, o: {"text": "矩阵意见"}),
+    ("GET", "/api/v1/contracts/{id}/prereview/"): Entry(sees("contract"), kind="contract"),
+    ("POST", "/api/v1/contracts/{id}/prereview/"): Entry(edits("contract", can_run_prereview), kind="contract"),
+    ("GET", "/api/v1/delegations/"): Entry(SIGNED_IN),
+    ("POST", "/api/v1/delegations/"): Entry(SIGNED_IN, body=_delegation_body),
+    ("POST", "/api/v1/delegations/{id}/end/"): Entry((signed_in, delegated), kind="delegation"),
 }
 
 
@@ -339,6 +431,37 @@ UI: dict[str, dict[str, Entry]] = {
     "audit:export": {"GET": Entry(roles(can_read_audit_log))},
     "search:results": {"GET": Entry(SIGNED_IN, query=lambda u, o: {"q": "授权"})},
     "workflow:prereview_run": {"POST": Entry(edits("contract", can_run_prereview), kind="contract")},
+    "workflow:inbox": {"GET": Entry(SIGNED_IN)},
+    "workflow:delegation": {"GET": Entry(SIGNED_IN), "POST": Entry(SIGNED_IN, body=_delegation_body)},
+    "workflow:delegation_end": {"POST": Entry((signed_in, delegated), kind="delegation")},
+    "workflow:decide": {"POST": Entry(in_approval(holds_the_task), kind="approving",
+                                      body=_task_body(lambda w: {"decision": "approve"}))},
+    "workflow:transfer": {"POST": Entry(in_approval(holds_the_task), kind="approving",
+                                        body=_task_body(lambda w: {"to": w.users["legal"].pk}))},
+    "workflow:add_approver": {"POST": Entry(in_approval(holds_the_task), kind="approving",
+                                            body=_task_body(lambda w: {"user": w.users["legal"].pk,
+                                                                       "position": "after"}))},
+    "workflow:withdraw": {"POST": Entry(in_approval(on_approval(can_withdraw)), kind="approving", body=_reason)},
+    "workflow:urge": {"POST": Entry(in_approval(on_approval(can_urge)), kind="approving")},
+    "workflow:reopen": {"POST": Entry(in_approval(can_reopen), kind="approving", body=_reason)},
+    "workflow:comment": {"POST": Entry(in_approval(on_approval(can_comment)), kind="approving",
+                                       body=lambda w, o: {"text": "矩阵意见"})},
+    "workflow:approval_form": {"GET": Entry(sees("approving"), kind="approving")},
+    "workflow:flows": {"GET": Entry(roles(can_manage_flows))},
+    "workflow:flow_create": {"GET": Entry(roles(can_manage_flows)),
+                             "POST": Entry(roles(can_manage_flows), body=lambda w, o: {"name_zh": "矩阵流程"})},
+    "workflow:flow": {"GET": Entry((*roles(can_manage_flows), found), kind="flow"),
+                      "POST": Entry((*roles(can_manage_flows), found), kind="flow",
+                                    body=lambda w, o: {"name_zh": "矩阵流程"})},
+    "workflow:rates": {"GET": Entry(roles(can_manage_flows)),
+                       "POST": Entry(roles(can_manage_flows), body=lambda w, o: {
+                           "currency": "USD", "rate": "7.1", "valid_from": "2026-03-01"})},
+    "workflow:rules": {"GET": Entry(roles(can_manage_flows))},
+    "workflow:rule_create": {"GET": Entry(roles(can_manage_flows)),
+                             "POST": Entry(roles(can_manage_flows), body=lambda w, o: {"key": "matrix.x"})},
+    "workflow:rule": {"GET": Entry((*roles(can_manage_flows), found), kind="rule"),
+                      "POST": Entry((*roles(can_manage_flows), found), kind="rule",
+                                    body=lambda w, o: {"label_zh": "矩阵", "severity": "low"})},
     "notifications:list": {"GET": Entry(SIGNED_IN)},
     "notifications:open": {"POST": Entry((signed_in, received), kind="notification")},
     "notifications:read_all": {"POST": Entry(SIGNED_IN)},
@@ -420,6 +543,23 @@ class World:
     clients: dict = field(default_factory=dict)
 
 
+def _workflow_rows(users) -> dict:
+    """Per team: a contract in approval (an active flow sends it to its team manager first), an approval
+    flow ("a" the one in use, "b" not in use) and a delegation of the team's sales person."""
+    rows, today = {}, timezone.localdate()
+    for key, owner, delegate in (("a", users["sales"], users["sales2"]), ("b", users["sales_b"], users["manager_b"])):
+        rows[("flow", key)] = flow_save(actor=users["admin"], flow=None, data={
+            "name_zh": f"矩阵流程{key}", "position": 1, "active": key == "a", "steps": [
+                {"name_zh": "主管审批", "mode": "any", "approvers": [{"type": "relation", "value": "team_manager"}]}]})
+        contract = make_contract(owner, customer=make_customer(owner, name=f"授权矩阵审批客户{key}有限公司"),
+                                 title=f"授权矩阵审批合同{key}")
+        rows[("approving", key)] = contract_transition(actor=owner, contract=contract, name="submit")
+        rows[("rule", key)] = PreReviewRule.objects.order_by("pk")[0 if key == "a" else 1]
+        rows[("delegation", key)] = delegation_create(actor=owner, user=owner, delegate=delegate, starts_on=today,
+                                                      ends_on=today + datetime.timedelta(days=30))
+    return rows
+
+
 def _build() -> World:
     users = make_role_users(make_team("East"), make_team("West"))
     rows = {}
@@ -455,6 +595,7 @@ def _build() -> World:
                                                                params={"actor": "矩阵", "number": key, "title": "合同"},
                                                                url=f"/contracts/{contract.pk}/"),
         })
+    rows.update(_workflow_rows(users))
     world = World(users=users, rows=rows)
     for name in SUBJECTS:
         client = Client()

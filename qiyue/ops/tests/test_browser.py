@@ -58,6 +58,7 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     settings.LANGUAGE_CODE = "zh-hans"
     team = make_team("Browser team")
     make_user("sales", team, username="browser_sales")
+    make_user("manager", team, username="browser_manager")  # the approval's first step
     page = browser_page
     base = live_server.url
 
@@ -101,8 +102,8 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     expect(badge).to_have_attribute("data-status", "draft")
     page.get_by_test_id("transition-submit").locator("button").click()
     expect(badge).to_have_attribute("data-status", "in_review")
-    # Created, submitted, and the pre-review the submission ran.
-    expect(page.get_by_test_id("timeline").locator(":scope > li")).to_have_count(3)
+    # Created, submitted, the pre-review the submission ran and the approval it started.
+    expect(page.get_by_test_id("timeline").locator(":scope > li")).to_have_count(4)
 
     # Switch the language to English.
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")

@@ -127,7 +127,15 @@ def _pages(user, contract) -> list[tuple[str, str]]:
     pages = [("dashboard", "/"), ("contracts", "/contracts/"), ("customers", "/customers/"),
              ("search", "/search/?q=%E5%90%88%E5%90%8C"), ("archive", "/archive/"), ("two-factor", "/account/two-factor/"),
              ("api-docs", "/api/docs/"), ("notifications", "/notifications/?show=all"),
-             ("notification-settings", "/notifications/settings/")]
+             ("notification-settings", "/notifications/settings/"), ("inbox", "/workflow/inbox/"),
+             ("inbox-decided", "/workflow/inbox/?show=decided"), ("delegation", "/workflow/delegation/")]
+    # A contract in approval the user may see: its approval tab (progress, the user's decision if theirs).
+    from qiyue.workflow.models import ApprovalTask
+
+    waiting = ApprovalTask.objects.filter(status="open", contract__in=contract_queryset(user=user)).order_by("pk")
+    mine_first = waiting.filter(assignee=user).first() or waiting.first()
+    if mine_first is not None:
+        pages.append(("contract-approval", f"/contracts/{mine_first.contract_id}/#approval"))
     if mine is not None:
         pages.append(("contract", f"/contracts/{mine.pk}/"))
         if contract_policies.can_edit_contract(user, mine):
@@ -159,6 +167,13 @@ def _pages(user, contract) -> list[tuple[str, str]]:
         field = CustomField.objects.filter(contract_type=lease).order_by("pk").first()
         pages += [("manage-types", "/manage/contract-types/"), ("manage-type", f"/manage/contract-types/{lease.pk}/"),
                   ("manage-field", f"/manage/contract-types/{lease.pk}/fields/{field.pk}/")]
+        from qiyue.workflow.models import ApprovalFlow, PreReviewRule
+
+        pages += [("manage-flows", "/workflow/flows/"),
+                  ("manage-flow", f"/workflow/flows/{ApprovalFlow.objects.get(is_default=True).pk}/"),
+                  ("manage-new-flow", "/workflow/flows/new/"), ("manage-rates", "/workflow/rates/"),
+                  ("manage-rules", "/workflow/rules/"),
+                  ("manage-rule", f"/workflow/rules/{PreReviewRule.objects.get(key='risk.late_payment').pk}/")]
     region = CustomField.objects.filter(key="region").first()
     if region is not None:
         pages.append(("contracts-of-type", f"/contracts/?contract_type={region.contract_type_id}"

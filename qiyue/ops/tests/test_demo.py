@@ -15,6 +15,7 @@ from qiyue.core.validators import validate_credit_code
 from qiyue.customers.models import Communication, Contact, Customer
 from qiyue.ops import demo
 from qiyue.reports.selectors import dashboard_summary
+from qiyue.workflow.models import Approval, ApprovalTask
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -66,12 +67,17 @@ def test_demo_builds_a_realistic_company(loaded):
     assert AuditEvent.objects.filter(action="contract.activate").count() >= contracts.filter(
         status=Status.ACTIVE).count()
     assert AuditEvent.objects.filter(action="contract.return").exists()
+    # Contracts went through their approval flow: approvals kept, decisions with checklists, tasks waiting.
+    assert Approval.objects.filter(status="approved").count() >= contracts.exclude(
+        status__in=(Status.DRAFT, Status.IN_REVIEW, Status.CANCELLED)).count()
+    assert Approval.objects.filter(status="rejected").exists()
+    assert ApprovalTask.objects.filter(status="open").exists()
+    assert ApprovalTask.objects.exclude(checklist={}).exists()
     assert verify(AuditEvent.objects.all()).ok
 
     everything = dashboard_summary(user=User.objects.get(username="legal"))
     assert all(bucket["count"] > 0 for bucket in everything["expiring"])
     assert everything["expiring"][0]["count"] < everything["expiring"][1]["count"] < everything["expiring"][2]["count"]
-    assert everything["to_review_count"] > 0
     sales = dashboard_summary(user=User.objects.get(username="sales"))
     assert sales["my_drafts_count"] > 0 and sales["my_expiring_count"] > 0
     assert sales["total"] < everything["total"]  # the other team's contracts stay hidden

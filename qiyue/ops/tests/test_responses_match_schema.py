@@ -57,7 +57,7 @@ def test_contract_responses_match_the_schema(api, users):
     draft = make_contract(users["sales"])
     signed = make_contract(users["sales"])
     for name, actor in (("submit", "sales"), ("approve", "legal"), ("sign", "sales")):
-        signed = contract_transition(actor=users[actor], contract=signed, name=name, signing_method="wet_ink",
+        signed = contract_transition(actor=users[actor], contract=signed, name=name, via_workflow=name == "approve", signing_method="wet_ink",
                                      signing_date=signed.effective_date)
     assert api("/api/v1/contracts/{id}/", f"/api/v1/contracts/{draft.pk}/")["signing_method"] == ""
     assert api("/api/v1/contracts/{id}/", f"/api/v1/contracts/{signed.pk}/")["signing_method"] == "wet_ink"

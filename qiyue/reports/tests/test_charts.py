@@ -27,7 +27,7 @@ def _signed(owner, admin, *, on, expires, amount="1000.00", currency="CNY", acti
     contract = make_contract(owner, amount=Decimal(amount), currency=currency, effective_date=on,
                              expiry_date=expires)
     for name in ("submit", "approve"):
-        contract = contract_transition(actor=admin, contract=contract, name=name)
+        contract = contract_transition(actor=admin, contract=contract, name=name, via_workflow=name == "approve")
     contract = contract_transition(actor=admin, contract=contract, name="sign", signing_method="wet_ink",
                                    signing_date=on)
     if activate:

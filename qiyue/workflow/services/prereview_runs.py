@@ -1,31 +1,35 @@
-"""Writes of review and approval."""
+"""The automated pre-review: running the rules over a contract and keeping what they found."""
 
 import logging
 import re
 
 from django.db import transaction
 
+from qiyue.contracts import selectors as contract_selectors
 from qiyue.core.errors import permission_denied
 from qiyue.documents.selectors import contract_main_text
 
-from . import events, policies, prereview
-from .models import PreReviewRule, PreReviewRun
-from .selectors import prereview_rules
+from .. import events, policies, prereview
+from ..models import PreReviewRule, PreReviewRun
+from ..selectors import prereview_rules
 
 logger = logging.getLogger(__name__)
 
 
 def _facts(contract) -> dict:
+    in_cny = contract_selectors.amount_in_cny(contract)
     return {"expiry_date": contract.expiry_date, "open_ended": contract.open_ended,
             "auto_renewal": contract.auto_renewal, "notice_period_days": contract.notice_period_days,
-            "amount": contract.amount, "nature": contract.nature}
+            "amount": in_cny if in_cny is not None else contract.amount, "rate_known": in_cny is not None,
+            "currency": contract.currency, "owner_role": contract.owner.role, "nature": contract.nature}
 
 
 def _as_dict(finding: prereview.Finding, rule: PreReviewRule) -> dict:
     return {"rule": finding.rule, "kind": finding.kind, "severity": finding.severity, "found": finding.found,
             "excerpt": finding.excerpt, "page": finding.page, "value": finding.value,
             "label_zh": rule.label_zh, "label_en": rule.label_en,
-            "unit": "percent" if "max_percent" in rule.params else "days" if "max_days" in rule.params else ""}
+            "unit": "percent" if "max_percent" in rule.params else "days" if "max_days" in rule.params
+            else "amount" if rule.params.get("check") == "amount_over_limit" else ""}
 
 
 @transaction.atomic
@@ -55,9 +59,3 @@ def prereview_run(*, actor, contract, trigger: str = "manual") -> PreReviewRun:
     problems = [f.rule for f in findings if f.severity != "info"]
     events.contract_prereviewed_event(actor=actor, contract=contract, risk_level=run.risk_level, problems=problems)
     return run
-
-
-def prereview_on_submit(sender, *, contract, name, actor, **kwargs) -> None:
-    """contract_transitioned: submitting a contract for review runs the pre-review."""
-    if name == "submit":
-        prereview_run(actor=actor, contract=contract, trigger="submit")
