@@ -2,8 +2,8 @@
 delegations, and the administrators' flow editor, pre-review rules and exchange rates."""
 
 import datetime
-import re
 import io
+import re
 from decimal import Decimal
 
 import pytest
