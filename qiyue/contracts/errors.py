@@ -16,6 +16,8 @@ class ContractErrorCode(StrEnum):
     LEGAL_HOLD = "legal_hold"
     WITHIN_RETENTION = "within_retention"
     HAS_SUPPLEMENTS = "has_supplements"
+    # Another amendment of the contract is under way (draft, in review or approved).
+    AMENDMENT_OPEN = "amendment_open"
 
 
 register_statuses({
@@ -27,4 +29,5 @@ register_statuses({
     ContractErrorCode.LEGAL_HOLD: 409,
     ContractErrorCode.WITHIN_RETENTION: 409,
     ContractErrorCode.HAS_SUPPLEMENTS: 409,
+    ContractErrorCode.AMENDMENT_OPEN: 409,
 })

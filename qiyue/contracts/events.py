@@ -24,6 +24,14 @@ ACTIONS = register_actions({
     "contract.return": _("returned to draft"),
     "contract.approve": _("approved"),
     "contract.withdraw": _("withdrew from review"),
+    "contract.amended": _("amended the contract"),
+    "amendment.created": _("raised an amendment"),
+    "amendment.updated": _("changed an amendment"),
+    "amendment.submitted": _("submitted an amendment for approval"),
+    "amendment.approved": _("approved an amendment"),
+    "amendment.rejected": _("rejected an amendment"),
+    "amendment.withdrawn": _("withdrew an amendment from approval"),
+    "amendment.cancelled": _("cancelled an amendment"),
     "contract.reopen": _("reopened as a draft"),
     "contract.sign": _("recorded the signing"),
     "contract.activate": _("activated"),
@@ -44,6 +52,9 @@ ACTIONS = register_actions({
 
 register_change_labels({
     "activated_early": _("activated before its effective date of"),
+    "amendment": _("amendment"),
+    "payment_terms": _("payment terms"),
+    "other_terms": _("other terms"),
 })
 def _custom_field_label(key: str) -> str | None:
     from .models import CustomField
@@ -117,3 +128,13 @@ def contract_type_event(*, actor, contract_type, created: bool, changes):
 def custom_field_event(*, actor, field, created: bool, changes):
     action = "custom_field.created" if created else "custom_field.updated"
     return audit_record(actor=actor, action=action, target=field, changes=changes)
+
+
+def amendment_event(*, actor, action: str, amendment, changes):
+    """An amendment's step, on its contract's timeline."""
+    return audit_record(actor=actor, action=action, target=amendment.contract, related=[amendment.contract.customer],
+                        changes={"amendment": amendment.number, **changes})
+
+
+def contract_amended_event(*, actor, contract: Contract, amendment, changes):
+    return _on_contract(actor, "contract.amended", contract, {"amendment": amendment.number, **changes})

@@ -256,3 +256,44 @@ class TransitionForm(BootstrapFormMixin, forms.Form):
             self.fields["confirm_early"].label = _(
                 "The contract takes effect on %(date)s; activate it now anyway.") % {
                 "date": contract.effective_date.isoformat()}
+
+
+class AmendmentForm(BootstrapFormMixin, forms.Form):
+    """An amendment: the contract's terms as they should become (only the changed ones are kept), why,
+    and what else changes in words."""
+
+    reason = forms.CharField(label=_("Reason for the amendment"), max_length=1000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=16, decimal_places=2)
+    tax_rate = forms.DecimalField(label=_("Tax rate (%)"), min_value=0, max_value=100, max_digits=5,
+                                  decimal_places=2)
+    effective_date = forms.DateField(label=_("Effective date"), required=False, widget=forms.DateInput())
+    expiry_date = forms.DateField(label=_("Expiry date"), required=False, widget=forms.DateInput())
+    open_ended = forms.BooleanField(label=_("Open-ended"), required=False)
+    auto_renewal = forms.BooleanField(label=_("Renews automatically"), required=False)
+    notice_period_days = forms.IntegerField(label=_("Notice period (days)"), min_value=0, max_value=3650)
+    payment_terms = forms.CharField(label=_("Payment terms"), required=False, max_length=2000,
+                                    widget=forms.Textarea(attrs={"rows": 2}),
+                                    help_text=_("When they change: the new payment terms in words."))
+    other_terms = forms.CharField(label=_("Other terms"), required=False, max_length=4000,
+                                  widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text=_("Anything else the amendment changes, in words."))
+
+    TERMS = ("amount", "tax_rate", "effective_date", "expiry_date", "open_ended", "auto_renewal",
+             "notice_period_days")
+
+    @classmethod
+    def for_contract(cls, contract, data=None, **kwargs):
+        initial = {name: getattr(contract, name) for name in cls.TERMS}
+        return cls(data, initial=initial, prefix="amend", **kwargs)
+
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        return {"reason": data["reason"], "payment_terms": data.get("payment_terms", ""),
+                "other_terms": data.get("other_terms", ""),
+                "changes": {name: data.get(name) for name in self.TERMS}}
+
+
+class AmendmentSignForm(BootstrapFormMixin, forms.Form):
+    signed_on = forms.DateField(label=_("Signed on"), widget=forms.DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -441,3 +441,64 @@ class ExchangeRate(models.Model):
 
     def __str__(self):
         return f"{self.currency} {self.rate} ({self.valid_from})"
+
+
+class AmendmentStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    APPROVED = "approved", _("Approved")
+    SIGNED = "signed", _("Signed and in effect")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Amendment(models.Model):
+    """A change to a signed contract (变更, R6.3): new values for some of its terms, with the reason and
+    what else changed in words. It is approved like a contract; once signed, its values become the
+    contract's and a new version of the contract is kept."""
+
+    contract = models.ForeignKey(Contract, verbose_name=_("contract"), on_delete=models.CASCADE,
+                                 related_name="amendments")
+    number = models.PositiveIntegerField(_("number"))
+    status = models.CharField(_("status"), max_length=10, choices=AmendmentStatus.choices,
+                              default=AmendmentStatus.DRAFT)
+    reason = models.CharField(_("reason"), max_length=1000)
+    # {field: new value as text} for the amendable facts (see amendments.AMENDABLE).
+    changes = models.JSONField(_("changes"), default=dict)
+    payment_terms = models.TextField(_("payment terms"), max_length=2000, blank=True)
+    other_terms = models.TextField(_("other terms"), max_length=4000, blank=True)
+    # The signed supplement (补充协议) as a document of the contract, when there is one.
+    document = models.ForeignKey("documents.Document", verbose_name=_("supplement document"), null=True,
+                                 blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["contract", "number"]
+        constraints = [models.UniqueConstraint(fields=["contract", "number"], name="amendment_number")]
+
+    def __str__(self):
+        return f"{self.contract.number} #{self.number}"
+
+
+class ContractVersion(models.Model):
+    """The agreed terms of a contract at one point: version 1 as signed, one more per amendment signed.
+    Earlier versions are kept whole, so nothing agreed is ever lost."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    facts = models.JSONField(default=dict)
+    amendment = models.OneToOneField(Amendment, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="contract_version")
+    created_at = models.DateTimeField(auto_now_add=True)
+    effective_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "number"]
+        constraints = [models.UniqueConstraint(fields=["contract", "number"], name="contract_version_number")]
+
+    def __str__(self):
+        return f"{self.contract_id} v{self.number}"

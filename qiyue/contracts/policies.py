@@ -79,3 +79,9 @@ def can_manage_retention(user) -> bool:
 def can_manage_contract_types(user) -> bool:
     """Define contract types and their custom fields (administrators)."""
     return is_admin(user)
+
+
+def can_amend(user, contract) -> bool:
+    """Raise, change, submit, sign or cancel an amendment of `contract`: its editors (the status is the
+    service's to check)."""
+    return can_edit_contract(user, contract)

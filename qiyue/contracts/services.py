@@ -15,7 +15,7 @@ from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import model_update, snapshot
 from qiyue.core.text import split_tags
 
-from . import custom_fields, events, notices, policies, signals
+from . import amendments, custom_fields, events, notices, policies, signals
 from . import search as contract_search
 from .errors import ContractErrorCode
 from .models import (
@@ -319,6 +319,10 @@ def contract_transition(
                                fields=exc.message_dict) from exc
     contract.version += 1
     contract.save()
+    if name == "sign":
+        amendments.ensure_first_version(contract)  # the terms as signed: version 1
+    if transition.target in CLOSED_STATUSES:
+        amendments.close_open_amendments(actor=actor, contract=contract)
     reindex_later(contract_search.KIND, contract.pk)
     events.contract_transitioned_event(actor=actor, contract=contract, transition=transition, changes=changes)
     if not transition.workflow:  # the workflow tells people about its own outcomes

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import amendment_views, views
 
 app_name = "contracts"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("<int:pk>/", views.contract_detail, name="detail"),
     path("<int:pk>/edit/", views.contract_update, name="update"),
     path("<int:pk>/transitions/<slug:name>/", views.contract_transition, name="transition"),
+    path("<int:pk>/amendments/new/", amendment_views.amendment_create, name="amendment_create"),
+    path("amendments/<int:pk>/submit/", amendment_views.amendment_submit, name="amendment_submit"),
+    path("amendments/<int:pk>/sign/", amendment_views.amendment_sign, name="amendment_sign"),
+    path("amendments/<int:pk>/cancel/", amendment_views.amendment_cancel, name="amendment_cancel"),
+    path("<int:pk>/versions/compare/", amendment_views.version_compare, name="version_compare"),
 ]

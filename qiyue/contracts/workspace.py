@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from qiyue.audit.rendering import timeline_rows
 from qiyue.audit.selectors import timeline
 
-from . import custom_fields, policies, selectors, services
-from .forms import TransitionForm
+from . import amendments, custom_fields, policies, selectors, services
+from .forms import AmendmentForm, TransitionForm
 from .models import Contract, Status
 from .stages import stage_bar
 
@@ -73,6 +73,22 @@ def _custom_rows(contract: Contract) -> list[tuple[str, str]]:
     return [(str(field), custom_fields.display_value(field, values.get(field.key))) for field in fields]
 
 
+def _amendments(user, contract: Contract, extra: dict) -> dict:
+    """The amendments panel: each amendment with what it changes, the versions, and what the user may do."""
+    rows = list(contract.amendments.select_related("created_by").order_by("number"))
+    for amendment in rows:
+        amendment.change_rows = amendments.change_rows(amendment)
+    may = policies.can_amend(user, contract)
+    open_one = any(a.status in amendments.OPEN for a in rows)
+    return {
+        "amendments": rows,
+        "contract_versions": amendments.versions(contract),
+        "may_amend": may,
+        "can_raise_amendment": may and contract.status in amendments.AMENDABLE_STATUSES and not open_one,
+        "amendment_form": extra.pop("amendment_form", None) or AmendmentForm.for_contract(contract),
+    }
+
+
 def workspace_context(request, contract: Contract, *, errors_for: str = "", error_form=None,
                       error_message: str = "", message: str = "", open_dialog: str = "", **extra) -> dict:
     """Everything the workspace shows. `errors_for` names the transition whose dialog opens again with
@@ -106,6 +122,7 @@ def workspace_context(request, contract: Contract, *, errors_for: str = "", erro
         "stages": stage_bar(contract),
         "tabs": TABS,
         "custom_rows": _custom_rows(contract),
+        **_amendments(user, contract, extra),
     }
     context.update(extra)
     return context

@@ -147,6 +147,9 @@ class Approval(models.Model):
     """One round of approval of a contract, from its submission to its outcome."""
 
     contract = models.ForeignKey("contracts.Contract", on_delete=models.CASCADE, related_name="approvals")
+    # An amendment's approval (its contract stays signed or active meanwhile), or None: the contract's own.
+    amendment = models.ForeignKey("contracts.Amendment", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="approvals")
     flow_version = models.ForeignKey(ApprovalFlowVersion, on_delete=models.PROTECT, related_name="approvals")
     status = models.CharField(_("status"), max_length=10, choices=ApprovalStatus.choices,
                               default=ApprovalStatus.RUNNING)

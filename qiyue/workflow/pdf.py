@@ -107,6 +107,8 @@ def render_form(contract, approvals, *, printed_by) -> bytes:
             "flow": approval.flow_version.flow.name(), "status": approval.get_status_display(),
             "who": approval.submitted_by or "—",
             "when": timezone.localtime(approval.submitted_at).strftime("%Y-%m-%d %H:%M")}
+        if approval.amendment_id:
+            head = _("Amendment %(n)s") % {"n": approval.amendment.number} + " · " + head
         story.append(_p(head, HEADING))
         if approval.outcome_reason:
             story.append(_p(approval.outcome_reason, SMALL))

@@ -25,7 +25,8 @@ def approvals_of(*, contract) -> QuerySet:
     """A contract's approvals, newest first, each with its steps, tasks and comments (a few queries)."""
     tasks = ApprovalTask.objects.select_related("assignee", "on_behalf_of", "added_by", "transferred_from").order_by(
         "round", "id")
-    return (Approval.objects.filter(contract=contract).select_related("flow_version__flow", "submitted_by", "prereview")
+    return (Approval.objects.filter(contract=contract).select_related("flow_version__flow", "submitted_by", "prereview",
+                                                                      "amendment")
             .prefetch_related("steps", Prefetch("tasks", queryset=tasks),
                               Prefetch("comments", queryset=ApprovalComment.objects.select_related(
                                   "author", "document"))).order_by("-submitted_at", "-id"))

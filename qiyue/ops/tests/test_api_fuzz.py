@@ -26,13 +26,16 @@ from schemathesis.specs.openapi.checks import (
 from qiyue.accounts.services import delegation_create, token_issue
 from qiyue.accounts.tests.factories import make_team, make_user
 from qiyue.audit.models import AuditEvent
+from qiyue.contracts import amendments
 from qiyue.contracts.models import ContractType
+from qiyue.contracts.services import contract_transition
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.services import communication_create, contact_create
 from qiyue.documents.services import document_upload, paper_original_lend, paper_original_record
 from qiyue.documents.tests.factories import make_pdf, storage_fixture, upload  # noqa: F401  (`storage`)
 from qiyue.notifications.models import Notification
 from qiyue.workflow.services import flow_save
+from qiyue.workflow.tests.factories import approve_through
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 6  # per operation and run (valid input, invalid input, valid input on an existing row)
@@ -71,7 +74,18 @@ def _data(storage) -> tuple[dict, dict]:
                "delegations": delegation_create(actor=owner, user=owner, delegate=users["admin"],
                                                 starts_on=timezone.localdate(),
                                                 ends_on=timezone.localdate() + datetime.timedelta(days=30)).pk}
+    ids["amendments"] = _amendment(users["sales"]).pk
     return users, ids
+
+
+def _amendment(owner):
+    """A draft amendment of a signed contract of `owner`'s."""
+    contract = make_contract(owner)
+    approve_through(contract_transition(actor=owner, contract=contract, name="submit"))
+    contract = contract_transition(actor=owner, contract=contract, name="sign", signing_method="wet_ink",
+                                   signing_date=TODAY)
+    return amendments.amendment_create(actor=owner, contract=contract,
+                                       data={"reason": "追加采购", "changes": {"amount": "200000.00"}})
 
 
 def _fuzz(base: str, headers: dict, ids: dict) -> tuple[int, int, dict]:

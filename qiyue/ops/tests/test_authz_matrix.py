@@ -34,8 +34,10 @@ from qiyue.accounts.services import delegation_create
 from qiyue.accounts.tests.factories import PASSWORD, make_role_users, make_team
 from qiyue.audit.models import AuditEvent
 from qiyue.audit.policies import can_read_audit_log
+from qiyue.contracts import amendments
 from qiyue.contracts.models import ContractType, CustomField, RetentionPolicy, SavedView
 from qiyue.contracts.policies import (
+    can_amend,
     can_create_contract,
     can_delete_contract,
     can_edit_contract,
@@ -69,6 +71,7 @@ from qiyue.workflow.policies import (
 )
 from qiyue.workflow.selectors import running_approval
 from qiyue.workflow.services import flow_save
+from qiyue.workflow.tests.factories import approve_through
 
 OK, DENIED, HIDDEN, LOGIN = "ok", "403", "404", "login"
 MISSING_ID = 999_999
@@ -125,6 +128,8 @@ OWNING_ROW: dict[str, Callable] = {
     "paper": lambda o: o.contract,
     "loan": lambda o: o.original.contract,
     "approving": lambda o: o,  # a contract in approval (see _workflow_rows)
+    "amended": lambda o: o,  # a signed contract with versions 1 and 2 and a draft amendment (see _amendment_rows)
+    "amendment": lambda o: o.contract,
 }
 
 
@@ -357,6 +362,24 @@ API: dict[tuple[str, str], Entry] = {
                                                                 body=lambda w, o: {"text": "矩阵意见"}),
     ("GET", "/api/v1/contracts/{id}/prereview/"): Entry(sees("contract"), kind="contract"),
     ("POST", "/api/v1/contracts/{id}/prereview/"): Entry(edits("contract", can_run_prereview), kind="contract"),
+    ("GET", "/api/v1/contracts/{id}/amendments/"): Entry(sees("amended"), kind="amended"),
+    # An editor's new amendment meets the draft one under way: 409 amendment_open (authorization passed).
+    ("POST", "/api/v1/contracts/{id}/amendments/"): Entry(
+        edits("amended", can_amend), kind="amended",
+        body=lambda w, o: {"reason": "授权矩阵", "changes": {"amount": "12345.00"}}),
+    ("GET", "/api/v1/contracts/{id}/versions/"): Entry(sees("amended"), kind="amended"),
+    ("GET", "/api/v1/contracts/{id}/versions/compare/"): Entry(sees("amended"), kind="amended",
+                                                              query=lambda u, o: {"a": 1, "b": 2}),
+    ("GET", "/api/v1/amendments/{id}/"): Entry(sees("amendment"), kind="amendment"),
+    ("PATCH", "/api/v1/amendments/{id}/"): Entry(
+        edits("amendment", on_contract(can_amend)), kind="amendment",
+        body=lambda w, o: {"reason": "授权矩阵", "version": o.version if o else 1}),
+    ("POST", "/api/v1/amendments/{id}/submit/"): Entry(edits("amendment", on_contract(can_amend)), kind="amendment"),
+    # A draft is not signed: an editor's answer is 409 illegal_transition (authorization passed).
+    ("POST", "/api/v1/amendments/{id}/sign/"): Entry(edits("amendment", on_contract(can_amend)), kind="amendment",
+                                                    body=lambda w, o: {"signed_on": "2026-03-01"}),
+    ("POST", "/api/v1/amendments/{id}/cancel/"): Entry(edits("amendment", on_contract(can_amend)), kind="amendment",
+                                                      body=_reason),
     ("GET", "/api/v1/delegations/"): Entry(SIGNED_IN),
     ("POST", "/api/v1/delegations/"): Entry(SIGNED_IN, body=_delegation_body),
     ("POST", "/api/v1/delegations/{id}/end/"): Entry((signed_in, delegated), kind="delegation"),
@@ -431,6 +454,14 @@ UI: dict[str, dict[str, Entry]] = {
     "audit:export": {"GET": Entry(roles(can_read_audit_log))},
     "search:results": {"GET": Entry(SIGNED_IN, query=lambda u, o: {"q": "授权"})},
     "workflow:prereview_run": {"POST": Entry(edits("contract", can_run_prereview), kind="contract")},
+    "contracts:amendment_create": {"POST": Entry(edits("amended", can_amend), kind="amended", body=lambda w, o: {
+        "amend-reason": "授权矩阵", "amend-amount": "12345.00", "amend-tax_rate": "0", "amend-notice_period_days": "0"})},
+    "contracts:amendment_submit": {"POST": Entry(edits("amendment", on_contract(can_amend)), kind="amendment")},
+    "contracts:amendment_sign": {"POST": Entry(edits("amendment", on_contract(can_amend)), kind="amendment",
+                                               body=lambda w, o: {f"sign{o.pk if o else 0}-signed_on": "2026-03-01"})},
+    "contracts:amendment_cancel": {"POST": Entry(edits("amendment", on_contract(can_amend)), kind="amendment",
+                                                 body=_reason)},
+    "contracts:version_compare": {"GET": Entry(sees("amended"), kind="amended", query=lambda u, o: {"a": 1, "b": 2})},
     "workflow:inbox": {"GET": Entry(SIGNED_IN)},
     "workflow:delegation": {"GET": Entry(SIGNED_IN), "POST": Entry(SIGNED_IN, body=_delegation_body)},
     "workflow:delegation_end": {"POST": Entry((signed_in, delegated), kind="delegation")},
@@ -560,6 +591,29 @@ def _workflow_rows(users) -> dict:
     return rows
 
 
+def _amendment_rows(users) -> dict:
+    """Per team: a signed contract ("amended") whose first amendment was approved and signed (versions 1
+    and 2), with a second amendment under way as a draft ("amendment")."""
+    rows = {}
+    for key, owner in (("a", users["sales"]), ("b", users["sales_b"])):
+        contract = make_contract(owner, customer=make_customer(owner, name=f"授权矩阵变更客户{key}有限公司"),
+                                 title=f"授权矩阵变更合同{key}")
+        approve_through(contract_transition(actor=owner, contract=contract, name="submit"))
+        contract = contract_transition(actor=owner, contract=contract, name="sign", signing_method="wet_ink",
+                                       signing_date=TODAY)
+        first = amendments.amendment_create(actor=owner, contract=contract,
+                                            data={"reason": "追加采购", "changes": {"amount": "200000.00"}})
+        amendments.amendment_submit(actor=owner, amendment=first)
+        approve_through(contract)
+        first.refresh_from_db()
+        amendments.amendment_sign(actor=owner, amendment=first, signed_on=TODAY)
+        rows[("amendment", key)] = amendments.amendment_create(
+            actor=owner, contract=contract, data={"reason": "延期", "changes": {"expiry_date": "2028-12-31"}})
+        contract.refresh_from_db()
+        rows[("amended", key)] = contract
+    return rows
+
+
 def _build() -> World:
     users = make_role_users(make_team("East"), make_team("West"))
     rows = {}
@@ -596,6 +650,7 @@ def _build() -> World:
                                                                url=f"/contracts/{contract.pk}/"),
         })
     rows.update(_workflow_rows(users))
+    rows.update(_amendment_rows(users))
     world = World(users=users, rows=rows)
     for name in SUBJECTS:
         client = Client()

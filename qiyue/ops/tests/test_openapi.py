@@ -31,6 +31,13 @@ EXPECTED = {
     "/api/v1/audit-events/": {"get"},
     "/api/v1/audit-events/{id}/": {"get"},
     **{f"/api/v1/contracts/{{id}}/{name}/": {"post"} for name, t in TRANSITIONS.items() if not t.workflow},
+    "/api/v1/contracts/{id}/amendments/": {"get", "post"},
+    "/api/v1/contracts/{id}/versions/": {"get"},
+    "/api/v1/contracts/{id}/versions/compare/": {"get"},
+    "/api/v1/amendments/{id}/": {"get", "patch"},
+    "/api/v1/amendments/{id}/submit/": {"post"},
+    "/api/v1/amendments/{id}/sign/": {"post"},
+    "/api/v1/amendments/{id}/cancel/": {"post"},
 }
 
 

@@ -301,11 +301,14 @@ class ApprovalOutput(serializers.ModelSerializer):
                                                                  "the approval: a stale one is 409 stale_version.")
     steps = serializers.SerializerMethodField()
     comments = CommentOutput(many=True, read_only=True)
+    amendment = serializers.IntegerField(source="amendment.number", read_only=True, allow_null=True, default=None,
+                                         help_text="The number of the amendment this approval decides; null for the "
+                                                   "contract's own approval.")
 
     class Meta:
         model = Approval
-        fields = ["id", "status", "flow", "flow_name", "flow_version", "submitted_by", "submitted_at", "finished_at",
-                  "current_step", "outcome_reason", "risk_level", "version", "steps", "comments"]
+        fields = ["id", "status", "flow", "flow_name", "flow_version", "amendment", "submitted_by", "submitted_at",
+                  "finished_at", "current_step", "outcome_reason", "risk_level", "version", "steps", "comments"]
         read_only_fields = fields
 
     @extend_schema_field(StepOutput(many=True))

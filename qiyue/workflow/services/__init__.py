@@ -11,6 +11,7 @@ from .approvals import (  # noqa: F401
     approval_withdraw,
     contract_facts,
     flow_for,
+    on_amendment_submitted,
     on_contract_transitioned,
 )
 from .flow_admin import exchange_rate_save, flow_save, prereview_rule_save  # noqa: F401

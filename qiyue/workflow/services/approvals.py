@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from qiyue.contracts import amendments
 from qiyue.contracts import selectors as contract_selectors
 from qiyue.contracts import services as contract_services
 from qiyue.contracts.models import Contract
@@ -85,8 +86,8 @@ def _lock(contract: Contract, *, deciding=None) -> tuple[Contract, Approval]:
                 .live().filter(pk=contract.pk).first())
     if contract is None:
         raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found."))
-    approval = (Approval.objects.select_for_update().filter(contract=contract, status=ApprovalStatus.RUNNING)
-                .first())
+    approval = (Approval.objects.select_for_update(of=("self",)).select_related("amendment")
+                .filter(contract=contract, status=ApprovalStatus.RUNNING).first())
     if approval is None:
         if deciding is not None and ApprovalTask.objects.filter(
                 contract=contract, assignee_id=getattr(deciding, "pk", None)).exists():
@@ -161,23 +162,39 @@ def _advance(approval: Approval, contract: Contract, *, actor, after_index: int)
         _bump(approval, current_step=step.index)
         return
     _bump(approval, status=ApprovalStatus.APPROVED, current_step=None, finished_at=timezone.now())
-    contract_services.contract_transition(actor=actor, contract=contract, name="approve", via_workflow=True)
+    if approval.amendment_id:
+        amendments.amendment_settle(actor=actor, amendment=approval.amendment, outcome="approved")
+    else:
+        contract_services.contract_transition(actor=actor, contract=contract, name="approve", via_workflow=True)
     events.approval_event(actor=actor, action="approval.completed", contract=contract,
                           changes={"flow": _flow_label(approval)})
     notices.outcome_notice(actor=actor, approval=approval, contract=contract, kind=notices.APPROVED)
 
 
+def _as_amended(contract: Contract, amendment) -> Contract:
+    """A copy of `contract` with the amendment's new values (what its approvers approve)."""
+    from copy import copy
+
+    amended = copy(contract)
+    for name, value in amendment.changes.items():
+        setattr(amended, name, Contract._meta.get_field(name).to_python(value))
+    return amended
+
+
 @transaction.atomic
-def approval_start(*, actor, contract: Contract) -> Approval:
+def approval_start(*, actor, contract: Contract, amendment=None) -> Approval:
     """Start the approval of a contract just submitted (called inside the submit transition, after the
-    pre-review): choose the flow, skip the steps whose conditions do not hold, open the first."""
+    pre-review), or of an amendment of it: choose the flow (on the terms as they would be), skip the
+    steps whose conditions do not hold, open the first."""
     run = prereview_run(actor=actor, contract=contract, trigger="submit")
-    facts = contract_facts(contract, risk_level=run.risk_level)
-    flow = flow_for(contract, facts)
+    subject = _as_amended(contract, amendment) if amendment is not None else contract
+    facts = contract_facts(subject, risk_level=run.risk_level)
+    flow = flow_for(subject, facts)
     version = flow.current
     approval = Approval.objects.create(
-        contract=contract, flow_version=version, submitted_by=actor if getattr(actor, "pk", None) else None,
-        prereview=run, risk_level=run.risk_level, facts=_material(contract))
+        contract=contract, amendment=amendment, flow_version=version,
+        submitted_by=actor if getattr(actor, "pk", None) else None,
+        prereview=run, risk_level=run.risk_level, facts=_material(subject))
     steps, skipped = [], []
     for index, definition in enumerate(version.steps):
         verdict = flows.evaluate(definition.get("when") or [], facts)
@@ -195,11 +212,24 @@ def approval_start(*, actor, contract: Contract) -> Approval:
     return approval
 
 
+def on_amendment_submitted(sender, *, amendment, contract, actor, **kwargs) -> None:
+    """amendment_submitted: an amendment is approved like a contract."""
+    approval_start(actor=actor, contract=contract, amendment=amendment)
+
+
 def on_contract_transitioned(sender, *, contract, name, actor, **kwargs) -> None:
     """contract_transitioned: submitting starts an approval; reopening an approved contract voids its
     approval."""
     if name == "submit":
         approval_start(actor=actor, contract=contract)
+    elif name in ("terminate", "complete", "expire"):
+        # The contract ended: an amendment's approval under way ends too (the amendment is cancelled).
+        running = Approval.objects.select_for_update().filter(contract=contract, status=ApprovalStatus.RUNNING,
+                                                              amendment__isnull=False).first()
+        if running is not None:
+            _end(running, status=ApprovalStatus.VOIDED, reason=contract.status_reason or contract.get_status_display())
+            events.approval_event(actor=actor, action="approval.voided", contract=contract,
+                                  changes={"comment": running.outcome_reason})
     elif name == "reopen":
         approval = (Approval.objects.select_for_update().filter(contract=contract, status=ApprovalStatus.APPROVED)
                     .order_by("-submitted_at", "-id").first())
@@ -324,8 +354,11 @@ def approval_decide(*, actor, contract: Contract, task_id, decision: str, commen
     if decision == "reject":
         _close_task(task, TaskStatus.REJECTED, comment=comment, checklist_data=marks)
         _end(approval, status=ApprovalStatus.REJECTED, reason=comment)
-        contract_services.contract_transition(actor=actor, contract=contract, name="return", reason=comment,
-                                              via_workflow=True)
+        if approval.amendment_id:
+            amendments.amendment_settle(actor=actor, amendment=approval.amendment, outcome="rejected", reason=comment)
+        else:
+            contract_services.contract_transition(actor=actor, contract=contract, name="return", reason=comment,
+                                                  via_workflow=True)
         events.approval_event(actor=actor, action="approval.rejected", contract=contract, changes={
             "step": step.name_zh, **who, "comment": comment, **({"checklist": _marks_summary(marks)} if marks else {})})
         notices.outcome_notice(actor=actor, approval=approval, contract=contract, kind=notices.REJECTED,
@@ -473,8 +506,11 @@ def approval_withdraw(*, actor, contract: Contract, reason: str = "", expected_v
             "reject it if it must change."))
     reason = _text(reason, "reason", required=False)
     _end(approval, status=ApprovalStatus.WITHDRAWN, reason=reason)
-    contract_services.contract_transition(actor=actor, contract=contract, name="withdraw", reason=reason,
-                                          via_workflow=True)
+    if approval.amendment_id:
+        amendments.amendment_settle(actor=actor, amendment=approval.amendment, outcome="withdrawn", reason=reason)
+    else:
+        contract_services.contract_transition(actor=actor, contract=contract, name="withdraw", reason=reason,
+                                              via_workflow=True)
     events.approval_event(actor=actor, action="approval.withdrawn", contract=contract,
                           changes={"comment": reason} if reason else {})
     return approval

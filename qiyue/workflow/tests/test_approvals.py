@@ -486,3 +486,94 @@ def test_only_administrators_manage_flows_and_edits_are_versioned(users):
     assert flow.current.number == 2
     flow = flow_save(actor=users["admin"], flow=flow, data={"is_default": True})
     assert ApprovalFlow.objects.filter(is_default=True).get() == flow
+
+
+# --- Amendments (变更) -------------------------------------------------------------------------------
+
+def _signed(users, **data):
+    from qiyue.workflow.tests.factories import approve_through
+
+    contract = make_contract(users["sales"], **data)
+    _submit(users["sales"], contract)
+    contract = approve_through(contract)
+    return contract_transition(actor=users["sales"], contract=contract, name="sign", signing_method="wet_ink",
+                               signing_date=datetime.date(2026, 1, 10))
+
+
+def test_an_amendment_is_approved_then_signed_and_keeps_every_version(users, django_capture_on_commit_callbacks):
+    from qiyue.contracts import amendments
+
+    contract = _signed(users, amount=Decimal("5000.00"))
+    amendment = amendments.amendment_create(actor=users["sales"], contract=contract, data={
+        "reason": "客户追加采购", "changes": {"amount": "8000.00", "expiry_date": "2028-06-30"},
+        "payment_terms": "验收后 30 日内付清", "other_terms": "增加两台设备"})
+    assert amendment.changes == {"amount": "8000.00", "expiry_date": "2028-06-30"}
+    amendments.amendment_submit(actor=users["sales"], amendment=amendment)
+    approval = _approval(contract)
+    assert approval.amendment == amendment and approval.facts["amount"] == "8000.00"
+    contract.refresh_from_db()
+    assert contract.status == "signed" and contract.amount == Decimal("5000.00")  # unchanged until signed
+    _decide(users["manager"], contract)
+    _decide(users["legal"], contract, checklist_data=ALL_PASS)
+    amendment.refresh_from_db()
+    assert amendment.status == "approved"
+    contract.refresh_from_db()
+    assert contract.status == "signed" and contract.amount == Decimal("5000.00")
+    amendments.amendment_sign(actor=users["sales"], amendment=amendment, signed_on=datetime.date(2026, 3, 1))
+    contract.refresh_from_db()
+    assert contract.amount == Decimal("8000.00") and contract.expiry_date == datetime.date(2028, 6, 30)
+    first, second = amendments.versions(contract)
+    assert (first.number, first.facts["amount"], second.number, second.facts["amount"]) == (1, "5000.00", 2, "8000.00")
+    rows = {r["field"]: r for r in amendments.compare(first, second)}
+    assert rows["amount"]["changed"] and rows["expiry_date"]["old"] == "2027-12-31"
+    assert not rows["currency"]["changed"] and rows["payment_terms"]["new"] == "验收后 30 日内付清"
+    assert AuditEvent.objects.filter(action="contract.amended", target_id=str(contract.pk)).exists()
+
+
+def test_a_rejected_amendment_goes_back_to_draft_and_changes_nothing(users):
+    from qiyue.contracts import amendments
+
+    contract = _signed(users, amount=Decimal("5000.00"))
+    amendment = amendments.amendment_create(actor=users["sales"], contract=contract,
+                                            data={"reason": "延期", "changes": {"expiry_date": "2029-01-01"}})
+    assert _code(lambda: amendments.amendment_create(actor=users["sales"], contract=contract, data={
+        "reason": "再改", "changes": {"amount": "1.00"}})) == "amendment_open"
+    amendments.amendment_submit(actor=users["sales"], amendment=amendment)
+    _decide(users["manager"], contract, "reject", comment="延期需总经理同意")
+    amendment.refresh_from_db()
+    contract.refresh_from_db()
+    assert amendment.status == "draft" and contract.status == "signed"
+    assert contract.expiry_date == datetime.date(2027, 12, 31)
+    assert _code(lambda: amendments.amendment_sign(actor=users["sales"], amendment=amendment,
+                                                   signed_on=datetime.date(2026, 3, 1))) == "illegal_transition"
+
+
+@pytest.mark.parametrize(("data", "field"), [
+    ({"changes": {"amount": "8000"}}, "reason"),
+    ({"reason": "x", "changes": {}}, "changes"),
+    ({"reason": "x", "changes": {"title": "新标题"}}, "changes"),
+    ({"reason": "x", "changes": {"amount": "-5"}}, "amount"),
+    ({"reason": "x", "changes": {"amount": "abc"}}, "amount"),
+    ({"reason": "x", "changes": {"expiry_date": "2020-01-01"}}, "expiry_date"),
+    ({"reason": "x", "changes": "amount=5"}, "changes"),
+    ({"reason": "x" * 2000, "changes": {"amount": "8000"}}, "reason"),
+])
+def test_a_bad_amendment_is_refused_on_its_field(users, data, field):
+    from qiyue.contracts import amendments
+
+    contract = _signed(users, amount=Decimal("5000.00"))
+    with pytest.raises(ApplicationError) as exc:
+        amendments.amendment_create(actor=users["sales"], contract=contract, data=data)
+    assert field in exc.value.fields, exc.value.fields
+    assert not contract.amendments.exists()
+
+
+def test_only_a_signed_contract_is_amended_by_its_editors(users):
+    from qiyue.contracts import amendments
+
+    draft = make_contract(users["sales"])
+    assert _code(lambda: amendments.amendment_create(actor=users["sales"], contract=draft, data={
+        "reason": "x", "changes": {"amount": "1.00"}})) == "illegal_transition"
+    contract = _signed(users, amount=Decimal("5000.00"))
+    assert _code(lambda: amendments.amendment_create(actor=users["legal"], contract=contract, data={
+        "reason": "x", "changes": {"amount": "1.00"}})) == "permission_denied"
