@@ -52,6 +52,16 @@ def _lock(amendment: Amendment) -> tuple[Contract, Amendment]:
     return contract, Amendment.objects.select_for_update().get(pk=amendment.pk)
 
 
+def _lock_to_change(actor, amendment: Amendment, expected_version: int | None) -> tuple[Contract, Amendment]:
+    """The contract and the amendment, locked, for one of the contract's editors, as the page saw it."""
+    contract, amendment = _lock(amendment)
+    if not policies.can_amend(actor, contract):
+        raise permission_denied()
+    if expected_version is not None and expected_version != amendment.version:
+        raise stale_version_error()
+    return contract, amendment
+
+
 def _texts(data: Mapping[str, Any], *, required_reason: bool) -> dict[str, str]:
     values, errors = {}, {}
     for key, limit in TEXTS.items():
@@ -173,11 +183,7 @@ def _described(contract: Contract, changes: dict, texts: dict) -> dict:
 @transaction.atomic
 def amendment_update(*, actor, amendment: Amendment, data: Mapping[str, Any],
                      expected_version: int | None = None) -> Amendment:
-    contract, amendment = _lock(amendment)
-    if not policies.can_amend(actor, contract):
-        raise permission_denied()
-    if expected_version is not None and expected_version != amendment.version:
-        raise stale_version_error()
+    contract, amendment = _lock_to_change(actor, amendment, expected_version)
     if amendment.status != AmendmentStatus.DRAFT:
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("Only a draft amendment changes."))
     texts = _texts(data, required_reason="reason" in data)
@@ -206,11 +212,7 @@ def _move(actor, amendment: Amendment, contract: Contract, status: str, action: 
 @transaction.atomic
 def amendment_submit(*, actor, amendment: Amendment, expected_version: int | None = None) -> Amendment:
     """Send the amendment for approval: the workflow app starts it (signal amendment_submitted)."""
-    contract, amendment = _lock(amendment)
-    if not policies.can_amend(actor, contract):
-        raise permission_denied()
-    if expected_version is not None and expected_version != amendment.version:
-        raise stale_version_error()
+    contract, amendment = _lock_to_change(actor, amendment, expected_version)
     if amendment.status != AmendmentStatus.DRAFT:
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("Only a draft amendment is submitted."))
     if contract.status not in AMENDABLE_STATUSES:
@@ -235,11 +237,7 @@ def amendment_settle(*, actor, amendment: Amendment, outcome: str, reason: str =
 @transaction.atomic
 def amendment_cancel(*, actor, amendment: Amendment, reason: str = "",
                      expected_version: int | None = None) -> Amendment:
-    contract, amendment = _lock(amendment)
-    if not policies.can_amend(actor, contract):
-        raise permission_denied()
-    if expected_version is not None and expected_version != amendment.version:
-        raise stale_version_error()
+    contract, amendment = _lock_to_change(actor, amendment, expected_version)
     if amendment.status not in (AmendmentStatus.DRAFT, AmendmentStatus.APPROVED):
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _(
             "An amendment in review is withdrawn from its approval first; a signed one stays."))
@@ -277,11 +275,7 @@ def amendment_sign(*, actor, amendment: Amendment, signed_on: datetime.date | No
                    expected_version: int | None = None) -> Amendment:
     """Record that the approved amendment was signed: its values become the contract's, and the
     contract's new version is kept beside the earlier ones."""
-    contract, amendment = _lock(amendment)
-    if not policies.can_amend(actor, contract):
-        raise permission_denied()
-    if expected_version is not None and expected_version != amendment.version:
-        raise stale_version_error()
+    contract, amendment = _lock_to_change(actor, amendment, expected_version)
     if amendment.status != AmendmentStatus.APPROVED:
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("Only an approved amendment is signed."))
     if contract.status not in AMENDABLE_STATUSES:
