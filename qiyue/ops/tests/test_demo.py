@@ -35,7 +35,9 @@ def loaded(data_dir, capsys):
 
 
 def test_demo_builds_a_realistic_company(loaded):
-    assert loaded["elapsed"] < 20
+    # Every demo contract past draft goes through its approval flow (tasks, decisions, checklists,
+    # notifications): about 22 s on PostgreSQL on this 2-core machine, 15 s on SQLite.
+    assert loaded["elapsed"] < 40
     assert set(User.objects.values_list("username", flat=True)) == set(demo.DEMO_USERNAMES)
     assert {u.role for u in User.objects.all()} == set(Role.values)
     assert set(Team.objects.values_list("name", flat=True)) == {"华东销售部", "华南销售部"}
