@@ -15,4 +15,5 @@ urlpatterns = [
     path("v1/", include("qiyue.archive.api.urls")),
     path("v1/", include("qiyue.notifications.api.urls")),
     path("v1/", include("qiyue.workflow.api.urls")),
+    path("v1/", include("qiyue.finance.api.urls")),
 ]

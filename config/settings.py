@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "qiyue.search",
     "qiyue.archive",
     "qiyue.workflow",
+    "qiyue.finance",
     "qiyue.ops",
     "django_tasks",
     "django_tasks_db",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("archive/", include("qiyue.archive.urls")),
     path("notifications/", include("qiyue.notifications.urls")),
     path("workflow/", include("qiyue.workflow.urls")),
+    path("finance/", include("qiyue.finance.urls")),
     path("manage/", include("qiyue.accounts.manage_urls")),
     path("manage/contract-types/", include("qiyue.contracts.type_urls")),
 ]

@@ -29,6 +29,8 @@ from qiyue.core.roles import Role
 from qiyue.core.validators import CREDIT_CODE_CHARSET, credit_code_check_char
 from qiyue.customers.models import Communication, Customer, CustomerLevel, Industry
 from qiyue.customers.services import communication_create, contact_create, customer_create
+from qiyue.finance import services as finance
+from qiyue.finance.money import split_by_shares
 from qiyue.notifications.kinds import kinds as notification_kinds
 from qiyue.notifications.models import Notification, NotificationSetting
 from qiyue.workflow import checklist
@@ -475,6 +477,78 @@ class _Builder:
                 })
 
 
+# Obligations of a demo contract: (description, owed by, share of the term after which it falls due).
+OBLIGATIONS = {
+    Nature.SALES: (("交付设备并完成安装调试", "ours", 0.15), ("客户组织验收并签署验收单", "customer", 0.25),
+                   ("提供操作培训与技术文档", "ours", 0.3)),
+    Nature.SERVICE: (("提交实施方案", "ours", 0.05), ("完成系统上线并通过验收", "ours", 0.3),
+                     ("提交季度服务报告", "ours", 0.6)),
+}
+# Installment shares of the amount, and which one waits for acceptance (its index, or None).
+PLAN_SHAPES = (((30, 60, 10), 1), ((50, 50), None), ((30, 70), 1), ((100,), None), ((40, 30, 30), None))
+OWING = (Status.SIGNED, Status.ACTIVE, Status.COMPLETED, Status.EXPIRED, Status.TERMINATED)
+
+
+class _Money:
+    """A signed contract's obligations, payment plan and payments, as finance would have recorded them."""
+
+    def __init__(self, builder: "_Builder"):
+        self.rng, self.today = builder.rng, builder.today
+        self.finance = builder.users["finance"]
+
+    def _day(self, start: datetime.date, end: datetime.date, share: float) -> datetime.date:
+        return start + datetime.timedelta(days=int((end - start).days * share))
+
+    def contract(self, contract: Contract) -> None:
+        if contract.status not in OWING or contract.amount <= 0 or contract.nature not in OBLIGATIONS:
+            return
+        rng, today = self.rng, self.today
+        start = contract.effective_date or contract.signing_date or today
+        end = contract.expiry_date or start + datetime.timedelta(days=365)
+        finished = contract.status == Status.COMPLETED
+        obligations = []
+        for text, party, share in OBLIGATIONS[contract.nature]:
+            obligation = finance.obligation_create(actor=contract.owner, contract=contract, data={
+                "description": text, "party": party, "due_date": self._day(start, end, share),
+                "owner": contract.owner if party == "ours" else None})
+            obligations.append(obligation)
+        shares, after_acceptance = rng.choice(PLAN_SHAPES)
+        amounts = split_by_shares(contract.amount, [Decimal(s) for s in shares], contract.currency)
+        acceptance = obligations[1]
+        rows = []
+        for index, amount in enumerate(amounts):
+            if index == after_acceptance:
+                rows.append({"amount": amount, "obligation": acceptance.pk, "days_after": 30,
+                             "condition": "验收合格后 30 日内"})
+            else:
+                due = start + datetime.timedelta(days=15) if index == 0 else self._day(start, end, (index + 1) / (
+                    len(amounts) + 1))
+                rows.append({"amount": amount, "due_date": due,
+                             "condition": "合同签订后 15 日内" if index == 0 else ("质保金" if shares[index] <= 10 else "")})
+        finance.payment_plan_save(actor=self.finance, contract=contract, installments=rows, expected_version=None)
+        for obligation in obligations:
+            if obligation.due_date <= today and (finished or rng.random() < 0.8):
+                done_on = min(obligation.due_date + datetime.timedelta(days=rng.randint(-3, 10)), today)
+                finance.obligation_complete(actor=self.finance, obligation=obligation, done_on=done_on)
+        for installment in contract.installments.order_by("due_date", "position"):
+            due = installment.due_date
+            if due is None or due > today:
+                continue
+            roll = rng.random()
+            if not finished and roll < 0.2:
+                break  # the customer stopped paying here: this one and the later ones are overdue
+            paid_on = min(due + datetime.timedelta(days=rng.randint(-5, 25)), today)
+            amount = installment.outstanding
+            partly = not finished and roll < 0.3
+            if partly:
+                amount = quantize_money(amount / 2, contract.currency)
+            finance.payment_record(actor=self.finance, contract=contract, allocations={installment.pk: amount},
+                                   data={"amount": amount, "received_on": paid_on, "payer": contract.customer.name,
+                                         "bank_reference": f"HX{paid_on:%Y%m%d}{rng.randint(1000, 9999)}"})
+            if partly:
+                break
+
+
 def _read_old_notifications() -> None:
     """Building the demo sent what its history would have (tasks, outcomes): all of it read, but the
     tasks still waiting for their approver."""
@@ -494,6 +568,9 @@ def load_demo(*, seed: int = 2026, today: datetime.date | None = None) -> DemoRe
         logins = builder.people()
         builder.customers_and_contacts()
         builder.contracts_and_communications()
+        money = _Money(builder)
+        for contract in builder.contracts:
+            money.contract(contract)
     _read_old_notifications()
     write_logins(logins)
     return DemoResult(created=True, logins=logins, counts={

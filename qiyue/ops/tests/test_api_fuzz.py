@@ -33,6 +33,7 @@ from qiyue.contracts.tests.factories import make_contract
 from qiyue.customers.services import communication_create, contact_create
 from qiyue.documents.services import document_upload, paper_original_lend, paper_original_record
 from qiyue.documents.tests.factories import make_pdf, storage_fixture, upload  # noqa: F401  (`storage`)
+from qiyue.finance import services as finance
 from qiyue.notifications.models import Notification
 from qiyue.workflow.services import flow_save
 from qiyue.workflow.tests.factories import approve_through
@@ -74,7 +75,16 @@ def _data(storage) -> tuple[dict, dict]:
                "delegations": delegation_create(actor=owner, user=owner, delegate=users["admin"],
                                                 starts_on=timezone.localdate(),
                                                 ends_on=timezone.localdate() + datetime.timedelta(days=30)).pk}
-    ids["amendments"] = _amendment(users["sales"]).pk
+    amendment = _amendment(users["sales"])
+    ids["amendments"] = amendment.pk
+    # A signed contract's money: a payment and an obligation to name.
+    contract = amendment.contract
+    finance.payment_plan_save(actor=users["admin"], contract=contract, expected_version=None,
+                              installments=[{"due_date": TODAY, "amount": "1000.00"}])
+    ids["payments"] = finance.payment_record(actor=users["admin"], contract=contract,
+                                             data={"amount": "10.00", "received_on": TODAY})[0].pk
+    ids["obligations"] = finance.obligation_create(actor=users["sales"], contract=contract,
+                                                   data={"description": "交付"}).pk
     return users, ids
 
 

@@ -58,6 +58,15 @@ from qiyue.documents import previews
 from qiyue.documents.policies import can_change_document, can_manage_paper, can_upload_to, document_owner
 from qiyue.documents.services import document_upload, paper_original_lend, paper_original_record
 from qiyue.documents.tests.factories import make_image, make_pdf, upload
+from qiyue.finance.policies import (
+    can_close_obligation,
+    can_edit_plan,
+    can_manage_obligations,
+    can_record_payment,
+    can_reverse_payment,
+    can_see_money,
+)
+from qiyue.finance.services import obligation_create, payment_plan_save, payment_record
 from qiyue.notifications.models import Notification
 from qiyue.vault import keys
 from qiyue.workflow.models import ApprovalTask, PreReviewRule, TaskStatus
@@ -130,6 +139,9 @@ OWNING_ROW: dict[str, Callable] = {
     "approving": lambda o: o,  # a contract in approval (see _workflow_rows)
     "amended": lambda o: o,  # a signed contract with versions 1 and 2 and a draft amendment (see _amendment_rows)
     "amendment": lambda o: o.contract,
+    "owing": lambda o: o,  # a signed contract with a payment plan (see _finance_rows)
+    "payment": lambda o: o.contract,
+    "obligation": lambda o: o.contract,
 }
 
 
@@ -380,6 +392,37 @@ API: dict[tuple[str, str], Entry] = {
                                                     body=lambda w, o: {"signed_on": "2026-03-01"}),
     ("POST", "/api/v1/amendments/{id}/cancel/"): Entry(edits("amendment", on_contract(can_amend)), kind="amendment",
                                                       body=_reason),
+    # Execution and money: the rows "owing" are signed contracts with a plan, a payment and an obligation
+    # their legal reviewer owns (see _finance_rows). Seen first (404), then the finance policies (403).
+    ("GET", "/api/v1/contracts/{id}/money/"): Entry(edits("owing", can_see_money), kind="owing"),
+    # Finance's answer drops an installment with money: 409 installment_has_payments (authorization passed).
+    ("PUT", "/api/v1/contracts/{id}/payment-plan/"): Entry(
+        edits("owing", can_edit_plan), kind="owing",
+        body=lambda w, o: {"installments": [{"due_date": "2026-03-01", "amount": "1.00"}]}),
+    ("GET", "/api/v1/contracts/{id}/payments/"): Entry(edits("owing", can_see_money), kind="owing"),
+    ("POST", "/api/v1/contracts/{id}/payments/"): Entry(
+        edits("owing", can_record_payment), kind="owing",
+        body=lambda w, o: {"amount": "1.00", "received_on": "2026-03-01"}),
+    ("GET", "/api/v1/contracts/{id}/obligations/"): Entry(edits("owing", can_see_money), kind="owing"),
+    ("POST", "/api/v1/contracts/{id}/obligations/"): Entry(edits("owing", can_manage_obligations), kind="owing",
+                                                          body=lambda w, o: {"description": "授权矩阵义务"}),
+    ("GET", "/api/v1/payments/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/payments/{id}/"): Entry(edits("payment", on_contract(can_see_money)), kind="payment"),
+    ("POST", "/api/v1/payments/{id}/reverse/"): Entry(edits("payment", can_reverse_payment), kind="payment",
+                                                     body=_reason),
+    ("GET", "/api/v1/obligations/{id}/"): Entry(edits("obligation", on_contract(can_see_money)), kind="obligation"),
+    ("PATCH", "/api/v1/obligations/{id}/"): Entry(
+        edits("obligation", on_contract(can_manage_obligations)), kind="obligation",
+        body=lambda w, o: {"description": "授权矩阵", "version": o.version if o else 1}),
+    # Its owner (legal) may complete it, not change, waive or reopen it.
+    ("POST", "/api/v1/obligations/{id}/complete/"): Entry(edits("obligation", can_close_obligation),
+                                                         kind="obligation",
+                                                         body=lambda w, o: {"done_on": "2026-03-01"}),
+    ("POST", "/api/v1/obligations/{id}/waive/"): Entry(edits("obligation", on_contract(can_manage_obligations)),
+                                                      kind="obligation", body=_reason),
+    # An open obligation is not reopened: 409 obligation_closed for those who may (authorization passed).
+    ("POST", "/api/v1/obligations/{id}/reopen/"): Entry(edits("obligation", on_contract(can_manage_obligations)),
+                                                       kind="obligation"),
     ("GET", "/api/v1/delegations/"): Entry(SIGNED_IN),
     ("POST", "/api/v1/delegations/"): Entry(SIGNED_IN, body=_delegation_body),
     ("POST", "/api/v1/delegations/{id}/end/"): Entry((signed_in, delegated), kind="delegation"),
@@ -493,6 +536,26 @@ UI: dict[str, dict[str, Entry]] = {
     "workflow:rule": {"GET": Entry((*roles(can_manage_flows), found), kind="rule"),
                       "POST": Entry((*roles(can_manage_flows), found), kind="rule",
                                     body=lambda w, o: {"label_zh": "矩阵", "severity": "low"})},
+    # The contract page's execution and money tabs (the rows of _finance_rows): seen first (404), then
+    # the finance policies (403). A refused input answers with the workspace or a redirect (ok).
+    "finance:plan_save": {"POST": Entry(edits("owing", can_edit_plan), kind="owing", body=lambda w, o: {
+        "row-amount": ["1.00"], "row-due_date": ["2026-03-01"]})},
+    "finance:payment_record": {"POST": Entry(edits("owing", can_record_payment), kind="owing",
+                                             body=lambda w, o: {"amount": "1.00", "received_on": "2026-03-01"})},
+    "finance:payment_reverse": {"POST": Entry(edits("payment", can_reverse_payment), kind="payment",
+                                              args=lambda o: [o.contract_id, o.pk], body=_reason)},
+    "finance:obligation_create": {"POST": Entry(edits("owing", can_manage_obligations), kind="owing",
+                                                body=lambda w, o: {"description": "授权矩阵义务"})},
+    "finance:obligation_update": {"POST": Entry(edits("obligation", on_contract(can_manage_obligations)),
+                                                kind="obligation", args=lambda o: [o.contract_id, o.pk],
+                                                body=lambda w, o: {"description": "授权矩阵"})},
+    "finance:obligation_complete": {"POST": Entry(edits("obligation", can_close_obligation), kind="obligation",
+                                                  args=lambda o: [o.contract_id, o.pk],
+                                                  body=lambda w, o: {"done_on": "2026-03-01"})},
+    "finance:obligation_waive": {"POST": Entry(edits("obligation", on_contract(can_manage_obligations)),
+                                               kind="obligation", args=lambda o: [o.contract_id, o.pk], body=_reason)},
+    "finance:obligation_reopen": {"POST": Entry(edits("obligation", on_contract(can_manage_obligations)),
+                                                kind="obligation", args=lambda o: [o.contract_id, o.pk])},
     "notifications:list": {"GET": Entry(SIGNED_IN)},
     "notifications:open": {"POST": Entry((signed_in, received), kind="notification")},
     "notifications:read_all": {"POST": Entry(SIGNED_IN)},
@@ -614,6 +677,28 @@ def _amendment_rows(users) -> dict:
     return rows
 
 
+def _finance_rows(users) -> dict:
+    """Per team: a signed contract with a payment plan ("owing"), a payment finance recorded on it
+    ("payment") and an obligation of it that the legal reviewer follows ("obligation": its owner may
+    complete it, not change, waive or reopen it)."""
+    rows = {}
+    for key, owner in (("a", users["sales"]), ("b", users["sales_b"])):
+        contract = make_contract(owner, customer=make_customer(owner, name=f"授权矩阵回款客户{key}有限公司"),
+                                 title=f"授权矩阵回款合同{key}")
+        approve_through(contract_transition(actor=owner, contract=contract, name="submit"))
+        contract = contract_transition(actor=owner, contract=contract, name="sign", signing_method="wet_ink",
+                                       signing_date=TODAY)
+        payment_plan_save(actor=users["finance"], contract=contract, expected_version=None, installments=[
+            {"due_date": TODAY, "amount": "40000.00"}, {"due_date": "2026-06-30", "amount": "60000.00"}])
+        rows[("payment", key)] = payment_record(actor=users["finance"], contract=contract,
+                                                data={"amount": "10000.00", "received_on": TODAY})[0]
+        rows[("obligation", key)] = obligation_create(actor=owner, contract=contract, data={
+            "description": "交付并通过验收", "due_date": "2026-04-01", "owner": users["legal"].pk})
+        contract.refresh_from_db()
+        rows[("owing", key)] = contract
+    return rows
+
+
 def _build() -> World:
     users = make_role_users(make_team("East"), make_team("West"))
     rows = {}
@@ -651,6 +736,7 @@ def _build() -> World:
         })
     rows.update(_workflow_rows(users))
     rows.update(_amendment_rows(users))
+    rows.update(_finance_rows(users))
     world = World(users=users, rows=rows)
     for name in SUBJECTS:
         client = Client()

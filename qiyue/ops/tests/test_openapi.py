@@ -38,6 +38,17 @@ EXPECTED = {
     "/api/v1/amendments/{id}/submit/": {"post"},
     "/api/v1/amendments/{id}/sign/": {"post"},
     "/api/v1/amendments/{id}/cancel/": {"post"},
+    "/api/v1/contracts/{id}/money/": {"get"},
+    "/api/v1/contracts/{id}/payment-plan/": {"put"},
+    "/api/v1/contracts/{id}/payments/": {"get", "post"},
+    "/api/v1/contracts/{id}/obligations/": {"get", "post"},
+    "/api/v1/payments/": {"get"},
+    "/api/v1/payments/{id}/": {"get"},
+    "/api/v1/payments/{id}/reverse/": {"post"},
+    "/api/v1/obligations/{id}/": {"get", "patch"},
+    "/api/v1/obligations/{id}/complete/": {"post"},
+    "/api/v1/obligations/{id}/waive/": {"post"},
+    "/api/v1/obligations/{id}/reopen/": {"post"},
 }
 
 

@@ -1,0 +1,284 @@
+"""Input and output shapes of the execution and money API. Inputs check types, lengths, enums and
+decimals; the services check the rest (who may, the money: what is owed, the currency's minor unit, the
+plan against the contract, an obligation's state)."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from qiyue.core.api import VersionField
+from qiyue.core.validators import MAX_ID
+
+from .. import money
+from ..models import (
+    InstallmentStatus,
+    Obligation,
+    ObligationStatus,
+    Party,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentStatus,
+)
+from ..services import MAX_INSTALLMENTS
+
+# A version number (a PositiveIntegerField): larger is no version at all.
+MAX_VERSION = 2**31 - 1
+AMOUNT = {"max_digits": 16, "decimal_places": 2}
+# Totals add many amounts: no cap on their digits (DRF would refuse to render a larger sum).
+TOTAL = {"max_digits": None, "decimal_places": 2, "read_only": True}
+LIMITATION_STATES = ("", "approaching", "expired")
+
+
+class IdField(serializers.IntegerField):
+    """An id in a request body: a whole number from 1 to the largest 64-bit key."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+def inline_enum(choices, **kwargs) -> serializers.CharField:
+    """A read-only code out of `choices`, its values listed where it is used (not as a shared `…Enum`
+    component: `status` names the contract's StatusEnum already, and drf-spectacular would rename one)."""
+    values = [value for value, _label in choices]
+    schema = {"allOf": [{"type": "string", "enum": values}]}
+    field_class = extend_schema_field(schema)(type("InlineEnumField", (serializers.CharField,), {}))
+    return field_class(read_only=True, **kwargs)
+
+
+def choice_input(choices, **kwargs) -> serializers.ChoiceField:
+    """An input choice, its values listed where it is used (see inline_enum)."""
+    field_class = extend_schema_field({"type": "string", "enum": [value for value, _label in choices]})(
+        type("InlineChoiceField", (serializers.ChoiceField,), {}))
+    return field_class(choices=choices, **kwargs)
+
+
+# --- The money summary ----------------------------------------------------------------------------------
+
+class MoneyQuery(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="The day the summary is seen from (default: today): "
+                                                            "what is overdue, aging and the limitation period.")
+
+
+class InstallmentRowOutput(serializers.Serializer):
+    """One installment of the plan with what is derived from it as of the summary's day."""
+
+    id = serializers.IntegerField(source="installment.pk", read_only=True)
+    position = serializers.IntegerField(source="installment.position", read_only=True,
+                                        help_text="Its number in the plan (第 N 期), from 1.")
+    due_date = serializers.DateField(source="installment.due_date", read_only=True, allow_null=True,
+                                     help_text="null: due `days_after` its obligation is done, not yet known.")
+    amount = serializers.DecimalField(source="installment.amount", read_only=True, **AMOUNT)
+    currency = serializers.CharField(source="installment.currency", read_only=True)
+    condition = serializers.CharField(source="installment.condition", read_only=True)
+    obligation = serializers.IntegerField(source="installment.obligation_id", read_only=True, allow_null=True,
+                                          help_text="The obligation whose completion makes it due, or null.")
+    days_after = serializers.IntegerField(source="installment.days_after", read_only=True)
+    received = serializers.DecimalField(source="installment.received", read_only=True, **AMOUNT)
+    paid_on = serializers.DateField(source="installment.paid_on", read_only=True, allow_null=True,
+                                    help_text="The day it was fully paid, or null.")
+    status = inline_enum(InstallmentStatus.choices, source="installment.status",
+                         help_text="open, or claim (kept as owed after the contract ended early).")
+    outstanding = serializers.DecimalField(read_only=True, **AMOUNT)
+    overdue = serializers.BooleanField(read_only=True)
+    days_overdue = serializers.IntegerField(read_only=True)
+    aging_bucket = inline_enum([("", "")] + [(b, b) for b in money.AGING_BUCKETS], source="bucket",
+                               help_text="The aging bucket of what is still owed; \"\" when it is fully paid.")
+    limitation = inline_enum([(s, s) for s in LIMITATION_STATES],
+                             help_text="The three-year limitation period of what is still owed: \"\", "
+                                       "approaching (within 180 days of its end) or expired.")
+
+
+class AgingOutput(serializers.Serializer):
+    not_due = serializers.DecimalField(**TOTAL)
+    d1_30 = serializers.DecimalField(**TOTAL)
+    d31_60 = serializers.DecimalField(**TOTAL)
+    d61_90 = serializers.DecimalField(**TOTAL)
+    over_90 = serializers.DecimalField(**TOTAL)
+
+
+class MoneyOutput(serializers.Serializer):
+    """A contract's money (selectors.ContractMoney), every amount in the contract's currency."""
+
+    currency = serializers.CharField(read_only=True)
+    contracted = serializers.DecimalField(help_text="The contract amount.", **TOTAL)
+    planned = serializers.DecimalField(help_text="What the installments add up to.", **TOTAL)
+    unplanned = serializers.DecimalField(help_text="What the plan leaves unplanned.", **TOTAL)
+    received = serializers.DecimalField(help_text="Payments recorded (not reversed), advances included.", **TOTAL)
+    advance = serializers.DecimalField(help_text="Received beyond what the installments owed (预收).", **TOTAL)
+    outstanding = serializers.DecimalField(help_text="What the installments still owe.", **TOTAL)
+    overdue = serializers.DecimalField(help_text="What is still owed of installments past their due date.",
+                                       **TOTAL)
+    received_share = serializers.IntegerField(read_only=True, help_text="Received of contracted, in whole percent.")
+    aging = AgingOutput(read_only=True, help_text="What is still owed by days past due.")
+    plan_version = serializers.SerializerMethodField(
+        help_text="The payment plan's version, 0 when there is no plan yet: send it back with PUT "
+                  "payment-plan (a stale one is 409 stale_version).")
+    installments = InstallmentRowOutput(source="rows", many=True, read_only=True,
+                                        help_text="The plan's installments in order (cancelled ones left out).")
+
+    def get_plan_version(self, summary) -> int:
+        return summary.plan.version if summary.plan is not None else 0
+
+
+# --- The payment plan ----------------------------------------------------------------------------------
+
+class InstallmentInput(serializers.Serializer):
+    id = IdField(required=False, allow_null=True,
+                 help_text="An installment of the plan to keep (its payments stay with it); none: a new one.")
+    due_date = serializers.DateField(required=False, allow_null=True,
+                                     help_text="Required, unless `obligation` sets it.")
+    amount = serializers.DecimalField(**AMOUNT)
+    condition = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                      help_text="In words, e.g. 30 days after acceptance.")
+    obligation = IdField(required=False, allow_null=True,
+                         help_text="An obligation of this contract: the installment is due `days_after` it is "
+                                   "done (unknown until then).")
+    days_after = serializers.IntegerField(min_value=0, max_value=3650, required=False, default=0)
+
+
+class BoundedListField(serializers.ListField):
+    """A list whose length is checked before its items: a huge list is refused at once."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class PlanInput(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=MAX_VERSION,
+        help_text="The `plan_version` you read (0: there was no plan). A stale one is 409 stale_version.")
+    # A ListField, not many=True: a body that is no list is refused naming `installments` itself.
+    installments = BoundedListField(
+        child=InstallmentInput(), allow_empty=True, max_length=MAX_INSTALLMENTS,
+        help_text=f"The plan, in order, replacing its open installments (at most {MAX_INSTALLMENTS}).")
+
+
+# --- Payments ------------------------------------------------------------------------------------------
+
+class AllocationsField(serializers.DictField):
+    """{installment id: amount}: shape and size here; which installments may take what is the service's."""
+
+    child = serializers.DecimalField(**AMOUNT)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and len(data) > MAX_INSTALLMENTS:
+            raise serializers.ValidationError(_("At most %(n)d installments.") % {"n": MAX_INSTALLMENTS},
+                                              code="max_length")
+        if isinstance(data, dict) and any(not (str(key).isascii() and str(key).isdigit()) or len(str(key)) > 19
+                                          for key in data):
+            raise serializers.ValidationError(_("Name each installment by its id."), code="invalid")
+        return super().to_internal_value(data)
+
+
+class PaymentInput(serializers.Serializer):
+    amount = serializers.DecimalField(**AMOUNT)
+    received_on = serializers.DateField(help_text="Not in the future.")
+    currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="",
+                                     help_text="The contract's currency (the default); any other is 400 "
+                                               "currency_mismatch.")
+    method = choice_input(PaymentMethod.choices, required=False, default=PaymentMethod.BANK_TRANSFER)
+    bank_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    payer = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    allocations = AllocationsField(
+        required=False, default=dict,
+        help_text="{installment id: amount}: how the payment pays the open installments. Without it, the oldest "
+                  "due first.")
+    as_advance = serializers.BooleanField(
+        required=False, default=False,
+        help_text="true keeps what no installment owes as an advance (预收); false refuses it (400 overpayment).")
+
+
+class ReverseInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                   help_text="Required: why the payment is reversed (400 reason_required).")
+
+
+class AllocationOutput(serializers.ModelSerializer):
+    position = serializers.IntegerField(source="installment.position", read_only=True,
+                                        help_text="The installment's number in the plan.")
+
+    class Meta:
+        model = PaymentAllocation
+        fields = ["installment", "position", "amount"]
+        read_only_fields = fields
+
+
+class PaymentOutput(serializers.ModelSerializer):
+    contract_number = serializers.CharField(source="contract.number", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    method = inline_enum(PaymentMethod.choices)
+    status = inline_enum(PaymentStatus.choices, help_text="recorded, or reversed (it then counts for nothing).")
+    allocations = AllocationOutput(many=True, read_only=True, help_text="The installments it paid.")
+    created_by_name = serializers.CharField(source="created_by.__str__", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = ["id", "contract", "contract_number", "customer", "customer_name", "received_on", "amount",
+                  "currency", "method", "bank_reference", "payer", "note", "advance", "status", "allocations",
+                  "reversed_at", "reversal_reason", "created_at", "created_by", "created_by_name"]
+        read_only_fields = fields
+        extra_kwargs = {"advance": {"help_text": "What no installment owed, kept as an advance."}}
+
+
+# --- Obligations ---------------------------------------------------------------------------------------
+
+class ObligationInput(serializers.Serializer):
+    party = choice_input(Party.choices, required=False, default=Party.OURS,
+                         help_text="Who owes it: ours (default) or customer.")
+    description = serializers.CharField(max_length=500)
+    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    owner = IdField(required=False, allow_null=True, default=None,
+                    help_text="Who follows it: an active user who sees the contract (they may complete it).")
+
+
+class ObligationUpdateInput(serializers.Serializer):
+    party = choice_input(Party.choices, required=False)
+    description = serializers.CharField(max_length=500, required=False)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    owner = IdField(required=False, allow_null=True)
+    version = VersionField(max_value=MAX_VERSION)
+
+
+class ObligationCompleteInput(serializers.Serializer):
+    done_on = serializers.DateField(help_text="The day it was done (not in the future).")
+    evidence = IdField(required=False, allow_null=True, default=None,
+                       help_text="A document of the contract that shows it (POST /documents/ uploads one).")
+    version = VersionField(required=False, max_value=MAX_VERSION)
+
+
+class ObligationWaiveInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                   help_text="Required (400 reason_required).")
+    version = VersionField(required=False, max_value=MAX_VERSION)
+
+
+class ObligationReopenInput(serializers.Serializer):
+    version = VersionField(required=False, max_value=MAX_VERSION)
+
+
+class ObligationOutput(serializers.ModelSerializer):
+    """An obligation with `late` and `days_late` derived from today (the view sets them from
+    selectors.contract_obligations)."""
+
+    party = inline_enum(Party.choices)
+    status = inline_enum(ObligationStatus.choices)
+    owner_name = serializers.SerializerMethodField()
+    late = serializers.BooleanField(read_only=True, help_text="Open and past its due date.")
+    days_late = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Obligation
+        fields = ["id", "contract", "party", "description", "due_date", "owner", "owner_name", "status", "done_on",
+                  "evidence", "status_reason", "version", "late", "days_late", "created_at", "updated_at"]
+        read_only_fields = fields
+        extra_kwargs = {"evidence": {"help_text": "The document that shows it was done, or null."},
+                        "status_reason": {"help_text": "Why it was waived."}}
+
+    def get_owner_name(self, obligation: Obligation) -> str | None:
+        return str(obligation.owner) if obligation.owner_id else None

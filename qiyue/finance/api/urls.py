@@ -1,0 +1,12 @@
+from rest_framework.routers import SimpleRouter
+
+from .views import ContractMoneyViewSet, ObligationViewSet, PaymentViewSet
+
+router = SimpleRouter()
+# /contracts/{id}/money/, …/payment-plan/, …/payments/ and …/obligations/: actions only (the contract
+# itself is qiyue.contracts.api's).
+router.register("contracts", ContractMoneyViewSet, basename="api-contract-money")
+router.register("payments", PaymentViewSet, basename="api-payment")
+router.register("obligations", ObligationViewSet, basename="api-obligation")
+
+urlpatterns = router.urls

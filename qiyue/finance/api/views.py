@@ -1,0 +1,373 @@
+"""Execution and money API: a contract's money summary and payment plan, its payments (recorded, listed,
+reversed) and its obligations (added, changed, completed, waived, reopened). Thin: load the contract,
+payment or obligation through the selectors (one the user may not see is 404), check the policy (403),
+validate the input, call one service (qiyue.finance.services: the money rules, the object's state),
+render the output."""
+
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from qiyue.contracts import selectors as contract_selectors
+from qiyue.contracts.models import Contract
+from qiyue.core.api import ServiceViewMixin, require_version
+from qiyue.core.errors import permission_denied
+from qiyue.core.selectors import get_or_404
+
+from .. import policies, selectors, services
+from ..filters import PaymentFilter
+from ..models import Obligation, Payment, PaymentAllocation
+from .serializers import (
+    MoneyOutput,
+    MoneyQuery,
+    ObligationCompleteInput,
+    ObligationInput,
+    ObligationOutput,
+    ObligationReopenInput,
+    ObligationUpdateInput,
+    ObligationWaiveInput,
+    PaymentInput,
+    PaymentOutput,
+    PlanInput,
+    ReverseInput,
+)
+
+IDEMPOTENCY_KEY = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 100
+
+ERRORS = {400: OpenApiResponse(description="Invalid input: {code, message, fields, field_codes}"),
+          403: OpenApiResponse(description="permission_denied"),
+          404: OpenApiResponse(description="not_found: a contract (payment, obligation) you may not see, or none")}
+PLAN_ERRORS = {
+    **ERRORS,
+    400: OpenApiResponse(description="plan_exceeds_contract (the installments add up to more than the contract "
+                                     "amount), or invalid: a wrong type, a missing amount or due date, an `id` that "
+                                     "is no open installment of the plan, an `obligation` of no obligation of the "
+                                     "contract; `fields` names it by its path (`installments.0.amount` …)"),
+    403: OpenApiResponse(description="permission_denied: a draft's plan is its editors' and finance's; once "
+                                     "approved, finance's and the administrators'; a cancelled contract's is closed"),
+    409: OpenApiResponse(description="stale_version (the plan changed since you read `plan_version`), or "
+                                     "installment_has_payments (an installment would owe less than it received, "
+                                     "or one with payments would go)"),
+}
+PAYMENT_ERRORS = {
+    **ERRORS,
+    400: OpenApiResponse(description="overpayment (more than the open installments owe, and not `as_advance`), "
+                                     "allocation_invalid (`fields` names `allocations.<installment id>`), "
+                                     "currency_mismatch, or invalid: a wrong type, an amount that is not positive "
+                                     "or has more decimals than the currency, `received_on` in the future, an "
+                                     "Idempotency-Key longer than 100 characters"),
+    403: OpenApiResponse(description="permission_denied: finance and administrators only"),
+    409: OpenApiResponse(description="idempotency_conflict (the Idempotency-Key was used for another request), "
+                                     "or nothing_owed (the contract is not signed or was cancelled: only an "
+                                     "advance may be recorded)"),
+}
+REVERSE_ERRORS = {
+    **ERRORS,
+    400: OpenApiResponse(description="reason_required, or invalid input"),
+    403: OpenApiResponse(description="permission_denied: finance and administrators only"),
+    409: OpenApiResponse(description="already_reversed"),
+}
+OBLIGATION_WRITE_ERRORS = {
+    **ERRORS,
+    400: OpenApiResponse(description="invalid: a wrong type, a description missing or too long, an unknown "
+                                     "`party`, an `owner` who is no active user seeing the contract; `fields` names it"),
+    403: OpenApiResponse(description="permission_denied: the contract's editors, finance and administrators; "
+                                     "none on a cancelled contract"),
+}
+OBLIGATION_STATE_ERRORS = {
+    **OBLIGATION_WRITE_ERRORS,
+    409: OpenApiResponse(description="stale_version (the obligation changed since you read its `version`), or "
+                                     "obligation_closed (its status does not allow this)"),
+}
+COMPLETE_ERRORS = {
+    **OBLIGATION_STATE_ERRORS,
+    400: OpenApiResponse(description="invalid: `done_on` missing or in the future, `evidence` that is no "
+                                     "document of the contract"),
+    403: OpenApiResponse(description="permission_denied: the contract's editors, finance, administrators and "
+                                     "the obligation's owner"),
+}
+WAIVE_ERRORS = {**OBLIGATION_STATE_ERRORS, 400: OpenApiResponse(description="reason_required, or invalid input")}
+REOPEN_ERRORS = {**OBLIGATION_STATE_ERRORS, 400: OpenApiResponse(description="invalid input")}
+VERSION_NOTE = ("Send the obligation's `version` you read: a stale one is 409 stale_version and nothing "
+                "changes. Recorded in the audit log, on the contract's and the customer's timelines.")
+
+
+def payment_rows(user) -> QuerySet:
+    """The payments `user` may see, with what their output reads."""
+    allocations = PaymentAllocation.objects.select_related("installment").order_by("installment__position")
+    return (selectors.payments_of(user=user).select_related("contract", "customer", "created_by")
+            .prefetch_related(Prefetch("allocations", queryset=allocations)).order_by("-received_on", "-id"))
+
+
+def with_lateness(rows: list[selectors.ObligationRow]) -> list[Obligation]:
+    """The obligations of `rows` carrying `late` and `days_late` as the selector derived them."""
+    for row in rows:
+        row.obligation.late, row.obligation.days_late = row.late, row.days_late
+    return [row.obligation for row in rows]
+
+
+def obligation_output(obligation: Obligation, context: dict) -> dict:
+    """One obligation as its contract's list shows it (re-read, with `late` derived from today)."""
+    rows = selectors.contract_obligations(contract=obligation.contract)
+    fresh = next(row for row in rows if row.obligation.pk == obligation.pk)
+    return ObligationOutput(with_lateness([fresh])[0], context=context).data
+
+
+# --- A contract's money and obligations -----------------------------------------------------------------
+
+class ContractMoneyViewSet(ServiceViewMixin, viewsets.GenericViewSet):
+    """The execution and money of a contract the user may see (another is 404): the money summary and the
+    payment plan, the payments received and the obligations. Money is written by finance and administrators
+    (a draft's plan also by its editors); obligations by the contract's editors and finance. Every change is
+    recorded in the audit log, on the contract's and the customer's timelines."""
+
+    serializer_class = output_serializer = MoneyOutput
+    queryset = Contract.objects.none()
+
+    def get_queryset(self):
+        return contract_selectors.contract_queryset(user=self.request.user)
+
+    def get_object(self):
+        return contract_selectors.contract_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def summary(self, contract, as_of=None) -> dict:
+        money = selectors.contract_money(contract=contract, as_of=as_of)
+        return MoneyOutput(money, context=self.get_serializer_context()).data
+
+    @extend_schema(operation_id="contracts_money", summary="The contract's money: plan, received, outstanding, aging",
+                   description="Totals in the contract's currency (amounts as decimal strings): the contract "
+                               "amount, what the plan covers and leaves unplanned, what was received (advances "
+                               "included) and is still owed, how much of it is overdue and its aging, and each "
+                               "installment with what it received, what it still owes, whether it is overdue and "
+                               "its limitation period. Overdue and aging are derived as of `as_of` (default: "
+                               "today). Who sees the contract sees its money.",
+                   parameters=[MoneyQuery], responses={200: MoneyOutput, **ERRORS})
+    @action(detail=True, methods=["get"], url_path="money", url_name="money", pagination_class=None)
+    def money(self, request, pk=None):
+        contract = self.get_object()
+        query = self.validated(MoneyQuery, request.query_params)
+        return Response(self.summary(contract, query.get("as_of")))
+
+    @extend_schema(operation_id="contracts_payment_plan", summary="Save the contract's payment plan",
+                   description="The installments in order replace the plan's open ones: send an installment's "
+                               "`id` to keep it (with its payments), leave it out to remove it (only one that "
+                               "received nothing), send one without `id` to add it. An installment is due on "
+                               "`due_date`, or `days_after` an obligation of the contract is done. The plan may "
+                               "leave part of the contract unplanned, never plan beyond it. Send the "
+                               "`plan_version` you read as `version`. Answers with the money summary, as GET "
+                               "`/contracts/{id}/money/`. Recorded in the audit log.",
+                   request=PlanInput, responses={200: MoneyOutput, **PLAN_ERRORS})
+    @action(detail=True, methods=["put"], url_path="payment-plan", url_name="payment-plan", pagination_class=None)
+    def payment_plan(self, request, pk=None):
+        contract = self.get_object()
+        if not policies.can_edit_plan(request.user, contract):
+            raise permission_denied()
+        data = self.validated(PlanInput, request.data)
+        services.payment_plan_save(actor=request.user, contract=contract, installments=data["installments"],
+                                   expected_version=data.get("version"))
+        return Response(self.summary(contract))
+
+    @extend_schema(methods=["GET"], operation_id="contracts_payments", summary="The contract's payments, newest first",
+                   description="Every payment recorded on the contract, reversed ones included (`status`), each "
+                               "with the installments it paid. Who sees the contract sees them.",
+                   responses={200: PaymentOutput(many=True), **ERRORS})
+    @extend_schema(methods=["POST"], operation_id="contracts_payments_create",
+                   summary="Record a payment received on the contract",
+                   description="Finance and administrators. The payment pays the open installments, the "
+                               "oldest due first, or as `allocations` says; more than they owe is refused (400 "
+                               "overpayment) unless `as_advance` keeps the rest as an advance. A contract that "
+                               "is not signed, or was cancelled, takes only an advance. Send an `Idempotency-Key` "
+                               "header to make a retry safe: the same key with the same body answers 200 with the "
+                               "payment recorded first (and the header `Idempotent-Replayed: true`), never a "
+                               "second payment; the same key with another body is 409 idempotency_conflict. Keys "
+                               "are per user. Recorded in the audit log.",
+                   parameters=[
+                       OpenApiParameter(IDEMPOTENCY_KEY, {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY},
+                                        OpenApiParameter.HEADER,
+                                        description="A key of your choice, unique per payment (a UUID)."),
+                       OpenApiParameter("Idempotent-Replayed", OpenApiTypes.STR, OpenApiParameter.HEADER,
+                                        response=[200], enum=["true"],
+                                        description="The request replayed an earlier one with the same key."),
+                   ],
+                   request=PaymentInput, responses={
+                       201: PaymentOutput,
+                       200: OpenApiResponse(PaymentOutput, description="A replay: the payment the key recorded."),
+                       **PAYMENT_ERRORS})
+    @action(detail=True, methods=["get", "post"], url_path="payments", url_name="payments")
+    def payments(self, request, pk=None):
+        contract = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(payment_rows(request.user).filter(contract=contract))
+            return self.get_paginated_response(
+                PaymentOutput(page, many=True, context=self.get_serializer_context()).data)
+        if not policies.can_record_payment(request.user, contract):
+            raise permission_denied()
+        key = request.headers.get(IDEMPOTENCY_KEY, "")
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise exceptions.ValidationError({IDEMPOTENCY_KEY: [
+                _("At most %(limit)d characters.") % {"limit": MAX_IDEMPOTENCY_KEY}]}, code="max_length")
+        data = self.validated(PaymentInput, request.data)
+        fingerprint = services.fingerprint({**data, "contract": contract.pk})
+        allocations, as_advance = data.pop("allocations"), data.pop("as_advance")
+        payment, created = services.payment_record(
+            actor=request.user, contract=contract, data=data, allocations=allocations or None, as_advance=as_advance,
+            idempotency_key=key, request_fingerprint=fingerprint)
+        body = PaymentOutput(payment_rows(request.user).get(pk=payment.pk), context=self.get_serializer_context()).data
+        if created:
+            return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, headers={"Idempotent-Replayed": "true"})
+
+    @extend_schema(methods=["GET"], operation_id="contracts_obligations",
+                   summary="The contract's obligations, open ones first",
+                   description="Deliverables and milestones of the contract (who owes what by when), open ones "
+                               "first by due date, then done, waived and cancelled ones. `late` and `days_late` "
+                               "are derived from today. Who sees the contract sees them.",
+                   responses={200: ObligationOutput(many=True), **ERRORS})
+    @extend_schema(methods=["POST"], operation_id="contracts_obligations_create",
+                   summary="Add an obligation to the contract",
+                   description="The contract's editors, finance and administrators (not on a cancelled "
+                               "contract). Its `owner` follows it and may complete it. Recorded in the audit log.",
+                   request=ObligationInput, responses={201: ObligationOutput, **OBLIGATION_WRITE_ERRORS})
+    @action(detail=True, methods=["get", "post"], url_path="obligations", url_name="obligations",
+            pagination_class=None)
+    def obligations(self, request, pk=None):
+        contract = self.get_object()
+        if request.method == "GET":
+            rows = with_lateness(selectors.contract_obligations(contract=contract))
+            return Response(ObligationOutput(rows, many=True, context=self.get_serializer_context()).data)
+        if not policies.can_manage_obligations(request.user, contract):
+            raise permission_denied()
+        data = self.validated(ObligationInput, request.data)
+        obligation = services.obligation_create(actor=request.user, contract=contract, data=data)
+        return Response(obligation_output(obligation, self.get_serializer_context()), status=status.HTTP_201_CREATED)
+
+
+# --- Payments ---------------------------------------------------------------------------------------------
+
+@extend_schema_view(
+    list=extend_schema(summary="Payments on the contracts you may see, newest first",
+                       responses={200: PaymentOutput(many=True), **ERRORS}),
+    retrieve=extend_schema(summary="One payment", responses={200: PaymentOutput, **ERRORS}),
+)
+class PaymentViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Payments received on the contracts the user may see (another's is 404), newest first, each with the
+    installments it paid. A payment is never deleted: finance reverses one recorded by mistake, with a reason,
+    and what it paid is owed again. Record one with POST `/contracts/{id}/payments/`."""
+
+    serializer_class = output_serializer = PaymentOutput
+    filterset_class = PaymentFilter
+    queryset = Payment.objects.none()
+
+    def get_queryset(self):
+        return payment_rows(self.request.user)
+
+    def get_object(self):
+        return get_or_404(self.get_queryset(), self.kwargs["pk"])
+
+    def retrieve(self, request, pk=None):
+        return Response(self.output(self.get_object()))
+
+    @extend_schema(operation_id="payments_reverse", summary="Reverse a payment recorded by mistake",
+                   description="Finance and administrators, with a reason. The payment stays, `reversed`, and "
+                               "counts for nothing; what it paid is owed again. Recorded in the audit log.",
+                   request=ReverseInput, responses={200: PaymentOutput, **REVERSE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="reverse", url_name="reverse")
+    def reverse_payment(self, request, pk=None):
+        payment = self.get_object()
+        if not policies.can_reverse_payment(request.user, payment):
+            raise permission_denied()
+        data = self.validated(ReverseInput, request.data)
+        payment = services.payment_reverse(actor=request.user, payment=payment, reason=data["reason"])
+        return Response(self.output(payment))
+
+
+# --- Obligations ------------------------------------------------------------------------------------------
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="One obligation", responses={200: ObligationOutput, **ERRORS}),
+    partial_update=extend_schema(
+        summary="Change an obligation (the fields sent; `version` required)",
+        description=f"The contract's editors, finance and administrators; not a cancelled obligation (409 "
+                    f"obligation_closed). {VERSION_NOTE}",
+        request=ObligationUpdateInput, responses={200: ObligationOutput, **OBLIGATION_STATE_ERRORS}),
+)
+class ObligationViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """An obligation of a contract the user may see (another's is 404): a deliverable or milestone, who owes
+    it, by when and who follows it. Its status: open, then done (with the day and optional evidence) or
+    waived (with a reason); reopened back to open. Installments due a number of days after it is done get
+    their due date when it is done, and lose it when it is reopened."""
+
+    serializer_class = output_serializer = ObligationOutput
+    queryset = Obligation.objects.none()
+
+    def get_queryset(self):
+        return selectors.obligations_of(user=self.request.user).select_related("contract", "owner")
+
+    def get_object(self):
+        return get_or_404(self.get_queryset(), self.kwargs["pk"])
+
+    def output(self, obligation) -> dict:
+        return obligation_output(obligation, self.get_serializer_context())
+
+    def managed(self) -> Obligation:
+        obligation = self.get_object()
+        if not policies.can_manage_obligations(self.request.user, obligation.contract):
+            raise permission_denied()
+        return obligation
+
+    def retrieve(self, request, pk=None):
+        return Response(self.output(self.get_object()))
+
+    def partial_update(self, request, pk=None):
+        obligation = self.managed()
+        data = self.validated(ObligationUpdateInput, request.data, partial=True)
+        expected_version = require_version(data)
+        obligation = services.obligation_update(actor=request.user, obligation=obligation, data=data,
+                                                expected_version=expected_version)
+        return Response(self.output(obligation))
+
+    @extend_schema(operation_id="obligations_complete", summary="Mark the obligation done",
+                   description=f"The contract's editors, finance, administrators and the obligation's owner; an "
+                               f"open obligation only (else 409 obligation_closed). `done_on` is not in the "
+                               f"future; `evidence` a document of the contract. Installments due a number of days "
+                               f"after it become due. {VERSION_NOTE}",
+                   request=ObligationCompleteInput, responses={200: ObligationOutput, **COMPLETE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="complete", url_name="complete")
+    def complete(self, request, pk=None):
+        obligation = self.get_object()
+        if not policies.can_close_obligation(request.user, obligation):
+            raise permission_denied()
+        data = self.validated(ObligationCompleteInput, request.data)
+        obligation = services.obligation_complete(actor=request.user, obligation=obligation, done_on=data["done_on"],
+                                                  evidence=data["evidence"], expected_version=data.get("version"))
+        return Response(self.output(obligation))
+
+    @extend_schema(operation_id="obligations_waive", summary="Waive the obligation",
+                   description=f"The contract's editors, finance and administrators, with a reason; an open "
+                               f"obligation only (else 409 obligation_closed). {VERSION_NOTE}",
+                   request=ObligationWaiveInput, responses={200: ObligationOutput, **WAIVE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="waive", url_name="waive")
+    def waive(self, request, pk=None):
+        obligation = self.managed()
+        data = self.validated(ObligationWaiveInput, request.data)
+        obligation = services.obligation_waive(actor=request.user, obligation=obligation, reason=data["reason"],
+                                               expected_version=data.get("version"))
+        return Response(self.output(obligation))
+
+    @extend_schema(operation_id="obligations_reopen", summary="Reopen a done or waived obligation",
+                   description=f"The contract's editors, finance and administrators: undoes a completion or a "
+                               f"waiver recorded by mistake (else 409 obligation_closed). Installments that waited "
+                               f"for it wait again. {VERSION_NOTE}",
+                   request=ObligationReopenInput, responses={200: ObligationOutput, **REOPEN_ERRORS})
+    @action(detail=True, methods=["post"], url_path="reopen", url_name="reopen")
+    def reopen(self, request, pk=None):
+        obligation = self.managed()
+        data = self.validated(ObligationReopenInput, request.data)
+        obligation = services.obligation_reopen(actor=request.user, obligation=obligation,
+                                                expected_version=data.get("version"))
+        return Response(self.output(obligation))

@@ -1,0 +1,204 @@
+"""Execution and money of a contract: obligations (who owes what by when), the payment plan
+(回款计划) with its installments, payments received (回款) and how they are allocated.
+
+"Late" and "overdue" are never stored: they are derived from the due date and today (money.py).
+An installment keeps `received`, the sum of its live allocations, maintained by the payment services
+under the contract's lock, so lists and totals need no sum over every allocation.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from qiyue.core.models import TimeStampedModel
+
+POSITIVE = [MinValueValidator(Decimal("0.01"))]
+
+
+class Party(models.TextChoices):
+    OURS = "ours", _("Our side")
+    CUSTOMER = "customer", _("The customer")
+
+
+class ObligationStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("obligation", "Open")
+    DONE = "done", _("Done")
+    WAIVED = "waived", _("Waived")
+    CANCELLED = "cancelled", pgettext_lazy("obligation", "Cancelled")
+
+
+class Obligation(TimeStampedModel):
+    """A deliverable or milestone of a contract (交付, 验收, 付款条件…): who owes it, by when, who follows it."""
+
+    contract = models.ForeignKey("contracts.Contract", verbose_name=_("contract"), on_delete=models.CASCADE,
+                                 related_name="obligations")
+    party = models.CharField(_("owed by"), max_length=10, choices=Party.choices, default=Party.OURS)
+    description = models.CharField(_("description"), max_length=500)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=ObligationStatus.choices,
+                              default=ObligationStatus.OPEN)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    evidence = models.ForeignKey("documents.Document", verbose_name=_("evidence"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
+    status_reason = models.CharField(_("reason"), max_length=1000, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("obligation")
+        verbose_name_plural = _("obligations")
+        ordering = ["due_date", "id"]
+        indexes = [
+            models.Index(fields=["contract", "due_date"], name="obligation_contract"),
+            models.Index(fields=["status", "due_date"], name="obligation_due"),
+        ]
+
+    def __str__(self):
+        return self.description
+
+
+class PaymentPlan(models.Model):
+    """The payment plan of one contract: its installments, and the version a plan edit is checked
+    against (two people editing one plan never lose an update)."""
+
+    contract = models.OneToOneField("contracts.Contract", verbose_name=_("contract"), on_delete=models.CASCADE,
+                                    related_name="payment_plan")
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("payment plan")
+        verbose_name_plural = _("payment plans")
+
+    def __str__(self):
+        return str(self.contract)
+
+
+class InstallmentStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("installment", "Open")
+    # Kept as a claim after the contract ended early: still owed, still in receivables.
+    CLAIM = "claim", _("Claim")
+    CANCELLED = "cancelled", pgettext_lazy("installment", "Cancelled")
+
+
+class Installment(models.Model):
+    """One installment of a payment plan (第 N 期): an amount due on a date, or a number of days after
+    an obligation is done (then its due date is set when the obligation is)."""
+
+    contract = models.ForeignKey("contracts.Contract", verbose_name=_("contract"), on_delete=models.CASCADE,
+                                 related_name="installments")
+    position = models.PositiveSmallIntegerField(_("number"))
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, validators=POSITIVE)
+    currency = models.CharField(_("currency"), max_length=3)
+    condition = models.CharField(_("condition"), max_length=300, blank=True,
+                                 help_text=_("For example: 30 days after acceptance."))
+    obligation = models.ForeignKey(Obligation, verbose_name=_("after obligation"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="installments")
+    days_after = models.PositiveSmallIntegerField(_("days after it is done"), default=0)
+    received = models.DecimalField(_("received"), max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    paid_on = models.DateField(_("fully paid on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=InstallmentStatus.choices,
+                              default=InstallmentStatus.OPEN)
+    status_reason = models.CharField(_("reason"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "position"], name="installment_position"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="installment_amount_positive"),
+            models.CheckConstraint(condition=models.Q(received__gte=0) & models.Q(received__lte=models.F("amount")),
+                                   name="installment_received_within"),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"], name="installment_due")]
+
+    def __str__(self):
+        return f"{self.contract} #{self.position}"
+
+    @property
+    def outstanding(self) -> Decimal:
+        return max(self.amount - self.received, Decimal("0.00"))
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    ACCEPTANCE_BILL = "acceptance_bill", _("Acceptance bill")
+    ONLINE = "online", _("Online payment")
+    CHEQUE = "cheque", _("Cheque")
+    CASH = "cash", _("Cash")
+    OTHER = "other", _("Other")
+
+
+class PaymentStatus(models.TextChoices):
+    RECORDED = "recorded", _("Recorded")
+    REVERSED = "reversed", _("Reversed")
+
+
+class Payment(TimeStampedModel):
+    """Money received from the customer for a contract (回款). Never deleted: a mistake is reversed,
+    with a reason, and the reversal releases what it had paid."""
+
+    contract = models.ForeignKey("contracts.Contract", verbose_name=_("contract"), on_delete=models.PROTECT,
+                                 related_name="payments")
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="payments")
+    received_on = models.DateField(_("received on"))
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, validators=POSITIVE)
+    currency = models.CharField(_("currency"), max_length=3)
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices,
+                              default=PaymentMethod.BANK_TRANSFER)
+    bank_reference = models.CharField(_("bank reference"), max_length=100, blank=True)
+    payer = models.CharField(_("payer"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=1000, blank=True)
+    # What no installment owed, kept as an advance (预收款) on finance's say.
+    advance = models.DecimalField(_("advance"), max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    status = models.CharField(_("status"), max_length=10, choices=PaymentStatus.choices,
+                              default=PaymentStatus.RECORDED)
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+    reversed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reversal_reason = models.CharField(_("reason for the reversal"), max_length=1000, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The API's Idempotency-Key: a replayed request finds the payment it recorded.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["created_by", "idempotency_key"], condition=~models.Q(idempotency_key=""),
+                                    name="payment_idempotency"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["contract", "received_on"], name="payment_contract"),
+            models.Index(fields=["customer", "received_on"], name="payment_customer"),
+        ]
+
+    def __str__(self):
+        return f"{self.contract} {self.received_on} {self.amount} {self.currency}"
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment that pays one installment."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
+    installment = models.ForeignKey(Installment, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(max_digits=16, decimal_places=2, validators=POSITIVE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["payment", "installment"], name="allocation_once")]
+
+    def __str__(self):
+        return f"{self.payment_id} → {self.installment_id}: {self.amount}"

@@ -1,0 +1,103 @@
+"""Execution and money's parts of the contract workspace: the money tab (summary, installments with
+what is derived from today, payments, and the plan and payment dialogs) and the execution tab
+(progress and obligations)."""
+
+import uuid
+
+from django import template
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from qiyue.contracts.policies import can_see_contract
+from qiyue.documents.selectors import document_list
+
+from .. import money, policies, selectors
+from ..models import ObligationStatus, Party, PaymentMethod
+
+register = template.Library()
+
+
+def _aging_rows(aging: dict) -> list[tuple[str, object]]:
+    from django.utils.translation import gettext as _
+
+    labels = {"not_due": _("Not yet due"), "d1_30": _("1–30 days"), "d31_60": _("31–60 days"),
+              "d61_90": _("61–90 days"), "over_90": _("Over 90 days")}
+    return [(key, labels[key], aging.get(key, 0)) for key in money.AGING_BUCKETS]
+
+
+def _finance_state(context) -> dict:
+    return {"finance_error": context.get("finance_error", ""), "finance_dialog": context.get("finance_dialog", ""),
+            "finance_post": context.get("finance_post")}
+
+
+@register.inclusion_tag("finance/_money_panel.html", takes_context=True)
+def money_panel(context, contract):
+    request = context["request"]
+    user = request.user
+    summary = selectors.contract_money(contract=contract)
+    obligations = list(contract.obligations.exclude(status=ObligationStatus.CANCELLED).order_by("due_date", "id"))
+    post = context.get("finance_post")
+    plan_rows = None
+    if post is not None and context.get("finance_dialog") == "dialog-plan":
+        # The editor as the user left it, after a refused save.
+        columns = {name: post.getlist(f"row-{name}") for name in ("id", "due_date", "amount", "condition",
+                                                                   "obligation", "days_after")}
+        count = max(len(v) for v in columns.values())
+        plan_rows = [{name: (values[i] if i < len(values) else "") for name, values in columns.items()}
+                     for i in range(count)]
+    for payment in summary.payments:
+        payment.dialog_id = f"dialog-reverse-{payment.pk}"
+    return {
+        **_finance_state(context),
+        "contract": contract, "request": request, "csrf_token": context.get("csrf_token"),
+        "summary": summary,
+        "allocating": post is not None and any(k.startswith("allocate-") and v.strip() for k, v in post.items()),
+        "aging_rows": _aging_rows(summary.aging),
+        "has_overdue": summary.overdue > 0,
+        "may_edit_plan": policies.can_edit_plan(user, contract),
+        "may_record": policies.can_record_payment(user, contract),
+        "owing": contract.status in policies.OWING_STATUSES,
+        "plan_rows": plan_rows,
+        "obligations": obligations,
+        "methods": PaymentMethod.choices,
+        "form_key": uuid.uuid4().hex,
+        "today": timezone.localdate(),
+    }
+
+
+@register.inclusion_tag("finance/_execution_panel.html", takes_context=True)
+def execution_panel(context, contract):
+    request = context["request"]
+    user = request.user
+    rows = selectors.contract_obligations(contract=contract)
+    done, counted = selectors.obligation_progress(rows)
+    summary = selectors.contract_money(contract=contract)
+    may_manage = policies.can_manage_obligations(user, contract)
+    for row in rows:
+        row.may_close = policies.can_close_obligation(user, row.obligation)
+        row.dialog_suffix = str(row.obligation.pk)
+        row.done_dialog = f"dialog-done-{row.obligation.pk}"
+        row.waive_dialog = f"dialog-waive-{row.obligation.pk}"
+    people = []
+    if may_manage:
+        people = [p for p in get_user_model().objects.filter(is_active=True).select_related("team")
+                  .order_by("role", "username")[:500] if can_see_contract(p, contract)]
+    documents = list(document_list(user=user, contract_id=contract.pk)[:50]) if any(r.may_close for r in rows) else []
+    return {
+        **_finance_state(context),
+        "contract": contract, "request": request, "csrf_token": context.get("csrf_token"),
+        "rows": rows, "done": done, "counted": counted,
+        "done_share": int(done * 100 / counted) if counted else 0,
+        "summary": summary,
+        "may_manage": may_manage,
+        "parties": Party.choices,
+        "people": people,
+        "documents": documents,
+        "today": timezone.localdate(),
+    }
+
+
+@register.filter
+def equals(value, other) -> bool:
+    """`{% with again=finance_dialog|equals:dialog_id %}`: whether a dialog is the one to open again."""
+    return str(value) == str(other)

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "finance"
+
+urlpatterns = [
+    path("contracts/<int:pk>/payment-plan/", views.plan_save, name="plan_save"),
+    path("contracts/<int:pk>/payments/", views.payment_record, name="payment_record"),
+    path("contracts/<int:pk>/payments/<int:payment_pk>/reverse/", views.payment_reverse, name="payment_reverse"),
+    path("contracts/<int:pk>/obligations/", views.obligation_create, name="obligation_create"),
+    path("contracts/<int:pk>/obligations/<int:obligation_pk>/", views.obligation_update, name="obligation_update"),
+    path("contracts/<int:pk>/obligations/<int:obligation_pk>/done/", views.obligation_complete,
+         name="obligation_complete"),
+    path("contracts/<int:pk>/obligations/<int:obligation_pk>/waive/", views.obligation_waive, name="obligation_waive"),
+    path("contracts/<int:pk>/obligations/<int:obligation_pk>/reopen/", views.obligation_reopen,
+         name="obligation_reopen"),
+]
