@@ -23,7 +23,7 @@ from .models import Contract
 COLUMNS = (
     "number", "title", "customer", "status", "nature", "subject_matter", "signing_form", "amount", "currency",
     "tax_rate", "no_amount_reason", "signing_date", "effective_date", "expiry_date", "open_ended", "auto_renewal",
-    "notice_period_days", "owner", "team", "parent", "tags",
+    "notice_period_days", "owner", "team", "parent", "tags", "received_amount", "outstanding_amount",
 )
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -31,7 +31,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def headers(extra=()) -> list[str]:
     return [capfirst(str(Contract._meta.get_field(name).verbose_name)) for name in COLUMNS] + [
-        str(field) for field in extra]
+        capfirst(_("oldest unpaid due date")), capfirst(_("overdue"))] + [str(field) for field in extra]
 
 
 def _safe(value):
@@ -50,6 +50,8 @@ def row(contract: Contract, user) -> list:
         _("Yes") if contract.auto_renewal else _("No"), contract.notice_period_days,
         str(contract.owner), str(contract.team) if contract.team_id else "",
         contract.parent.number if contract.parent_id and permissions.can_see(user, contract.parent) else "", contract.tags.replace(",", ", "),
+        contract.received_amount, contract.outstanding_amount, contract.unpaid_since,
+        contract.overdue_amount(timezone.localdate()),
     )]
 
 

@@ -1,5 +1,8 @@
+import datetime
+
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
@@ -46,18 +49,25 @@ class ContractFilter(django_filters.FilterSet):
                                                    lookup_expr="lte")
     amount_min = django_filters.NumberFilter(label=_("amount from"), field_name="amount", lookup_expr="gte")
     amount_max = django_filters.NumberFilter(label=_("amount up to"), field_name="amount", lookup_expr="lte")
+    overdue = django_filters.ChoiceFilter(label=_("overdue"), method="filter_overdue", choices=(
+        ("yes", _("has overdue receivables")), ("over_90", _("overdue more than 90 days")),
+        ("no", _("nothing overdue"))))
     ordering = GroupedOrderingFilter(
         label=_("Sort by"),
-        grouped={"amount": "currency"},
+        grouped={"amount": "currency", "outstanding_amount": "currency"},
+        nulls_last=frozenset({"unpaid_since"}),
         fields=(
             ("created_at", "created_at"), ("number", "number"), ("title", "title"), ("amount", "amount"),
             ("signing_date", "signing_date"), ("effective_date", "effective_date"),
             ("expiry_date", "expiry_date"), ("status", "status"), ("customer__name", "customer"),
+            ("outstanding_amount", "outstanding"), ("unpaid_since", "unpaid_since"),
         ),
         field_labels={
             "created_at": _("created at"), "number": _("contract number"), "title": _("title"),
             "amount": _("amount, per currency"), "signing_date": _("signing date"), "effective_date": _("effective date"),
             "expiry_date": _("expiry date"), "status": _("status"), "customer__name": _("customer"),
+            "outstanding_amount": _("outstanding, per currency"),
+            "unpaid_since": _("oldest unpaid due date (longest overdue first)"),
         },
     )
 
@@ -124,6 +134,18 @@ class ContractFilter(django_filters.FilterSet):
         if part == "eq":
             return custom_fields.filter_contracts(queryset, field, equals=value)
         return custom_fields.filter_contracts(queryset, field, **{"low" if part == "min" else "high": value})
+
+    def filter_overdue(self, queryset, name, value):
+        """Overdue is derived from today: the oldest unpaid installment's due date has passed (by more
+        than 90 days), or there is none that has."""
+        today = timezone.localdate()
+        if value == "yes":
+            return queryset.filter(unpaid_since__lt=today)
+        if value == "over_90":
+            return queryset.filter(unpaid_since__lt=today - datetime.timedelta(days=90))
+        if value == "no":
+            return queryset.filter(Q(unpaid_since__isnull=True) | Q(unpaid_since__gte=today))
+        return queryset
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tag_q("tags", value.strip())) if value.strip() else queryset

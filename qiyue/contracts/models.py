@@ -125,6 +125,17 @@ class Contract(VersionedModel):
     legal_hold_reason = models.CharField(_("legal hold reason"), max_length=1000, blank=True, editable=False)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
     deleted_reason = models.CharField(_("reason for deletion"), max_length=1000, blank=True, editable=False)
+    # Money totals kept by the finance app in the same transaction as each money change (payments,
+    # reversals, the plan, milestones), so lists sort and filter by them; `qiyue finance check`
+    # recomputes them. Overdue is derived from `unpaid_since` (the due date of the oldest installment
+    # not fully paid) and today; `unpaid_schedule` holds each unpaid installment's [due date, still
+    # owed] so a row's overdue amount is computed as of any day without another query.
+    received_amount = models.DecimalField(_("received"), max_digits=16, decimal_places=2, default=Decimal("0.00"),
+                                          editable=False)
+    outstanding_amount = models.DecimalField(_("outstanding"), max_digits=16, decimal_places=2,
+                                             default=Decimal("0.00"), editable=False)
+    unpaid_since = models.DateField(_("oldest unpaid due date"), null=True, blank=True, editable=False)
+    unpaid_schedule = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("contract")
@@ -171,12 +182,23 @@ class Contract(VersionedModel):
             models.Index(fields=["currency", "amount"], name="contract_live_currency_amount",
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["amount"], name="contract_amount"),
+            # Money: the list filtered by "has overdue" or sorted by it (the oldest unpaid due date), and
+            # sorted by what is outstanding, each currency's contracts together.
+            models.Index(fields=["unpaid_since"], name="contract_live_unpaid",
+                         condition=models.Q(deleted_at__isnull=True)),
+            models.Index(fields=["currency", "outstanding_amount"], name="contract_live_outstanding",
+                         condition=models.Q(deleted_at__isnull=True)),
             # Deleted contracts are few; only the archive's "deleted" view looks for them.
             models.Index(fields=["-deleted_at"], name="contract_deleted", condition=models.Q(deleted_at__isnull=False)),
         ]
 
     def __str__(self):
         return f"{self.number} {self.title}"
+
+    def overdue_amount(self, as_of) -> Decimal:
+        """What is overdue as of `as_of`: the unpaid installments due before it (derived, never stored)."""
+        day = as_of.isoformat()
+        return sum((Decimal(owed) for due, owed in self.unpaid_schedule or () if due < day), Decimal("0.00"))
 
     @property
     def tag_list(self) -> list[str]:

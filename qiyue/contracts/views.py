@@ -9,6 +9,7 @@ from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -91,6 +92,10 @@ def contract_list(request):
     type_fields = _chosen_type_fields(request)
     custom_columns = [(f"cf{field.pk}", str(field)) for field in type_fields]
     shown_custom = [field for field in type_fields if f"cf{field.pk}" in columns]
+    if "overdue" in columns:
+        today = timezone.localdate()
+        for contract in page.object_list:
+            contract.overdue_now = contract.overdue_amount(today)
     if shown_custom:
         cells = custom_fields.display_cells(list(page.object_list), shown_custom)
         for contract in page.object_list:

@@ -2,6 +2,7 @@
 
 import django_filters
 import django_filters.constants
+from django.db.models import F
 from django.utils.functional import lazy
 from django.utils.translation import gettext, pgettext_lazy
 
@@ -33,13 +34,19 @@ class GroupedOrderingFilter(OrderingFilter):
     a field to the field its rows are grouped by (amounts by their currency, so a list sorted by amount
     never ranks 100 USD among 100 CNY as if they were the same money)."""
 
-    def __init__(self, *args, grouped: dict[str, str] | None = None, **kwargs):
+    def __init__(self, *args, grouped: dict[str, str] | None = None, nulls_last: frozenset[str] = frozenset(),
+                 **kwargs):
         self.grouped = grouped or {}
+        # Fields whose empty values sort last either way (on SQLite and PostgreSQL alike).
+        self.nulls_last = nulls_last
         super().__init__(*args, **kwargs)
 
     def get_ordering_value(self, param):
         value = super().get_ordering_value(param)
-        group = self.grouped.get(value.lstrip("-"))
+        name = value.lstrip("-")
+        if name in self.nulls_last:
+            return F(name).desc(nulls_last=True) if value.startswith("-") else F(name).asc(nulls_last=True)
+        group = self.grouped.get(name)
         return [group, value] if group else value
 
     def filter(self, qs, value):

@@ -24,7 +24,7 @@ from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, st
 from qiyue.core.money import fits_minor_unit, format_money
 from qiyue.core.services import audit_value, model_update
 
-from . import events, money, policies
+from . import events, money, policies, totals
 from .errors import FinanceErrorCode
 from .models import (
     Installment,
@@ -267,6 +267,7 @@ def payment_plan_save(*, actor, contract: Contract, installments: Sequence[Mappi
         plan.version += 1
         plan.updated_by = actor if getattr(actor, "pk", None) else None
         plan.save()
+        totals.keep(contract)
         after = [_plan_line(row) for row in Installment.objects.filter(contract=contract, status__in=LIVE_INSTALLMENTS)
                  .order_by("position")]
         if before != after:
@@ -421,6 +422,7 @@ def payment_record(*, actor, contract: Contract, data: Mapping[str, Any],
         for name in ("bank_reference", "payer"):
             if getattr(payment, name):
                 changes[name] = getattr(payment, name)
+        totals.keep(contract)
         events.payment_event(actor=actor, action="payment.recorded", payment=payment, changes=changes)
         return payment, True
 
@@ -451,6 +453,7 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
         payment.reversed_by = actor
         payment.reversal_reason = reason
         payment.save(update_fields=["status", "reversed_at", "reversed_by", "reversal_reason", "updated_at"])
+        totals.keep(contract)
         events.payment_event(actor=actor, action="payment.reversed", payment=payment, changes={
             "amount": money_text(payment.amount, payment.currency), "received_on": payment.received_on.isoformat(),
             "allocations": lines, "reversal_reason": reason})
@@ -585,6 +588,7 @@ def obligation_complete(*, actor, obligation: Obligation, done_on: Any, evidence
         due = _set_linked_due_dates(obligation)
         if due:
             changes["installments_due"] = due
+            totals.keep(contract)
         events.obligation_event(actor=actor, action="obligation.done", obligation=obligation, changes=changes)
         return obligation
 
@@ -628,6 +632,7 @@ def obligation_reopen(*, actor, obligation: Obligation, expected_version: int | 
         due = _set_linked_due_dates(obligation)
         if due:
             changes["installments_due"] = due
+            totals.keep(contract)
         events.obligation_event(actor=actor, action="obligation.reopened", obligation=obligation, changes=changes)
         return obligation
 

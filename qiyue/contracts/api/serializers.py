@@ -4,6 +4,7 @@ decimals; the services check permissions, model rules and uniqueness."""
 import datetime
 from decimal import Decimal
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -83,6 +84,14 @@ class ContractOutput(serializers.ModelSerializer):
         help_text="facts submit still needs, as {field: [message]}; empty when it may be submitted")
     custom_fields = serializers.SerializerMethodField(
         help_text="the contract type's further fields as {key: value} (null where not set)")
+    received_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True,
+                                               help_text="payments received (reversed ones not counted)")
+    outstanding_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True,
+                                                  help_text="what the payment plan's installments still owe")
+    overdue_amount = serializers.SerializerMethodField(
+        help_text="what is overdue today: the unpaid installments due before today (derived, never stored)")
+    unpaid_since = serializers.DateField(read_only=True, allow_null=True,
+                                         help_text="the due date of the oldest installment not fully paid")
 
     class Meta:
         model = Contract
@@ -93,10 +102,14 @@ class ContractOutput(serializers.ModelSerializer):
             "nature", "nature_display", "subject_matter", "subject_matter_display", "signing_form",
             "signing_form_display", "parent", "parent_number", "supplements", "status", "status_display",
             "status_reason", "status_changed_at", "signing_method", "available_transitions", "legal_hold",
-            "legal_hold_reason", "contract_type", "custom_fields", "version",
-            "created_at", "updated_at",
+            "legal_hold_reason", "contract_type", "custom_fields", "received_amount", "outstanding_amount",
+            "overdue_amount", "unpaid_since", "version", "created_at", "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DecimalField(max_digits=16, decimal_places=2))
+    def get_overdue_amount(self, contract: Contract) -> str:
+        return f"{contract.overdue_amount(timezone.localdate()):.2f}"
 
     @extend_schema_field({"type": "object", "additionalProperties": True})
     def get_custom_fields(self, contract: Contract) -> dict:

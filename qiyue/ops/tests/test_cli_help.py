@@ -8,7 +8,7 @@ import pytest
 
 from qiyue import cli
 
-OURS = ["audit", "createuser", "demo", "keys", "reindex", "reset2fa", "serve", "setpassword", "storage", "token",
+OURS = ["audit", "createuser", "demo", "finance", "keys", "reindex", "reset2fa", "serve", "setpassword", "storage", "token",
         "worker"]
 
 

@@ -1,0 +1,74 @@
+"""The money totals a contract row keeps for lists (`Contract.received_amount`, `outstanding_amount`,
+`unpaid_since`, `unpaid_schedule`): recomputed from the contract's installments and payments by every
+money write, in its transaction and under the contract's lock, and checked by `qiyue finance check`."""
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from qiyue.contracts.models import Contract
+
+from .models import Installment, InstallmentStatus, Payment, PaymentStatus
+
+LIVE = (InstallmentStatus.OPEN, InstallmentStatus.CLAIM)
+FIELDS = ("received_amount", "outstanding_amount", "unpaid_since", "unpaid_schedule")
+
+
+def computed(contract_id: int) -> dict:
+    """What the totals of one contract must be, from its rows."""
+    received = (Payment.objects.filter(contract_id=contract_id, status=PaymentStatus.RECORDED)
+                .aggregate(total=Sum("amount"))["total"]) or Decimal("0.00")
+    schedule = []
+    outstanding = Decimal("0.00")
+    for due, amount, got in (Installment.objects.filter(contract_id=contract_id, status__in=LIVE)
+                             .values_list("due_date", "amount", "received")):
+        rest = amount - got
+        if rest <= 0:
+            continue
+        outstanding += rest
+        if due is not None:
+            schedule.append([due.isoformat(), str(rest)])
+    schedule.sort()
+    return {
+        "received_amount": received.quantize(Decimal("0.01")),
+        "outstanding_amount": outstanding.quantize(Decimal("0.01")),
+        "unpaid_since": min((d for d, _owed in schedule), default=None),
+        "unpaid_schedule": schedule,
+    }
+
+
+def keep(contract: Contract) -> None:
+    """Store the contract's totals (the caller holds the contract's lock). The contract's `version` is
+    not bumped: a payment is no edit of the contract, and an open edit page must still save."""
+    values = computed(contract.pk)
+    Contract.objects.filter(pk=contract.pk).update(**values)
+    for name, value in values.items():
+        setattr(contract, name, value)
+
+
+def _stored(row: dict) -> dict:
+    since = row["unpaid_since"]
+    return {
+        "received_amount": row["received_amount"], "outstanding_amount": row["outstanding_amount"],
+        "unpaid_since": since.isoformat() if since else None, "unpaid_schedule": row["unpaid_schedule"] or [],
+    }
+
+
+def differences(contract_ids: Iterable[int] | None = None, *, batch: int = 2000) -> Iterable[tuple[int, dict]]:
+    """(contract id, {field: [stored, computed]}) of every contract whose stored totals differ."""
+    rows = Contract.objects.order_by("pk").values("pk", *FIELDS)
+    if contract_ids is not None:
+        rows = rows.filter(pk__in=list(contract_ids))
+    last = 0
+    while True:
+        chunk = list(rows.filter(pk__gt=last)[:batch])
+        if not chunk:
+            return
+        for row in chunk:
+            want = computed(row["pk"])
+            have = _stored(row)
+            diff = {name: [have[name], want[name]] for name in FIELDS if have[name] != want[name]}
+            if diff:
+                yield row["pk"], diff
+        last = chunk[-1]["pk"]
