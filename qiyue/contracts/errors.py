@@ -18,6 +18,8 @@ class ContractErrorCode(StrEnum):
     HAS_SUPPLEMENTS = "has_supplements"
     # Another amendment of the contract is under way (draft, in review or approved).
     AMENDMENT_OPEN = "amendment_open"
+    # A renewal of the contract is already under way (not cancelled).
+    ALREADY_RENEWED = "already_renewed"
 
 
 register_statuses({
@@ -30,4 +32,5 @@ register_statuses({
     ContractErrorCode.WITHIN_RETENTION: 409,
     ContractErrorCode.HAS_SUPPLEMENTS: 409,
     ContractErrorCode.AMENDMENT_OPEN: 409,
+    ContractErrorCode.ALREADY_RENEWED: 409,
 })

@@ -38,6 +38,7 @@ ACTIONS = register_actions({
     "contract.complete": _("marked completed"),
     "contract.expire": _("marked expired"),
     "contract.terminate": _("terminated"),
+    "contract.renewed": _("started a renewal"),
     "contract.cancel": _("cancelled"),
     "contract.legal_hold_set": _("placed a legal hold"),
     "contract.legal_hold_released": _("released the legal hold"),
@@ -52,6 +53,8 @@ ACTIONS = register_actions({
 
 register_change_labels({
     "activated_early": _("activated before its effective date of"),
+    "termination": _("termination"),
+    "renewed_by": _("renewed by"),
     "amendment": _("amendment"),
     "payment_terms": _("payment terms"),
     "other_terms": _("other terms"),
@@ -96,6 +99,11 @@ def contract_updated_event(*, actor, contract: Contract, changes):
 def contract_transitioned_event(*, actor, contract: Contract, transition, changes):
     """A status change of the lifecycle table (its action is "contract.<transition name>")."""
     return _on_contract(actor, transition.action, contract, changes)
+
+
+def contract_renewed_event(*, actor, contract: Contract, successor: Contract):
+    """On the contract renewed: its successor (a new draft, whose own creation is its first event)."""
+    return _on_contract(actor, "contract.renewed", contract, {"renewed_by": [None, successor.number]})
 
 
 def contract_legal_hold_event(*, actor, contract: Contract, hold: bool, changes):

@@ -3,6 +3,7 @@ import json
 from django import forms
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
@@ -14,7 +15,7 @@ from qiyue.customers.forms import team_choices
 from qiyue.customers.models import Customer
 
 from . import custom_fields
-from .models import Contract, ContractType, FieldKind, SigningMethod, Status
+from .models import Contract, ContractType, FieldKind, SigningMethod, Status, TerminationCategory
 from .services import FROZEN_FIELDS, facts_frozen
 
 CONTRACT_FORM_FIELDS = [
@@ -245,9 +246,30 @@ class TransitionForm(BootstrapFormMixin, forms.Form):
                                        choices=[("", "---------"), *SigningMethod.choices])
     signing_date = forms.DateField(label=_("Signing date"), required=False, widget=forms.DateInput())
     confirm_early = forms.BooleanField(label=_("Activate now anyway"), required=False)
+    # Terminating: how it ended.
+    terminated_on = forms.DateField(label=_("Terminated on"), required=False, widget=forms.DateInput())
+    category = forms.ChoiceField(label=_("Reason category"), required=False,
+                                 choices=[("", "---------"), *TerminationCategory.choices])
+    settlement_amount = forms.DecimalField(label=_("Settlement amount"), required=False, min_value=0,
+                                           max_digits=16, decimal_places=2)
+    agreed_by = forms.CharField(label=_("Agreed by"), required=False, max_length=200,
+                                help_text=_("Who agreed on the other side, or the ruling."))
+    keep_claims = forms.ChoiceField(label=_("What is still owed"), required=False, initial="keep", choices=[
+        ("keep", _("Keep open installments and obligations as claims")),
+        ("cancel", _("Cancel open installments and obligations"))])
+
+    def termination(self) -> dict:
+        data = self.cleaned_data
+        return {"terminated_on": data.get("terminated_on"), "category": data.get("category"),
+                "settlement_amount": data.get("settlement_amount"), "agreed_by": data.get("agreed_by", ""),
+                "keep_claims": data.get("keep_claims") != "cancel"}
 
     def __init__(self, *args, contract: Contract | None = None, transition=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if transition is not None and transition.name == "terminate":
+            self.fields["category"].required = True
+            if not self.is_bound:
+                self.initial.setdefault("terminated_on", timezone.localdate())
         if transition is not None and transition.reason_required:
             # Its own label and a required mark: the panel may show two transitions' reasons at once.
             self.fields["reason"].required = True

@@ -111,6 +111,9 @@ class Contract(VersionedModel):
     parent = models.ForeignKey("self", verbose_name=_("framework agreement"), null=True, blank=True,
                                on_delete=models.PROTECT, related_name="supplements", db_index=False,
                                help_text=_("Set this when the contract is a supplement to a framework agreement."))
+    renewal_of = models.ForeignKey("self", verbose_name=_("renews"), null=True, blank=True, editable=False,
+                                   on_delete=models.PROTECT, related_name="renewals",
+                                   help_text=_("The contract this one continues (续签)."))
     contract_type = models.ForeignKey("ContractType", verbose_name=_("contract type"), null=True, blank=True,
                                       on_delete=models.PROTECT, related_name="+", db_index=False,
                                       help_text=_("Its type decides which further fields the contract has."))
@@ -463,6 +466,40 @@ class ExchangeRate(models.Model):
 
     def __str__(self):
         return f"{self.currency} {self.rate} ({self.valid_from})"
+
+
+class TerminationCategory(models.TextChoices):
+    MUTUAL = "mutual", _("Mutual agreement")
+    CUSTOMER_BREACH = "customer_breach", _("Breach by the customer")
+    OUR_BREACH = "our_breach", _("Breach by our side")
+    FORCE_MAJEURE = "force_majeure", _("Force majeure")
+    LAW_OR_POLICY = "law_or_policy", _("Change of law or policy")
+    OTHER = "other", _("Other")
+
+
+class Termination(models.Model):
+    """How a contract ended early (解除): when, why, the settlement, who agreed, and whether what was
+    still owed is kept as a claim or cancelled. One per contract; written with the terminate transition."""
+
+    contract = models.OneToOneField(Contract, verbose_name=_("contract"), on_delete=models.CASCADE,
+                                    related_name="termination")
+    terminated_on = models.DateField(_("terminated on"))
+    category = models.CharField(_("reason category"), max_length=20, choices=TerminationCategory.choices)
+    settlement_amount = models.DecimalField(_("settlement amount"), max_digits=16, decimal_places=2,
+                                            default=Decimal("0.00"),
+                                            validators=[MinValueValidator(Decimal("0.00"))])
+    agreed_by = models.CharField(_("agreed by"), max_length=200, blank=True,
+                                 help_text=_("Who agreed to the termination on the other side, or the ruling."))
+    keep_claims = models.BooleanField(_("keep what is still owed as claims"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("termination")
+        verbose_name_plural = _("terminations")
+
+    def __str__(self):
+        return f"{self.contract} {self.terminated_on}"
 
 
 class AmendmentStatus(models.TextChoices):

@@ -85,3 +85,8 @@ def can_amend(user, contract) -> bool:
     """Raise, change, submit, sign or cancel an amendment of `contract`: its editors (the status is the
     service's to check)."""
     return can_edit_contract(user, contract)
+
+
+def can_renew(user, contract) -> bool:
+    """Start a renewal: who may create contracts and edit this one."""
+    return may_create_owned(user) and can_edit_contract(user, contract)

@@ -1,6 +1,7 @@
 import copy
 import datetime
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from qiyue.core import permissions
 from qiyue.core import tags as tag_vocabulary
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
 from qiyue.core.search_kinds import reindex_later
-from qiyue.core.services import model_update, snapshot
+from qiyue.core.services import audit_value, model_update, snapshot
 from qiyue.core.text import split_tags
 
 from . import amendments, custom_fields, events, notices, policies, signals
@@ -28,6 +29,8 @@ from .models import (
     RetentionPolicy,
     SigningMethod,
     Status,
+    Termination,
+    TerminationCategory,
 )
 from .numbering import next_contract_number
 from .retention import IN_WORKFLOW, Retention, retention
@@ -250,11 +253,13 @@ def contract_transition(
     expected_version: int | None = None,
     confirm_early: bool = False,
     via_workflow: bool = False,
+    termination: Mapping[str, Any] | None = None,
 ) -> Contract:
     """Take the transition `name`. Submitting needs the facts review needs (review_gaps); activating
     before the effective date needs `confirm_early`, and the audit event records that it was early.
     The approval workflow's own transitions are taken only by it (`via_workflow`), which has checked
-    who may decide."""
+    who may decide. Terminating records `termination` (`terminated_on`, `category`, `settlement_amount`,
+    `agreed_by`, `keep_claims`; today, "other", 0, "", keep by default): see `clean_termination`."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("Unknown action “%(name)s”.") % {"name": name},
@@ -285,6 +290,7 @@ def contract_transition(
         if gaps:
             raise ApplicationError(ContractErrorCode.INCOMPLETE_FOR_REVIEW,
                                    _("Some facts a review needs are missing."), fields=gaps)
+    ending = clean_termination(contract, termination or {}) if name == "terminate" else None
     early = name == "activate" and activates_early(contract)
     if early and not confirm_early:
         message = _("The contract takes effect on %(date)s; confirm to activate it now anyway.") % {
@@ -319,6 +325,10 @@ def contract_transition(
                                fields=exc.message_dict) from exc
     contract.version += 1
     contract.save()
+    if ending is not None:
+        Termination.objects.create(contract=contract, created_by=actor if getattr(actor, "pk", None) else None,
+                                   **ending)
+        changes["termination"] = [None, {key: audit_value(value) for key, value in ending.items()}]
     if name == "sign":
         amendments.ensure_first_version(contract)  # the terms as signed: version 1
     if transition.target in CLOSED_STATUSES:
@@ -329,6 +339,93 @@ def contract_transition(
         notices.status_changed_notice(actor=actor, contract=contract)
     signals.contract_transitioned.send(sender=Contract, contract=contract, name=name, actor=actor)
     return contract
+
+
+def clean_termination(contract: Contract, data: Mapping[str, Any]) -> dict:
+    """A termination's record, checked: the date (not in the future, not before the signing), the
+    reason's category, the settlement (0 or more, in the contract's currency), who agreed, and whether
+    what is still owed stays a claim."""
+    from qiyue.core.money import fits_minor_unit
+
+    errors: dict[str, list[str]] = {}
+    day = data.get("terminated_on") or timezone.localdate()
+    if isinstance(day, str):
+        try:
+            day = datetime.date.fromisoformat(day)
+        except ValueError:
+            errors["terminated_on"] = [_("Enter a valid date.")]
+    if not errors and day > timezone.localdate():
+        errors["terminated_on"] = [_("The date cannot be in the future.")]
+    elif not errors and contract.signing_date and day < contract.signing_date:
+        errors["terminated_on"] = [_("The contract cannot end before it was signed.")]
+    category = data.get("category") or TerminationCategory.OTHER
+    if category not in TerminationCategory.values:
+        errors["category"] = [_("Choose a reason category.")]
+    settlement = data.get("settlement_amount")
+    try:
+        settlement = Decimal(str(settlement).replace(",", "").strip()) if settlement not in (None, "") else Decimal(0)
+        if not settlement.is_finite() or settlement < 0 or settlement > Decimal("99999999999999.99"):
+            raise ValueError
+        if not fits_minor_unit(settlement, contract.currency):
+            errors["settlement_amount"] = [_("%(currency)s amounts cannot have this many decimals.") % {
+                "currency": contract.currency}]
+    except (ArithmeticError, ValueError):
+        errors["settlement_amount"] = [_("Enter an amount of 0 or more.")]
+    agreed_by = str(data.get("agreed_by") or "").strip()
+    if len(agreed_by) > 200:
+        errors["agreed_by"] = [_("At most 200 characters.")]
+    if errors:
+        raise ApplicationError(ErrorCode.INVALID, _("Please correct the errors below."), fields=errors)
+    keep = data.get("keep_claims", True)
+    return {"terminated_on": day, "category": category, "settlement_amount": settlement, "agreed_by": agreed_by,
+            "keep_claims": keep not in (False, "false", "0", "", "off", None)}
+
+
+# What a renewal copies from the contract it continues.
+RENEWAL_COPIES = ("title", "customer", "our_entity", "counterparty_signatory", "amount", "no_amount_reason",
+                  "currency", "tax_rate", "auto_renewal", "notice_period_days", "owner", "team", "tags",
+                  "description", "nature", "subject_matter", "signing_form", "parent", "contract_type")
+RENEWABLE = (Status.SIGNED, Status.ACTIVE, Status.COMPLETED, Status.EXPIRED)
+
+
+def open_renewal(contract: Contract) -> Contract | None:
+    """The renewal of `contract` that is not cancelled, if any."""
+    return contract.renewals.live().exclude(status=Status.CANCELLED).order_by("pk").first()
+
+
+def contract_renew(*, actor, contract: Contract) -> Contract:
+    """Start the renewal (续签) of `contract`: a new draft with its terms, for the period that follows
+    (from the day after its expiry, as long as it ran), linked to it both ways. One at a time: a renewal
+    that is not cancelled must be used or cancelled first."""
+    with transaction.atomic():
+        contract = _lock(contract)
+        if not policies.can_renew(actor, contract):
+            raise permission_denied()
+        if contract.status not in RENEWABLE:
+            raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _(
+                "Only a signed, active, completed or expired contract is renewed."))
+        existing = open_renewal(contract)
+        if existing is not None:
+            raise ApplicationError(ContractErrorCode.ALREADY_RENEWED, _(
+                "This contract is already being renewed by %(number)s.") % {"number": existing.number})
+        data = {name: getattr(contract, name) for name in RENEWAL_COPIES}
+        if not permissions.can_see(actor, contract.customer) or (
+                contract.parent_id and not permissions.can_see(actor, contract.parent)):
+            raise permission_denied()
+        if contract.contract_type_id and not contract.contract_type.active:
+            data["contract_type"] = None
+        start = contract.expiry_date + datetime.timedelta(days=1) if contract.expiry_date else timezone.localdate()
+        data["effective_date"] = start
+        data["open_ended"] = contract.open_ended
+        if contract.expiry_date and contract.effective_date and not contract.open_ended:
+            data["expiry_date"] = start + (contract.expiry_date - contract.effective_date)
+        if not policies.can_create_contract(contract.owner) or not policies.can_edit_contract(actor, contract):
+            data["owner"] = actor
+        successor = contract_create(actor=actor, data=data)
+        Contract.objects.filter(pk=successor.pk).update(renewal_of=contract)
+        successor.renewal_of = contract
+        events.contract_renewed_event(actor=actor, contract=contract, successor=successor)
+        return successor
 
 
 # --- archive: legal hold, soft deletion, retention policies (R8.2) ----------------------------------

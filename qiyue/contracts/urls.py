@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/", views.contract_detail, name="detail"),
     path("<int:pk>/edit/", views.contract_update, name="update"),
     path("<int:pk>/transitions/<slug:name>/", views.contract_transition, name="transition"),
+    path("<int:pk>/renew/", views.contract_renew, name="renew"),
     path("<int:pk>/amendments/new/", amendment_views.amendment_create, name="amendment_create"),
     path("amendments/<int:pk>/submit/", amendment_views.amendment_submit, name="amendment_submit"),
     path("amendments/<int:pk>/sign/", amendment_views.amendment_sign, name="amendment_sign"),

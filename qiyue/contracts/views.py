@@ -18,6 +18,7 @@ from qiyue.core import permissions
 from qiyue.core.errors import ApplicationError, filtered, service_errors
 from qiyue.core.htmx import (
     form_error,
+    hx_redirect,
     is_partial,
     message_error,
     paginate,
@@ -272,7 +273,8 @@ def contract_transition(request, pk, name):
                 actor=request.user, contract=contract, name=name,
                 reason=form.cleaned_data["reason"], signing_method=form.cleaned_data["signing_method"],
                 signing_date=form.cleaned_data["signing_date"], expected_version=form.cleaned_data["version"],
-                confirm_early=form.cleaned_data["confirm_early"])
+                confirm_early=form.cleaned_data["confirm_early"],
+                termination=form.termination() if name == "terminate" else None)
         except service_errors() as exc:
             form_error(form, exc)
             error = getattr(exc, "message", "") or _("Please correct the errors below.")
@@ -289,6 +291,27 @@ def contract_transition(request, pk, name):
         # that HTMX swaps them in.
         return render_workspace(request, contract, errors_for=name, error_form=form, error_message=error)
     return render_workspace(request, contract, message=_("%(action)s: done.") % {"action": transition.label})
+
+
+@login_required
+@require_POST
+def contract_renew(request, pk):
+    """Start the renewal (续签): a new draft with this contract's terms for the period that follows,
+    opened for editing."""
+    contract = selectors.contract_get(user=request.user, pk=pk)
+    if not policies.can_renew(request.user, contract):
+        raise PermissionDenied
+    try:
+        successor = services.contract_renew(actor=request.user, contract=contract)
+    except service_errors() as exc:
+        raise_for_status(exc)
+        if is_partial(request):
+            return render_workspace(request, contract, error_message=getattr(exc, "message", str(exc)))
+        messages.error(request, getattr(exc, "message", str(exc)))
+        return redirect("contracts:detail", pk=contract.pk)
+    messages.success(request, _("Renewal %(number)s started: check its terms and dates.") % {"number": successor.number})
+    url = reverse("contracts:update", args=[successor.pk])
+    return hx_redirect(url) if is_partial(request) else redirect(url)
 
 
 def _initial_from_query(request) -> dict:

@@ -8,4 +8,8 @@ class FinanceConfig(AppConfig):
     verbose_name = _("Execution and money")
 
     def ready(self):
-        from . import errors, events  # noqa: F401  (the error statuses, the audit actions)
+        from qiyue.contracts.signals import contract_transitioned
+
+        from . import errors, events, services  # noqa: F401  (the error statuses, the audit actions)
+
+        contract_transitioned.connect(services.on_contract_transitioned, dispatch_uid="finance.on_transitioned")

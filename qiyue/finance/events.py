@@ -35,6 +35,9 @@ register_change_labels({
     "done_on": _("done on"),
     "evidence": _("evidence"),
     "installments_due": _("installments now due"),
+    "claims": _("kept as claims"),
+    "cancelled_installments": _("cancelled installments"),
+    "cancelled_obligations": _("cancelled obligations"),
 })
 
 

@@ -636,3 +636,38 @@ def obligation_reopen(*, actor, obligation: Obligation, expected_version: int | 
         events.obligation_event(actor=actor, action="obligation.reopened", obligation=obligation, changes=changes)
         return obligation
 
+
+
+# --- When a contract ends early -----------------------------------------------------------------------
+
+def on_contract_transitioned(sender, *, contract, name: str, actor, **kwargs) -> None:
+    """A terminated contract (解除): what it still owes stays a claim (installments marked so, obligations
+    kept open), or is cancelled with the termination, as the one who terminated it said. Runs in the
+    transition's transaction, which holds the contract's lock."""
+    if name != "terminate":
+        return
+    termination = getattr(contract, "termination", None)
+    keep = termination.keep_claims if termination is not None else True
+    reason = _("Ended with the contract's termination.")
+    lines = []
+    for row in Installment.objects.select_for_update().filter(contract=contract, status=InstallmentStatus.OPEN):
+        if row.received >= row.amount:
+            continue  # paid: nothing to keep or cancel
+        row.status = InstallmentStatus.CLAIM if keep else InstallmentStatus.CANCELLED
+        row.status_reason = "" if keep else reason
+        row.save(update_fields=["status", "status_reason"])
+        lines.append(_plan_line(row))
+    obligations = []
+    if not keep:
+        for obligation in Obligation.objects.select_for_update().filter(contract=contract,
+                                                                        status=ObligationStatus.OPEN):
+            obligation.status = ObligationStatus.CANCELLED
+            obligation.status_reason = reason
+            obligation.version += 1
+            obligation.save(update_fields=["status", "status_reason", "version", "updated_at"])
+            obligations.append(obligation.description)
+    if lines or obligations:
+        totals.keep(contract)
+        events.plan_saved_event(actor=actor, contract=contract, changes={
+            "claims" if keep else "cancelled_installments": lines,
+            **({"cancelled_obligations": obligations} if obligations else {})})

@@ -14,7 +14,7 @@ from qiyue.core.api import TagsField, VersionField, VisiblePrimaryKeyRelatedFiel
 from qiyue.customers.models import Customer
 
 from .. import custom_fields
-from ..models import Contract, ContractType, CustomField, SigningMethod, Status
+from ..models import Contract, ContractType, CustomField, SigningMethod, Status, TerminationCategory
 from ..services import available_transitions, facts_frozen, review_gaps
 from ..transitions import TRANSITIONS
 
@@ -102,7 +102,7 @@ class ContractOutput(serializers.ModelSerializer):
             "nature", "nature_display", "subject_matter", "subject_matter_display", "signing_form",
             "signing_form_display", "parent", "parent_number", "supplements", "status", "status_display",
             "status_reason", "status_changed_at", "signing_method", "available_transitions", "legal_hold",
-            "legal_hold_reason", "contract_type", "custom_fields", "received_amount", "outstanding_amount",
+            "legal_hold_reason", "contract_type", "custom_fields", "renewal_of", "received_amount", "outstanding_amount",
             "overdue_amount", "unpaid_since", "version", "created_at", "updated_at",
         ]
         read_only_fields = fields
@@ -123,6 +123,9 @@ class ContractOutput(serializers.ModelSerializer):
         if contract.parent_id and request is not None and not permissions.can_see(request.user, contract.parent):
             # A framework agreement the reader may not see is not named, not even by id.
             data["parent"] = data["parent_number"] = None
+        if contract.renewal_of_id and request is not None and not permissions.can_see(request.user,
+                                                                                      contract.renewal_of):
+            data["renewal_of"] = None
         return data
 
     def get_facts_frozen(self, contract: Contract) -> bool:
@@ -159,6 +162,22 @@ class ActivateTransitionInput(TransitionInput):
         required=False, default=False,
         help_text="true activates a contract before its effective date; without it that is 409 "
                   "before_effective_date")
+
+
+class TerminateTransitionInput(ReasonTransitionInput):
+    terminated_on = serializers.DateField(required=False, help_text="the day it ended (default today; not in "
+                                                                     "the future, not before the signing)")
+    category = serializers.ChoiceField(choices=TerminationCategory.choices, required=False,
+                                       help_text="why it ended (default other)")
+    settlement_amount = serializers.DecimalField(max_digits=16, decimal_places=2, required=False,
+                                                 min_value=Decimal("0"),
+                                                 help_text="the settlement agreed, in the contract's currency")
+    agreed_by = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                      help_text="who agreed on the other side, or the ruling")
+    keep_claims = serializers.BooleanField(
+        required=False, default=True,
+        help_text="true keeps what is still owed (open installments, open obligations) as claims; false "
+                  "cancels them")
 
 
 class SignTransitionInput(TransitionInput):

@@ -27,6 +27,7 @@ from .serializers import (
     LegalHoldInput,
     ReasonTransitionInput,
     SignTransitionInput,
+    TerminateTransitionInput,
     TransitionInput,
 )
 
@@ -53,12 +54,17 @@ def _english(label) -> str:
         return str(label)
 
 
+TERMINATION_FIELDS = ("terminated_on", "category", "settlement_amount", "agreed_by", "keep_claims")
+
+
 def _transition_input(name: str) -> type[TransitionInput]:
     transition = TRANSITIONS[name]
     if transition.needs_signing:
         return SignTransitionInput
     if name == "activate":
         return ActivateTransitionInput
+    if name == "terminate":
+        return TerminateTransitionInput
     return ReasonTransitionInput if transition.reason_required else TransitionInput
 
 
@@ -73,6 +79,7 @@ def _transition_endpoint(name: str, attr: str):
             actor=request.user, contract=contract, name=name, reason=data.get("reason", ""),
             signing_method=data.get("signing_method", ""), signing_date=data.get("signing_date"),
             expected_version=data.get("version"), confirm_early=data.get("confirm_early", False),
+            termination={key: data[key] for key in TERMINATION_FIELDS if key in data} if name == "terminate" else None,
         )
         return Response(self.output(contract))
 
@@ -154,6 +161,19 @@ class ContractViewSet(ServiceViewMixin, mixins.ListModelMixin, viewsets.GenericV
         contract = services.contract_set_legal_hold(actor=request.user, contract=contract, hold=data["hold"],
                                                     reason=data["reason"])
         return Response(self.output(contract))
+
+    @extend_schema(operation_id="contracts_renew", summary="Start the renewal: a linked draft for the next period",
+                   description="A new draft with this contract's terms, from the day after its expiry for as long "
+                               "as it ran, linked to it (`renewal_of`). Signed, active, completed or expired "
+                               "contracts only (409 illegal_transition); one renewal at a time (409 already_renewed).",
+                   request=None, responses={201: ContractOutput, **WRITE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="renew", url_name="renew")
+    def renew(self, request, pk=None):
+        contract = self.get_object()
+        if not policies.can_renew(request.user, contract):
+            raise permission_denied()
+        successor = services.contract_renew(actor=request.user, contract=contract)
+        return Response(self.output(successor), status=status.HTTP_201_CREATED)
 
     # Approving, rejecting and withdrawing are the approval's (/api/v1/contracts/{id}/approval/…), not one click.
     submit = _transition_endpoint("submit", "submit")

@@ -8,7 +8,8 @@ from django import template
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from qiyue.contracts.policies import can_see_contract
+from qiyue.contracts.policies import can_see_contract, can_take
+from qiyue.contracts.transitions import TRANSITIONS
 from qiyue.documents.selectors import document_list
 
 from .. import money, policies, selectors
@@ -83,9 +84,13 @@ def execution_panel(context, contract):
         people = [p for p in get_user_model().objects.filter(is_active=True).select_related("team")
                   .order_by("role", "username")[:500] if can_see_contract(p, contract)]
     documents = list(document_list(user=user, contract_id=contract.pk)[:50]) if any(r.may_close for r in rows) else []
+    complete = TRANSITIONS["complete"]
+    proposal = (contract.status in complete.sources and done == counted and summary.outstanding == 0
+                and summary.received >= summary.contracted and can_take(user, contract, complete))
     return {
         **_finance_state(context),
         "contract": contract, "request": request, "csrf_token": context.get("csrf_token"),
+        "propose_completion": proposal,
         "rows": rows, "done": done, "counted": counted,
         "done_share": int(done * 100 / counted) if counted else 0,
         "summary": summary,

@@ -43,6 +43,7 @@ from qiyue.contracts.policies import (
     can_edit_contract,
     can_manage_contract_types,
     can_manage_retention,
+    can_renew,
     can_set_legal_hold,
     can_take,
 )
@@ -394,6 +395,7 @@ API: dict[tuple[str, str], Entry] = {
                                                       body=_reason),
     # Execution and money: the rows "owing" are signed contracts with a plan, a payment and an obligation
     # their legal reviewer owns (see _finance_rows). Seen first (404), then the finance policies (403).
+    ("POST", "/api/v1/contracts/{id}/renew/"): Entry(edits("owing", can_renew), kind="owing"),
     ("GET", "/api/v1/contracts/{id}/money/"): Entry(edits("owing", can_see_money), kind="owing"),
     # Finance's answer drops an installment with money: 409 installment_has_payments (authorization passed).
     ("PUT", "/api/v1/contracts/{id}/payment-plan/"): Entry(
@@ -538,6 +540,7 @@ UI: dict[str, dict[str, Entry]] = {
                                     body=lambda w, o: {"label_zh": "矩阵", "severity": "low"})},
     # The contract page's execution and money tabs (the rows of _finance_rows): seen first (404), then
     # the finance policies (403). A refused input answers with the workspace or a redirect (ok).
+    "contracts:renew": {"POST": Entry(edits("owing", can_renew), kind="owing")},
     "finance:plan_save": {"POST": Entry(edits("owing", can_edit_plan), kind="owing", body=lambda w, o: {
         "row-amount": ["1.00"], "row-due_date": ["2026-03-01"]})},
     "finance:payment_record": {"POST": Entry(edits("owing", can_record_payment), kind="owing",

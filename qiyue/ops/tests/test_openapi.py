@@ -25,6 +25,7 @@ EXPECTED = {
     "/api/v1/contracts/": {"get", "post"},
     "/api/v1/contracts/{id}/": {"get", "put", "patch", "delete"},
     "/api/v1/contracts/{id}/legal-hold/": {"post"},
+    "/api/v1/contracts/{id}/renew/": {"post"},
     "/api/v1/archive/facets/": {"get"},
     "/api/v1/users/": {"get"},
     "/api/v1/users/{id}/": {"get"},
