@@ -26,6 +26,14 @@ def _aging_rows(aging: dict) -> list[tuple[str, object]]:
     return [(key, labels[key], aging.get(key, 0)) for key in money.AGING_BUCKETS]
 
 
+def _summary(contract):
+    """The contract's money, computed once per page (both tabs show it)."""
+    summary = getattr(contract, "_money_summary", None)
+    if summary is None:
+        summary = contract._money_summary = selectors.contract_money(contract=contract)
+    return summary
+
+
 def _finance_state(context) -> dict:
     return {"finance_error": context.get("finance_error", ""), "finance_dialog": context.get("finance_dialog", ""),
             "finance_post": context.get("finance_post")}
@@ -35,7 +43,7 @@ def _finance_state(context) -> dict:
 def money_panel(context, contract):
     request = context["request"]
     user = request.user
-    summary = selectors.contract_money(contract=contract)
+    summary = _summary(contract)
     obligations = list(contract.obligations.exclude(status=ObligationStatus.CANCELLED).order_by("due_date", "id"))
     post = context.get("finance_post")
     plan_rows = None
@@ -72,7 +80,7 @@ def execution_panel(context, contract):
     user = request.user
     rows = selectors.contract_obligations(contract=contract)
     done, counted = selectors.obligation_progress(rows)
-    summary = selectors.contract_money(contract=contract)
+    summary = _summary(contract)
     may_manage = policies.can_manage_obligations(user, contract)
     for row in rows:
         row.may_close = policies.can_close_obligation(user, row.obligation)
