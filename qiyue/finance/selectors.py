@@ -130,26 +130,12 @@ def obligation_progress(rows: list[ObligationRow]) -> tuple[int, int]:
     return sum(1 for r in counted if r.obligation.status == ObligationStatus.DONE), len(counted)
 
 
-def visible_contracts(*, user) -> QuerySet:
-    return contract_queryset(user=user)
-
 
 def payments_of(*, user) -> QuerySet:
     """Payments on the contracts the user may see."""
     return Payment.objects.filter(contract__in=contract_queryset(user=user).values("pk"))
 
 
-def installments_of(*, user) -> QuerySet:
-    return Installment.objects.filter(contract__in=contract_queryset(user=user).values("pk"))
-
 
 def obligations_of(*, user) -> QuerySet:
     return Obligation.objects.filter(contract__in=contract_queryset(user=user).values("pk"))
-
-
-def obligation_get(*, user, pk) -> Obligation:
-    return obligations_of(user=user).select_related("contract", "contract__customer", "owner").get(pk=pk)
-
-
-def payment_get(*, user, pk) -> Payment:
-    return payments_of(user=user).select_related("contract", "contract__customer").get(pk=pk)

@@ -131,9 +131,6 @@ def _plan_line(row: Installment) -> str:
     return line
 
 
-def plan_of(contract: Contract) -> PaymentPlan | None:
-    return PaymentPlan.objects.filter(contract=contract).first()
-
 
 def _clean_row(index: int, raw: Mapping[str, Any], contract: Contract, obligations: dict[int, Obligation]) -> dict:
     prefix = f"installments.{index}"
