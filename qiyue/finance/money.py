@@ -192,6 +192,21 @@ def aging(rows: Iterable[Receivable], as_of: datetime.date) -> dict[str, dict[st
     return table
 
 
+class CurrencyMismatch(ValueError):
+    """Amounts of different currencies were about to be added as if they were the same money."""
+
+
+def total(rows: Iterable[tuple[str, Decimal]], currency: str) -> Decimal:
+    """The sum of (currency, amount) pairs that must all be in `currency`; one in another currency is
+    refused (CurrencyMismatch), never added: 100 USD and 100 CNY are not 200 of anything."""
+    result = ZERO
+    for row_currency, amount in rows:
+        if row_currency != currency:
+            raise CurrencyMismatch(f"{row_currency} amount in a {currency} total")
+        result += amount
+    return result
+
+
 def totals_by_currency(rows: Iterable[tuple[str, Decimal]]) -> dict[str, Decimal]:
     """(currency, amount) pairs summed per currency, in the order the currencies first appear."""
     totals: dict[str, Decimal] = {}

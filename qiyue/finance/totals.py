@@ -9,6 +9,7 @@ from django.db.models import Sum
 
 from qiyue.contracts.models import Contract
 
+from . import money
 from .models import Installment, InstallmentStatus, Payment, PaymentStatus
 
 LIVE = (InstallmentStatus.OPEN, InstallmentStatus.CLAIM)
@@ -17,12 +18,18 @@ FIELDS = ("received_amount", "outstanding_amount", "unpaid_since", "unpaid_sched
 
 def computed(contract_id: int) -> dict:
     """What the totals of one contract must be, from its rows."""
-    received = (Payment.objects.filter(contract_id=contract_id, status=PaymentStatus.RECORDED)
-                .aggregate(total=Sum("amount"))["total"]) or Decimal("0.00")
+    currency = Contract.objects.filter(pk=contract_id).values_list("currency", flat=True).first()
+    # Summed per currency by the database, then added only within the contract's (a row in another
+    # currency is refused, never added).
+    received = money.total(Payment.objects.filter(contract_id=contract_id, status=PaymentStatus.RECORDED)
+                           .order_by().values("currency").annotate(total=Sum("amount"))
+                           .values_list("currency", "total"), currency)
     schedule = []
     outstanding = Decimal("0.00")
-    for due, amount, got in (Installment.objects.filter(contract_id=contract_id, status__in=LIVE)
-                             .values_list("due_date", "amount", "received")):
+    for due, amount, got, row_currency in (Installment.objects.filter(contract_id=contract_id, status__in=LIVE)
+                                           .values_list("due_date", "amount", "received", "currency")):
+        if row_currency != currency:
+            raise money.CurrencyMismatch(f"{row_currency} installment of a {currency} contract")
         rest = amount - got
         if rest <= 0:
             continue

@@ -17,8 +17,7 @@ from qiyue.core.errors import ApplicationError, ErrorCode, service_errors
 from qiyue.core.htmx import is_partial, raise_for_status
 
 from . import selectors, services
-
-ROW_FIELDS = ("id", "due_date", "amount", "condition", "obligation", "days_after")
+from .forms import plan_rows
 
 
 def _int(value: str | None, name: str):
@@ -63,25 +62,12 @@ def _contract(request, pk):
     return contract_selectors.contract_get(user=request.user, pk=pk)
 
 
-def _plan_rows(post) -> list[dict]:
-    """The plan editor's rows, in order; a row left wholly empty is no installment."""
-    columns = {name: post.getlist(f"row-{name}") for name in ROW_FIELDS}
-    count = max((len(values) for values in columns.values()), default=0)
-    rows = []
-    for index in range(count):
-        row = {name: (values[index] if index < len(values) else "") for name, values in columns.items()}
-        if not any((row[name] or "").strip() for name in ("due_date", "amount", "condition", "obligation")):
-            continue
-        rows.append(row)
-    return rows
-
-
 @login_required
 @require_POST
 def plan_save(request, pk):
     contract = _contract(request, pk)
     try:
-        services.payment_plan_save(actor=request.user, contract=contract, installments=_plan_rows(request.POST),
+        services.payment_plan_save(actor=request.user, contract=contract, installments=plan_rows(request.POST),
                                    expected_version=_int(request.POST.get("version"), "version"))
     except service_errors() as exc:
         return _answer(request, contract, tab="money", error=exc, dialog="dialog-plan")

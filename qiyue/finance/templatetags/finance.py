@@ -7,20 +7,20 @@ import uuid
 from django import template
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qiyue.contracts.policies import can_see_contract, can_take
 from qiyue.contracts.transitions import TRANSITIONS
 from qiyue.documents.selectors import document_list
 
 from .. import money, policies, selectors
+from ..forms import plan_rows
 from ..models import ObligationStatus, Party, PaymentMethod
 
 register = template.Library()
 
 
 def _aging_rows(aging: dict) -> list[tuple[str, object]]:
-    from django.utils.translation import gettext as _
-
     labels = {"not_due": _("Not yet due"), "d1_30": _("1–30 days"), "d31_60": _("31–60 days"),
               "d61_90": _("61–90 days"), "over_90": _("Over 90 days")}
     return [(key, labels[key], aging.get(key, 0)) for key in money.AGING_BUCKETS]
@@ -46,14 +46,8 @@ def money_panel(context, contract):
     summary = _summary(contract)
     obligations = list(contract.obligations.exclude(status=ObligationStatus.CANCELLED).order_by("due_date", "id"))
     post = context.get("finance_post")
-    plan_rows = None
-    if post is not None and context.get("finance_dialog") == "dialog-plan":
-        # The editor as the user left it, after a refused save.
-        columns = {name: post.getlist(f"row-{name}") for name in ("id", "due_date", "amount", "condition",
-                                                                   "obligation", "days_after")}
-        count = max(len(v) for v in columns.values())
-        plan_rows = [{name: (values[i] if i < len(values) else "") for name, values in columns.items()}
-                     for i in range(count)]
+    # After a refused save, the editor as the user left it.
+    rows = plan_rows(post, keep_empty=True) if post is not None and context.get("finance_dialog") == "dialog-plan" else None
     for payment in summary.payments:
         payment.dialog_id = f"dialog-reverse-{payment.pk}"
     return {
@@ -66,7 +60,7 @@ def money_panel(context, contract):
         "may_edit_plan": policies.can_edit_plan(user, contract),
         "may_record": policies.can_record_payment(user, contract),
         "owing": contract.status in policies.OWING_STATUSES,
-        "plan_rows": plan_rows,
+        "plan_rows": rows,
         "obligations": obligations,
         "methods": PaymentMethod.choices,
         "form_key": uuid.uuid4().hex,

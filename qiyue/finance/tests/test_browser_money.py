@@ -1,6 +1,7 @@
 """In a real Chromium, in both languages: finance sets up a contract's payment plan in the editor
-(adding a row, the running total), records a payment and sees what is outstanding change, is refused
-an overpayment in place; the owner adds an obligation on the execution tab and marks it done."""
+(adding a row, the running total), records a payment and sees what is outstanding change on the contract
+and on the customer's page, is refused an overpayment in place; the owner adds an obligation on the
+execution tab and marks it done."""
 
 import datetime
 
@@ -65,6 +66,11 @@ def test_plan_payment_and_obligation(live_server, transactional_db, settings, br
     expect(page.get_by_test_id("money-overdue")).to_have_text("0.00")
     expect(rows.nth(0).get_by_test_id("installment-status")).to_contain_text("2026")  # paid on
     expect(page.get_by_test_id("payment")).to_have_count(1)
+    # The customer's page adds it up: received, outstanding, nothing overdue any more.
+    page.goto(f"{base}/customers/{contract.customer_id}/")
+    expect(page.get_by_test_id("summary-received-CNY")).to_have_text("5,000.00")
+    expect(page.get_by_test_id("summary-outstanding-CNY")).to_have_text("5,000.00")
+    expect(page.get_by_test_id("summary-overdue-CNY")).to_have_text("0.00")
     _log_out(page)
 
     # The owner: sees the money, cannot record it; adds an obligation and marks it done.

@@ -120,3 +120,10 @@ def test_on_time_share():
     assert money.on_time_share([]) is None
     assert money.on_time_share([(day(2026, 1, 1), day(2026, 1, 1)), (day(2026, 1, 1), day(2026, 1, 2)),
                                 (None, day(2026, 1, 1)), (day(2026, 1, 1), None)]) == 0.5
+
+
+def test_a_total_refuses_another_currency():
+    assert money.total([("CNY", D("1.50")), ("CNY", D("2"))], "CNY") == D("3.50")
+    assert money.total([], "USD") == 0
+    with pytest.raises(money.CurrencyMismatch):
+        money.total([("CNY", D("100")), ("USD", D("100"))], "CNY")
