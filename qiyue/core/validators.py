@@ -1,5 +1,7 @@
 """Validators for Chinese business identifiers and money."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +36,17 @@ def validate_credit_code(value: str) -> None:
             _("The check character of this unified social credit code is wrong; please check the code."),
             code="credit_code_checksum",
         )
+
+
+TAXPAYER_ID = re.compile(r"[0-9A-Z]{15}|[0-9A-Z]{17,18}|[0-9A-Z]{20}")
+
+
+def validate_taxpayer_id(value: str) -> None:
+    """A taxpayer identification number (纳税人识别号) as invoices carry it: the 18-character unified
+    social credit code, or an older 15-, 17- or 20-character number; digits and capital letters."""
+    if value and not TAXPAYER_ID.fullmatch(value):
+        raise ValidationError(_("A taxpayer ID has 15, 17, 18 or 20 digits and capital letters."),
+                              code="taxpayer_id")
 
 
 def normalize_credit_code(value: str) -> str:

@@ -24,7 +24,8 @@ class CustomerForm(BootstrapFormMixin, forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = ["name", "credit_code", "industry", "level", "address", "owner", "team", "tags", "notes"]
+        fields = ["name", "credit_code", "industry", "level", "address", "owner", "team", "tags", "notes",
+                  "invoice_title", "taxpayer_id", "invoice_address_phone", "invoice_bank_account"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, user, **kwargs):

@@ -6,7 +6,7 @@ from django.utils.translation import pgettext_lazy
 
 from qiyue.core.models import TagWord, TimeStampedModel, VersionedModel
 from qiyue.core.permissions import ScopedQuerySet
-from qiyue.core.validators import validate_credit_code
+from qiyue.core.validators import validate_credit_code, validate_taxpayer_id
 
 
 class Industry(models.TextChoices):
@@ -49,6 +49,13 @@ class Customer(VersionedModel):
                              on_delete=models.PROTECT, related_name="customers")
     tags = models.CharField(_("tags"), max_length=500, blank=True, help_text=_("Separate tags with commas."))
     notes = models.TextField(_("notes"), max_length=5000, blank=True)
+    # Invoicing details (开票信息): what finance puts on the customer's invoices.
+    invoice_title = models.CharField(_("invoice title"), max_length=200, blank=True,
+                                     help_text=_("The buyer's name on invoices, when it is not the customer's name."))
+    taxpayer_id = models.CharField(_("taxpayer ID"), max_length=20, blank=True, validators=[validate_taxpayer_id],
+                                   help_text=_("Usually the unified social credit code."))
+    invoice_address_phone = models.CharField(_("invoicing address and phone"), max_length=300, blank=True)
+    invoice_bank_account = models.CharField(_("bank and account number"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("customer")

@@ -18,7 +18,8 @@ from .errors import CustomerErrorCode
 from .models import Communication, Contact, Customer, CustomerTag
 from .selectors import customer_duplicates
 
-CUSTOMER_FIELDS = ("name", "credit_code", "industry", "level", "address", "owner", "team", "tags", "notes")
+CUSTOMER_FIELDS = ("name", "credit_code", "industry", "level", "address", "owner", "team", "tags", "notes",
+                   "invoice_title", "taxpayer_id", "invoice_address_phone", "invoice_bank_account")
 CONTACT_FIELDS = ("name", "title", "phone", "email", "is_primary")
 COMMUNICATION_FIELDS = ("occurred_on", "channel", "summary", "contract")
 

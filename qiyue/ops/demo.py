@@ -276,10 +276,16 @@ class _Builder:
         used: set[str] = set()
         for name, industry, level, address, domain, tags, region, team in CUSTOMERS:
             owner = self.owner_for(team)
+            code = credit_code(self.rng, region, used) if region else None
+            invoicing = {}
+            if code:  # a domestic company's invoicing details (开票信息): its credit code is its taxpayer ID
+                invoicing = {"taxpayer_id": code,
+                             "invoice_address_phone": f"{address} 0{self.rng.randint(20, 29)}-{self.rng.randint(10_000_000, 99_999_999)}",
+                             "invoice_bank_account": f"{self.rng.choice(BANKS)} {self.rng.randint(10**15, 10**16 - 1)}"}
             customer = customer_create(actor=owner, data={
-                "name": name, "credit_code": credit_code(self.rng, region, used) if region else None,
+                "name": name, "credit_code": code,
                 "industry": industry, "level": level, "address": address, "owner": owner, "tags": tags,
-                "notes": f"{name}由{owner}负责跟进。",
+                "notes": f"{name}由{owner}负责跟进。", **invoicing,
             })
             contacts = []
             for i in range(self.rng.randint(1, 3)):
@@ -477,6 +483,8 @@ class _Builder:
                 })
 
 
+BANKS = ("中国工商银行上海分行营业部", "招商银行杭州分行", "中国建设银行苏州工业园区支行", "交通银行深圳分行",
+         "中国银行南京河西支行")
 # Obligations of a demo contract: (description, owed by, share of the term after which it falls due).
 OBLIGATIONS = {
     Nature.SALES: (("交付设备并完成安装调试", "ours", 0.15), ("客户组织验收并签署验收单", "customer", 0.25),

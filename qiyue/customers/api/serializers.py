@@ -30,7 +30,7 @@ class CustomerInput(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["name", "credit_code", "industry", "level", "address", "owner", "team", "tags", "notes",
-                  "confirm_duplicate"]
+                  "invoice_title", "taxpayer_id", "invoice_address_phone", "invoice_bank_account", "confirm_duplicate"]
 
 
 class CustomerUpdateInput(CustomerInput):
@@ -50,8 +50,8 @@ class CustomerOutput(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = ["id", "name", "credit_code", "industry", "industry_display", "level", "level_display",
-                  "address", "owner", "owner_name", "team", "team_name", "tags", "notes", "version",
-                  "created_at", "updated_at"]
+                  "address", "owner", "owner_name", "team", "team_name", "tags", "notes", "invoice_title",
+                  "taxpayer_id", "invoice_address_phone", "invoice_bank_account", "version", "created_at", "updated_at"]
         read_only_fields = fields
 
 
