@@ -64,6 +64,7 @@ def test_tabs_menu_and_dialogs(live_server, transactional_db, settings, browser_
     expect(page.get_by_test_id("dialog-terminate").get_by_test_id("error-reason")).to_be_visible()
     expect(page.get_by_test_id("status-badge")).to_have_attribute("data-status", "signed")
     page.get_by_test_id("dialog-terminate").locator("textarea").fill("客户违约，提前终止")
+    page.get_by_test_id("dialog-terminate").locator("select[name=terminate-category]").select_option("customer_breach")
     page.get_by_test_id("dialog-terminate").locator("button[type=submit]").click()
     expect(page.get_by_test_id("status-badge")).to_have_attribute("data-status", "terminated")
     expect(page.get_by_test_id("status-message")).to_be_visible()
