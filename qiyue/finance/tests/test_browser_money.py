@@ -90,3 +90,7 @@ def test_plan_payment_and_obligation(live_server, transactional_db, settings, br
     page.get_by_test_id("dialog-done").get_by_test_id("done").click()
     expect(page.get_by_test_id("obligation")).to_have_attribute("data-status", "done")
     expect(page.get_by_test_id("progress-obligations")).to_contain_text("1")
+    # The swapped-in workspace loads its documents panels lazily: let those requests end before the next
+    # test writes to the shared in-memory database (SQLite would refuse it: "table is locked").
+    page.wait_for_function("""() => document.readyState === 'complete'
+        && !document.querySelector('[hx-trigger="load"], .htmx-request')""")
