@@ -137,6 +137,9 @@ class Contract(VersionedModel):
                                           editable=False)
     outstanding_amount = models.DecimalField(_("outstanding"), max_digits=16, decimal_places=2,
                                              default=Decimal("0.00"), editable=False)
+    # Issued invoices less their red-letter reversals (voided ones do not count), kept like the above.
+    invoiced_amount = models.DecimalField(_("invoiced"), max_digits=16, decimal_places=2, default=Decimal("0.00"),
+                                          editable=False)
     unpaid_since = models.DateField(_("oldest unpaid due date"), null=True, blank=True, editable=False)
     unpaid_schedule = models.JSONField(default=list, blank=True, editable=False)
 

@@ -21,6 +21,17 @@ class FinanceErrorCode(StrEnum):
     # The same Idempotency-Key was used before with another request.
     IDEMPOTENCY_CONFLICT = "idempotency_conflict"
     OBLIGATION_CLOSED = "obligation_closed"
+    # Invoices would add up to more than the contract amount: finance only, with a reason.
+    INVOICE_EXCEEDS_CONTRACT = "invoice_exceeds_contract"
+    # The invoice is not in a state that allows this (issuing an issued one, voiding a request…).
+    INVOICE_STATE = "invoice_state"
+    # A digital invoice (数电发票) cannot be voided, only reversed by a red-letter invoice; nor can an
+    # invoice that already has red-letter invoices.
+    INVOICE_CANNOT_VOID = "invoice_cannot_void"
+    # Another invoice already has this number (and code).
+    INVOICE_NUMBER_TAKEN = "invoice_number_taken"
+    # The red-letter invoices would reverse more than the invoice's total.
+    RED_LETTER_EXCEEDS = "red_letter_exceeds"
 
 
 register_statuses({
@@ -33,4 +44,9 @@ register_statuses({
     FinanceErrorCode.ALREADY_REVERSED: 409,
     FinanceErrorCode.IDEMPOTENCY_CONFLICT: 409,
     FinanceErrorCode.OBLIGATION_CLOSED: 409,
+    FinanceErrorCode.INVOICE_EXCEEDS_CONTRACT: 400,
+    FinanceErrorCode.INVOICE_STATE: 409,
+    FinanceErrorCode.INVOICE_CANNOT_VOID: 409,
+    FinanceErrorCode.INVOICE_NUMBER_TAKEN: 409,
+    FinanceErrorCode.RED_LETTER_EXCEEDS: 400,
 })

@@ -16,9 +16,14 @@ ACTIONS = register_actions({
     "obligation.done": _("completed an obligation"),
     "obligation.waived": _("waived an obligation"),
     "obligation.reopened": _("reopened an obligation"),
+    "invoice.requested": _("requested an invoice"),
+    "invoice.issued": _("recorded an issued invoice"),
+    "invoice.withdrawn": _("withdrew an invoice request"),
+    "invoice.voided": _("voided an invoice"),
+    "invoice.red_letter": _("recorded a red-letter invoice"),
 })
 
-register_targets("finance.payment", "finance.obligation")
+register_targets("finance.payment", "finance.obligation", "finance.invoice")
 
 register_change_labels({
     "installments": _("installments"),
@@ -38,6 +43,8 @@ register_change_labels({
     "claims": _("kept as claims"),
     "cancelled_installments": _("cancelled installments"),
     "cancelled_obligations": _("cancelled obligations"),
+    "red_letter": _("red-letter invoice"),
+    "invoiced": _("invoiced"),
 })
 
 
@@ -54,4 +61,9 @@ def payment_event(*, actor, action: str, payment, changes: dict):
 def obligation_event(*, actor, action: str, obligation, changes: dict):
     contract = obligation.contract
     return audit_record(actor=actor, action=action, target=obligation, related=[contract, contract.customer],
+                        changes=changes)
+
+
+def invoice_event(*, actor, action: str, invoice, changes: dict):
+    return audit_record(actor=actor, action=action, target=invoice, related=[invoice.contract, invoice.customer],
                         changes=changes)

@@ -202,3 +202,122 @@ class PaymentAllocation(models.Model):
 
     def __str__(self):
         return f"{self.payment_id} → {self.installment_id}: {self.amount}"
+
+
+class InvoiceKind(models.TextChoices):
+    """The invoice types Chinese finance keeps apart (票种)."""
+
+    DIGITAL_SPECIAL = "digital_special", _("Digital invoice, special VAT")  # 数电发票（增值税专用发票）
+    DIGITAL_GENERAL = "digital_general", _("Digital invoice, general")  # 数电发票（普通发票）
+    PAPER_SPECIAL = "paper_special", _("Paper VAT special invoice")  # 增值税专用发票
+    PAPER_GENERAL = "paper_general", _("Paper VAT general invoice")  # 增值税普通发票
+    OTHER = "other", _("Other invoice")
+
+
+DIGITAL_KINDS = frozenset({InvoiceKind.DIGITAL_SPECIAL, InvoiceKind.DIGITAL_GENERAL})
+PAPER_KINDS = frozenset({InvoiceKind.PAPER_SPECIAL, InvoiceKind.PAPER_GENERAL})
+
+
+class InvoiceStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ISSUED = "issued", _("Issued")
+    VOIDED = "voided", _("Voided")
+    # A request taken back before anything was issued.
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class RedLetterReason(models.TextChoices):
+    """The reasons a red-letter confirmation (红字发票信息确认单) gives."""
+
+    ERROR = "error", _("Invoice issued in error")  # 开票有误
+    RETURNED = "returned", _("Goods returned")  # 销货退回
+    SERVICE_STOPPED = "service_stopped", _("Service stopped")  # 服务中止
+    ALLOWANCE = "allowance", _("Sales allowance")  # 销售折让
+
+
+class InvoiceSource(models.TextChoices):
+    TYPED = "typed", _("Typed in")
+    IMPORTED = "imported", _("Imported from the tax platform")
+
+
+class Invoice(TimeStampedModel):
+    """An invoice of a contract (开票): requested by sales or finance, then the invoice the tax
+    platform issued (typed in or imported; Qiyue does not issue invoices), voided, or reversed by a
+    red-letter invoice (红字发票). Amounts are stored positive; a red-letter invoice (`reverses` set)
+    counts against the invoiced total."""
+
+    contract = models.ForeignKey("contracts.Contract", verbose_name=_("contract"), on_delete=models.PROTECT,
+                                 related_name="invoices")
+    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.PROTECT,
+                                 related_name="invoices")
+    installment = models.ForeignKey(Installment, verbose_name=_("for installment"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="invoices")
+    kind = models.CharField(_("invoice type"), max_length=20, choices=InvoiceKind.choices,
+                            default=InvoiceKind.DIGITAL_SPECIAL)
+    status = models.CharField(_("status"), max_length=10, choices=InvoiceStatus.choices,
+                              default=InvoiceStatus.REQUESTED)
+    # Paper invoices have a code (发票代码, 10 or 12 digits) and an 8-digit number; a digital
+    # invoice has only its 20-digit number.
+    code = models.CharField(_("invoice code"), max_length=12, blank=True)
+    number = models.CharField(_("invoice number"), max_length=20, blank=True)
+    issued_on = models.DateField(_("issued on"), null=True, blank=True)
+    amount_excluding_tax = models.DecimalField(_("amount excluding tax"), max_digits=16, decimal_places=2)
+    tax_rate = models.DecimalField(_("tax rate (%)"), max_digits=5, decimal_places=2)
+    tax_amount = models.DecimalField(_("tax"), max_digits=16, decimal_places=2)
+    total = models.DecimalField(_("total including tax"), max_digits=16, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    buyer_name = models.CharField(_("buyer"), max_length=200, blank=True)
+    buyer_taxpayer_id = models.CharField(_("buyer's taxpayer ID"), max_length=20, blank=True)
+    note = models.CharField(_("note"), max_length=1000, blank=True)
+    # Invoiced beyond the contract amount: finance's reason.
+    over_contract_reason = models.CharField(_("reason for invoicing beyond the contract"), max_length=1000,
+                                            blank=True)
+    reverses = models.ForeignKey("self", verbose_name=_("reverses"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="red_letters")
+    red_reason = models.CharField(_("red-letter reason"), max_length=20, choices=RedLetterReason.choices,
+                                  blank=True)
+    red_confirmation = models.CharField(_("red-letter confirmation number"), max_length=40, blank=True)
+    status_reason = models.CharField(_("reason"), max_length=1000, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=InvoiceSource.choices,
+                              default=InvoiceSource.TYPED)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # An invoice number exists once on the tax platform (a paper one with its code).
+            models.UniqueConstraint(fields=["code", "number"], condition=~models.Q(number=""),
+                                    name="invoice_number_once"),
+            models.CheckConstraint(condition=models.Q(total__gt=0) & models.Q(amount_excluding_tax__gt=0)
+                                   & models.Q(tax_amount__gte=0), name="invoice_amounts_positive"),
+            models.CheckConstraint(condition=models.Q(total=models.F("amount_excluding_tax") + models.F("tax_amount")),
+                                   name="invoice_total_adds_up"),
+            models.CheckConstraint(condition=models.Q(tax_rate__gte=0) & models.Q(tax_rate__lte=100),
+                                   name="invoice_tax_rate_range"),
+        ]
+        indexes = [
+            models.Index(fields=["contract", "status"], name="invoice_contract"),
+            models.Index(fields=["customer", "issued_on"], name="invoice_customer"),
+            models.Index(fields=["status", "created_at"], name="invoice_queue"),
+        ]
+
+    def __str__(self):
+        return self.number or f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_red(self) -> bool:
+        return self.reverses_id is not None
+
+    @property
+    def signed_total(self) -> Decimal:
+        """The total as it counts towards the invoiced amount: negative for a red-letter invoice."""
+        return -self.total if self.is_red else self.total

@@ -52,3 +52,26 @@ def can_close_obligation(user, obligation) -> bool:
     if can_manage_obligations(user, contract):
         return True
     return obligation.owner_id == user.pk and can_see_contract(user, contract) and contract.status != Status.CANCELLED
+
+
+# --- Invoices ---------------------------------------------------------------------------------------
+
+def can_request_invoice(user, contract) -> bool:
+    """Sales ask for an invoice on a contract they edit; finance on any they see. Only a contract that
+    owes money is invoiced."""
+    if not can_see_contract(user, contract) or contract.status not in OWING_STATUSES:
+        return False
+    return is_money_user(user) or can_edit_contract(user, contract)
+
+
+def can_record_invoice(user, contract) -> bool:
+    """Record what the tax platform issued, void, red-letter, import: finance."""
+    return is_money_user(user) and can_see_contract(user, contract)
+
+
+def can_withdraw_invoice_request(user, invoice) -> bool:
+    """A request is taken back by finance or by the one who asked for it."""
+    contract = invoice.contract
+    if not can_see_contract(user, contract):
+        return False
+    return is_money_user(user) or (invoice.requested_by_id == user.pk and can_edit_contract(user, contract))

@@ -1,5 +1,5 @@
 """The money totals a contract row keeps for lists (`Contract.received_amount`, `outstanding_amount`,
-`unpaid_since`, `unpaid_schedule`): recomputed from the contract's installments and payments by every
+`invoiced_amount`, `unpaid_since`, `unpaid_schedule`): recomputed from the contract's installments and payments by every
 money write, in its transaction and under the contract's lock, and checked by `qiyue finance check`."""
 
 from collections.abc import Iterable
@@ -10,10 +10,10 @@ from django.db.models import Sum
 from qiyue.contracts.models import Contract
 
 from . import money
-from .models import Installment, InstallmentStatus, Payment, PaymentStatus
+from .models import Installment, InstallmentStatus, Invoice, InvoiceStatus, Payment, PaymentStatus
 
 LIVE = (InstallmentStatus.OPEN, InstallmentStatus.CLAIM)
-FIELDS = ("received_amount", "outstanding_amount", "unpaid_since", "unpaid_schedule")
+FIELDS = ("received_amount", "outstanding_amount", "invoiced_amount", "unpaid_since", "unpaid_schedule")
 
 
 def computed(contract_id: int) -> dict:
@@ -24,6 +24,14 @@ def computed(contract_id: int) -> dict:
     received = money.total(Payment.objects.filter(contract_id=contract_id, status=PaymentStatus.RECORDED)
                            .order_by().values("currency").annotate(total=Sum("amount"))
                            .values_list("currency", "total"), currency)
+    # Issued invoices count, red-letter ones against them; the database sums each side per currency.
+    invoiced = Decimal("0.00")
+    for red, rows in ((False, True), (True, False)):
+        part = money.total(Invoice.objects.filter(contract_id=contract_id, status=InvoiceStatus.ISSUED,
+                                                  reverses__isnull=rows)
+                           .order_by().values("currency").annotate(total=Sum("total"))
+                           .values_list("currency", "total"), currency)
+        invoiced += -part if red else part
     schedule = []
     outstanding = Decimal("0.00")
     for due, amount, got, row_currency in (Installment.objects.filter(contract_id=contract_id, status__in=LIVE)
@@ -40,6 +48,7 @@ def computed(contract_id: int) -> dict:
     return {
         "received_amount": received.quantize(Decimal("0.01")),
         "outstanding_amount": outstanding.quantize(Decimal("0.01")),
+        "invoiced_amount": invoiced.quantize(Decimal("0.01")),
         "unpaid_since": min((d for d, _owed in schedule), default=None),
         "unpaid_schedule": schedule,
     }
@@ -58,6 +67,7 @@ def _stored(row: dict) -> dict:
     since = row["unpaid_since"]
     return {
         "received_amount": row["received_amount"], "outstanding_amount": row["outstanding_amount"],
+        "invoiced_amount": row["invoiced_amount"],
         "unpaid_since": since.isoformat() if since else None, "unpaid_schedule": row["unpaid_schedule"] or [],
     }
 

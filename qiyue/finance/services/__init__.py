@@ -6,6 +6,16 @@ every write is audited in its own transaction.
 """
 
 from .common import money_text  # noqa: F401
+from .invoice_import import ImportResult, invoice_import  # noqa: F401
+from .invoices import (  # noqa: F401
+    invoice_issue,
+    invoice_record,
+    invoice_red_letter,
+    invoice_request,
+    invoice_void,
+    invoice_withdraw,
+    red_letter_room,
+)
 from .obligations import (  # noqa: F401
     obligation_complete,
     obligation_create,
