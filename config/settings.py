@@ -362,6 +362,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "qiyue.documents.models.DocumentKind",
         "AuditEventKindEnum": "qiyue.audit.models.AuditEvent.Kind",
         "AuditEventOutcomeEnum": "qiyue.audit.models.AuditEvent.Outcome",
+        "InvoiceKindEnum": "qiyue.finance.models.InvoiceKind.values",
     },
 }
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from qiyue.documents.filters import IdFilter
 
-from .models import Payment, PaymentStatus
+from .models import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentStatus
 
 
 class PaymentFilter(django_filters.FilterSet):
@@ -21,4 +21,22 @@ class PaymentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Payment
+        fields = []
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    """The invoices list's filters (the API and finance's invoices page)."""
+
+    contract = IdFilter(label=gettext_lazy("contract id"), field_name="contract_id")
+    customer = IdFilter(label=gettext_lazy("customer id"), field_name="customer_id")
+    status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=InvoiceStatus.choices)
+    kind = django_filters.ChoiceFilter(label=gettext_lazy("invoice type"), choices=InvoiceKind.choices)
+    number = django_filters.CharFilter(label=gettext_lazy("invoice number"), field_name="number", max_length=20)
+    issued_from = django_filters.DateFilter(label=gettext_lazy("issued from"), field_name="issued_on",
+                                            lookup_expr="gte")
+    issued_to = django_filters.DateFilter(label=gettext_lazy("issued until"), field_name="issued_on",
+                                          lookup_expr="lte")
+
+    class Meta:
+        model = Invoice
         fields = []

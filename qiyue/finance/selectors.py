@@ -15,6 +15,8 @@ from . import money
 from .models import (
     Installment,
     InstallmentStatus,
+    Invoice,
+    InvoiceStatus,
     Obligation,
     ObligationStatus,
     Payment,
@@ -57,6 +59,13 @@ class ContractMoney:
     overdue: Decimal = Decimal("0")
     aging: dict[str, Decimal] = field(default_factory=dict)
     payments: list[Payment] = field(default_factory=list)
+    invoiced: Decimal = Decimal("0")
+    invoice_requested: Decimal = Decimal("0")
+    invoices: list[Invoice] = field(default_factory=list)
+
+    @property
+    def uninvoiced(self) -> Decimal:
+        return self.contracted - self.invoiced
 
     @property
     def received_share(self) -> int:
@@ -99,6 +108,14 @@ def contract_money(*, contract: Contract, as_of: datetime.date | None = None) ->
         if payment.status == PaymentStatus.RECORDED:
             summary.received += payment.amount
             summary.advance += payment.advance
+    summary.invoices = list(Invoice.objects.filter(contract=contract)
+                            .select_related("reverses", "installment", "requested_by", "issued_by")
+                            .order_by("-created_at", "-id"))
+    for invoice in summary.invoices:
+        if invoice.status == InvoiceStatus.ISSUED:
+            summary.invoiced += invoice.signed_total
+        elif invoice.status == InvoiceStatus.REQUESTED:
+            summary.invoice_requested += invoice.total
     return summary
 
 
@@ -139,3 +156,8 @@ def payments_of(*, user) -> QuerySet:
 
 def obligations_of(*, user) -> QuerySet:
     return Obligation.objects.filter(contract__in=contract_queryset(user=user).values("pk"))
+
+
+def invoices_of(*, user) -> QuerySet:
+    """Invoices of the contracts the user may see."""
+    return Invoice.objects.filter(contract__in=contract_queryset(user=user).values("pk"))

@@ -88,6 +88,8 @@ class ContractOutput(serializers.ModelSerializer):
                                                help_text="payments received (reversed ones not counted)")
     outstanding_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True,
                                                   help_text="what the payment plan's installments still owe")
+    invoiced_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True,
+                                               help_text="issued invoices less red-letter ones (voided not counted)")
     overdue_amount = serializers.SerializerMethodField(
         help_text="what is overdue today: the unpaid installments due before today (derived, never stored)")
     unpaid_since = serializers.DateField(read_only=True, allow_null=True,
@@ -103,7 +105,7 @@ class ContractOutput(serializers.ModelSerializer):
             "signing_form_display", "parent", "parent_number", "supplements", "status", "status_display",
             "status_reason", "status_changed_at", "signing_method", "available_transitions", "legal_hold",
             "legal_hold_reason", "contract_type", "custom_fields", "renewal_of", "received_amount", "outstanding_amount",
-            "overdue_amount", "unpaid_since", "version", "created_at", "updated_at",
+            "invoiced_amount", "overdue_amount", "unpaid_since", "version", "created_at", "updated_at",
         ]
         read_only_fields = fields
 

@@ -12,6 +12,10 @@ from qiyue.core.validators import MAX_ID
 from .. import money
 from ..models import (
     InstallmentStatus,
+    Invoice,
+    InvoiceKind,
+    InvoiceSource,
+    InvoiceStatus,
     Obligation,
     ObligationStatus,
     Party,
@@ -19,6 +23,7 @@ from ..models import (
     PaymentAllocation,
     PaymentMethod,
     PaymentStatus,
+    RedLetterReason,
 )
 from ..services import MAX_INSTALLMENTS
 
@@ -112,6 +117,11 @@ class MoneyOutput(serializers.Serializer):
     overdue = serializers.DecimalField(help_text="What is still owed of installments past their due date.",
                                        **TOTAL)
     received_share = serializers.IntegerField(read_only=True, help_text="Received of contracted, in whole percent.")
+    invoiced = serializers.DecimalField(help_text="Issued invoices less red-letter ones (voided ones do not count).",
+                                        **TOTAL)
+    invoice_requested = serializers.DecimalField(help_text="Invoice requests not yet issued.", **TOTAL)
+    uninvoiced = serializers.DecimalField(help_text="The contract amount not yet invoiced (negative: invoiced "
+                                                    "beyond it).", **TOTAL)
     aging = AgingOutput(read_only=True, help_text="What is still owed by days past due.")
     plan_version = serializers.SerializerMethodField(
         help_text="The payment plan's version, 0 when there is no plan yet: send it back with PUT "
@@ -282,3 +292,120 @@ class ObligationOutput(serializers.ModelSerializer):
 
     def get_owner_name(self, obligation: Obligation) -> str | None:
         return str(obligation.owner) if obligation.owner_id else None
+
+
+# --- Invoices --------------------------------------------------------------------------------------------
+
+RATE = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 100}
+
+
+class InvoiceAmountsInput(serializers.Serializer):
+    total = serializers.DecimalField(required=False, allow_null=True, help_text=(
+        "Total including tax (价税合计). Give it alone (the amount excluding tax and the tax follow from the "
+        "rate), or give `amount_excluding_tax` (and `tax_amount`)."), **AMOUNT)
+    amount_excluding_tax = serializers.DecimalField(required=False, allow_null=True, **AMOUNT)
+    tax_amount = serializers.DecimalField(required=False, allow_null=True, help_text=(
+        "The tax as the invoice shows it: within 1.00 of the rate applied to the amount excluding tax."), **AMOUNT)
+    tax_rate = serializers.DecimalField(required=False, allow_null=True, help_text="Percent: 13, 9, 6, 3, 1, 0…",
+                                        **RATE)
+
+
+class BuyerInput(serializers.Serializer):
+    buyer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, help_text=(
+        "Default: the customer's invoice title, else its name."))
+    buyer_taxpayer_id = serializers.CharField(max_length=20, required=False, allow_blank=True, help_text=(
+        "Default: the customer's taxpayer ID. A special VAT invoice needs one."))
+
+
+class InvoiceCreateInput(InvoiceAmountsInput, BuyerInput):
+    status = choice_input([(InvoiceStatus.REQUESTED, "requested"), (InvoiceStatus.ISSUED, "issued")],
+                          required=False, default=InvoiceStatus.REQUESTED, help_text=(
+                              "requested (default): ask finance for an invoice. issued: record an invoice the "
+                              "tax platform issued (finance), with its `number` and `issued_on`."))
+    kind = choice_input(InvoiceKind.choices, required=False, default=InvoiceKind.DIGITAL_SPECIAL)
+    tax_rate = serializers.DecimalField(required=False, allow_null=True, help_text=(
+        "Percent: 13, 9, 6, 3, 1, 0… Default: the contract's tax rate."), **RATE)
+    installment = IdField(required=False, allow_null=True, help_text="The installment it invoices, if any.")
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    code = serializers.CharField(max_length=12, required=False, allow_blank=True, default="",
+                                 help_text="Issued paper invoices: the 10- or 12-digit invoice code.")
+    number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="",
+                                   help_text="Issued invoices: a digital invoice's 20 digits, a paper one's 8.")
+    issued_on = serializers.DateField(required=False, allow_null=True, help_text="Issued invoices: not in the future.")
+    over_contract_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                                 help_text="Finance only: why invoices may exceed the contract "
+                                                           "amount.")
+
+
+class InvoiceIssueInput(InvoiceAmountsInput, BuyerInput):
+    kind = choice_input(InvoiceKind.choices, required=False, help_text="Default: the request's.")
+    code = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
+    number = serializers.CharField(max_length=20)
+    issued_on = serializers.DateField()
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    installment = IdField(required=False, allow_null=True)
+    over_contract_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    version = VersionField(required=False, max_value=MAX_VERSION)
+
+
+class InvoiceReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                   help_text="Required (400 reason_required).")
+    version = VersionField(required=False, max_value=MAX_VERSION)
+
+
+class RedLetterInput(InvoiceAmountsInput):
+    code = serializers.CharField(max_length=12, required=False, allow_blank=True, default="")
+    number = serializers.CharField(max_length=20, help_text="The red-letter invoice's own number.")
+    issued_on = serializers.DateField(help_text="Not before the invoice it reverses, not in the future.")
+    red_reason = choice_input(RedLetterReason.choices, help_text="The reason of the red-letter confirmation.")
+    red_confirmation = serializers.CharField(max_length=40, required=False, allow_blank=True, default="",
+                                             help_text="The red-letter confirmation's number (红字确认单编号).")
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    version = VersionField(required=False, max_value=MAX_VERSION)
+
+
+class InvoiceImportInput(serializers.Serializer):
+    file = serializers.FileField(help_text="The tax platform's export: XLSX (or CSV), at most 5 MB and 2,000 rows.")
+    over_contract_reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                                 help_text="Why invoices of the file may exceed a contract's amount.")
+
+
+class InvoiceImportRowOutput(serializers.Serializer):
+    line = serializers.IntegerField(read_only=True, help_text="The row's line in the file.")
+    number = serializers.CharField(read_only=True)
+    outcome = inline_enum([(v, v) for v in ("recorded", "request_issued", "red_letter", "voided", "already_recorded",
+                                            "not_recorded_voided")])
+
+
+class InvoiceImportOutput(serializers.Serializer):
+    recorded = serializers.IntegerField(read_only=True)
+    requests_issued = serializers.IntegerField(read_only=True)
+    red_letters = serializers.IntegerField(read_only=True)
+    voided = serializers.IntegerField(read_only=True)
+    already_recorded = serializers.IntegerField(read_only=True)
+    rows = InvoiceImportRowOutput(many=True, read_only=True)
+
+
+class InvoiceOutput(serializers.ModelSerializer):
+    contract_number = serializers.CharField(source="contract.number", read_only=True)
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    kind = inline_enum(InvoiceKind.choices)
+    status = inline_enum(InvoiceStatus.choices, help_text=(
+        "requested → issued → voided; a request may be withdrawn. An issued red-letter invoice (`reverses` "
+        "set) counts against the invoiced total."))
+    red_reason = inline_enum([("", "")] + list(RedLetterReason.choices))
+    source = inline_enum(InvoiceSource.choices)
+    is_red = serializers.BooleanField(read_only=True, help_text="A red-letter invoice.")
+    signed_total = serializers.DecimalField(read_only=True, help_text="The total as it counts: negative when red.",
+                                            **AMOUNT)
+
+    class Meta:
+        model = Invoice
+        fields = ["id", "contract", "contract_number", "customer", "customer_name", "installment", "kind", "status",
+                  "code", "number", "issued_on", "amount_excluding_tax", "tax_rate", "tax_amount", "total",
+                  "signed_total", "currency", "buyer_name", "buyer_taxpayer_id", "note", "over_contract_reason",
+                  "is_red", "reverses", "red_reason", "red_confirmation", "status_reason", "source", "requested_by",
+                  "issued_by", "created_at", "updated_at", "version"]
+        read_only_fields = fields

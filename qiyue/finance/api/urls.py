@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import ContractMoneyViewSet, ObligationViewSet, PaymentViewSet
+from .views import ContractMoneyViewSet, InvoiceViewSet, ObligationViewSet, PaymentViewSet
 
 router = SimpleRouter()
 # /contracts/{id}/money/, …/payment-plan/, …/payments/ and …/obligations/: actions only (the contract
@@ -8,5 +8,6 @@ router = SimpleRouter()
 router.register("contracts", ContractMoneyViewSet, basename="api-contract-money")
 router.register("payments", PaymentViewSet, basename="api-payment")
 router.register("obligations", ObligationViewSet, basename="api-obligation")
+router.register("invoices", InvoiceViewSet, basename="api-invoice")
 
 urlpatterns = router.urls

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from qiyue.contracts import selectors as contract_selectors
@@ -19,9 +20,15 @@ from qiyue.core.errors import permission_denied
 from qiyue.core.selectors import get_or_404
 
 from .. import policies, selectors, services
-from ..filters import PaymentFilter
-from ..models import Obligation, Payment, PaymentAllocation
+from ..filters import InvoiceFilter, PaymentFilter
+from ..models import Invoice, InvoiceStatus, Obligation, Payment, PaymentAllocation
 from .serializers import (
+    InvoiceCreateInput,
+    InvoiceImportInput,
+    InvoiceImportOutput,
+    InvoiceIssueInput,
+    InvoiceOutput,
+    InvoiceReasonInput,
     MoneyOutput,
     MoneyQuery,
     ObligationCompleteInput,
@@ -33,6 +40,7 @@ from .serializers import (
     PaymentInput,
     PaymentOutput,
     PlanInput,
+    RedLetterInput,
     ReverseInput,
 )
 
@@ -93,6 +101,19 @@ COMPLETE_ERRORS = {
 }
 WAIVE_ERRORS = {**OBLIGATION_STATE_ERRORS, 400: OpenApiResponse(description="reason_required, or invalid input")}
 REOPEN_ERRORS = {**OBLIGATION_STATE_ERRORS, 400: OpenApiResponse(description="invalid input")}
+INVOICE_WRITE_ERRORS = {
+    **ERRORS,
+    400: OpenApiResponse(description="invoice_exceeds_contract (invoices would exceed the contract amount: "
+                                     "finance only, with `over_contract_reason`), red_letter_exceeds, or invalid: a "
+                                     "wrong type, a number that is not the invoice type's (20 digits digital; code "
+                                     "of 10 or 12 and 8-digit number paper), a tax that does not match the rate, a "
+                                     "date in the future, a special VAT invoice without the buyer's taxpayer ID"),
+    403: OpenApiResponse(description="permission_denied: requests by the contract's editors and finance; issuing, "
+                                     "voiding, red-letter and import by finance and administrators"),
+    409: OpenApiResponse(description="stale_version, invoice_state (its status does not allow this), "
+                                     "invoice_cannot_void (a digital invoice, or one with red-letter invoices), "
+                                     "invoice_number_taken"),
+}
 VERSION_NOTE = ("Send the obligation's `version` you read: a stale one is 409 stale_version and nothing "
                 "changes. Recorded in the audit log, on the contract's and the customer's timelines.")
 
@@ -247,6 +268,44 @@ class ContractMoneyViewSet(ServiceViewMixin, viewsets.GenericViewSet):
         return Response(obligation_output(obligation, self.get_serializer_context()), status=status.HTTP_201_CREATED)
 
 
+    @extend_schema(methods=["GET"], operation_id="contracts_invoices", summary="The contract's invoices, newest first",
+                   description="Requests, issued, voided and withdrawn invoices and red-letter ones. Who sees the "
+                               "contract sees them.",
+                   responses={200: InvoiceOutput(many=True), **ERRORS})
+    @extend_schema(methods=["POST"], operation_id="contracts_invoices_create",
+                   summary="Request an invoice, or record one the tax platform issued",
+                   description="`status` requested (default): the contract's editors and finance ask for an "
+                               "invoice; its buyer defaults to the customer's invoicing details. `status` issued: "
+                               "finance records an invoice the tax platform issued, with its `number` (and `code`) "
+                               "and `issued_on`. Invoices beyond the contract amount (pending requests count) need "
+                               "finance and `over_contract_reason`. Recorded in the audit log.",
+                   request=InvoiceCreateInput, responses={201: InvoiceOutput, **INVOICE_WRITE_ERRORS})
+    @action(detail=True, methods=["get", "post"], url_path="invoices", url_name="invoices")
+    def invoices(self, request, pk=None):
+        contract = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(invoice_rows(request.user).filter(contract=contract))
+            return self.get_paginated_response(
+                InvoiceOutput(page, many=True, context=self.get_serializer_context()).data)
+        data = self.validated(InvoiceCreateInput, request.data)
+        issued = data.pop("status") == InvoiceStatus.ISSUED
+        allowed = (policies.can_record_invoice if issued else policies.can_request_invoice)(request.user, contract)
+        if not allowed:
+            raise permission_denied()
+        data = {k: v for k, v in data.items() if v is not None}
+        if issued:
+            invoice = services.invoice_record(actor=request.user, contract=contract, data=data)
+        else:
+            invoice = services.invoice_request(actor=request.user, contract=contract, data=data)
+        return Response(InvoiceOutput(invoice_rows(request.user).get(pk=invoice.pk),
+                                      context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+
+def invoice_rows(user) -> QuerySet:
+    return (selectors.invoices_of(user=user).select_related("contract", "customer")
+            .order_by("-created_at", "-id"))
+
+
 # --- Payments ---------------------------------------------------------------------------------------------
 
 @extend_schema_view(
@@ -371,3 +430,114 @@ class ObligationViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewsets.Ge
         obligation = services.obligation_reopen(actor=request.user, obligation=obligation,
                                                 expected_version=data.get("version"))
         return Response(self.output(obligation))
+
+
+# --- Invoices ------------------------------------------------------------------------------------------------
+
+@extend_schema_view(
+    list=extend_schema(summary="Invoices on the contracts you may see, newest first",
+                       responses={200: InvoiceOutput(many=True), **ERRORS}),
+    retrieve=extend_schema(summary="One invoice", responses={200: InvoiceOutput, **ERRORS}),
+)
+class InvoiceViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Invoices of the contracts the user may see (another's is 404). Qiyue records invoices, it issues none:
+    a request (POST `/contracts/{id}/invoices/`) is issued on the tax platform and recorded here with its
+    number, typed in or imported from the platform's export; an issued paper invoice may be voided, any issued
+    one reversed by red-letter invoices. Each change keeps the contract's invoiced total and is audited."""
+
+    serializer_class = output_serializer = InvoiceOutput
+    filterset_class = InvoiceFilter
+    queryset = Invoice.objects.none()
+
+    def get_queryset(self):
+        return invoice_rows(self.request.user)
+
+    def get_object(self):
+        return get_or_404(self.get_queryset(), self.kwargs["pk"])
+
+    def retrieve(self, request, pk=None):
+        return Response(self.output(self.get_object()))
+
+    def fresh(self, invoice) -> dict:
+        return self.output(self.get_queryset().get(pk=invoice.pk))
+
+    def recorded(self) -> Invoice:
+        invoice = self.get_object()
+        if not policies.can_record_invoice(self.request.user, invoice.contract):
+            raise permission_denied()
+        return invoice
+
+    @extend_schema(operation_id="invoices_issue", summary="Record the invoice issued for a request",
+                   description="Finance and administrators: the number (and code), date and amounts the tax "
+                               "platform issued, which may differ from the request's. The request only (else "
+                               "409 invoice_state).",
+                   request=InvoiceIssueInput, responses={200: InvoiceOutput, **INVOICE_WRITE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="issue", url_name="issue")
+    def issue(self, request, pk=None):
+        invoice = self.recorded()
+        data = self.validated(InvoiceIssueInput, request.data)
+        version = data.pop("version", None)
+        data = {k: v for k, v in data.items() if v is not None}
+        return Response(self.fresh(services.invoice_issue(actor=request.user, invoice=invoice, data=data,
+                                                          expected_version=version)))
+
+    @extend_schema(operation_id="invoices_withdraw", summary="Withdraw an invoice request",
+                   description="Finance, or who asked, with a reason; a request only (else 409 invoice_state).",
+                   request=InvoiceReasonInput, responses={200: InvoiceOutput, **INVOICE_WRITE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="withdraw", url_name="withdraw")
+    def withdraw(self, request, pk=None):
+        invoice = self.get_object()
+        if not policies.can_withdraw_invoice_request(request.user, invoice):
+            raise permission_denied()
+        data = self.validated(InvoiceReasonInput, request.data)
+        return Response(self.fresh(services.invoice_withdraw(actor=request.user, invoice=invoice,
+                                                             reason=data["reason"],
+                                                             expected_version=data.get("version"))))
+
+    @extend_schema(operation_id="invoices_void", summary="Void an issued paper invoice",
+                   description="Finance and administrators, with a reason. A digital invoice cannot be voided, nor "
+                               "one with red-letter invoices (409 invoice_cannot_void): record the red-letter "
+                               "invoice instead.",
+                   request=InvoiceReasonInput, responses={200: InvoiceOutput, **INVOICE_WRITE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="void", url_name="void")
+    def void(self, request, pk=None):
+        invoice = self.recorded()
+        data = self.validated(InvoiceReasonInput, request.data)
+        return Response(self.fresh(services.invoice_void(actor=request.user, invoice=invoice, reason=data["reason"],
+                                                         expected_version=data.get("version"))))
+
+    @extend_schema(operation_id="invoices_red_letter", summary="Record a red-letter invoice that reverses this one",
+                   description="Finance and administrators: the red-letter invoice the platform issued "
+                               "after a red-letter confirmation, reversing all (no amount given) or part of this "
+                               "issued invoice; never more than is left. Answers with the red-letter invoice.",
+                   request=RedLetterInput, responses={201: InvoiceOutput, **INVOICE_WRITE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="red-letter", url_name="red-letter")
+    def red_letter(self, request, pk=None):
+        invoice = self.recorded()
+        data = self.validated(RedLetterInput, request.data)
+        version = data.pop("version", None)
+        data = {k: v for k, v in data.items() if v is not None}
+        red = services.invoice_red_letter(actor=request.user, invoice=invoice, data=data, expected_version=version)
+        return Response(self.fresh(red), status=status.HTTP_201_CREATED)
+
+    @extend_schema(operation_id="invoices_import", summary="Import the tax platform's invoice export",
+                   description="Finance and administrators. Each row is matched to a contract by a contract "
+                               "number column or a contract number in its remark: a new number is recorded (or "
+                               "issues the contract's open request of the same total), a red-letter row reverses "
+                               "its original, a voided row voids the recorded invoice, a number already recorded "
+                               "is skipped. All rows or none: any problem is 400 with every row's problem in "
+                               "`fields.rows`, and nothing changes.",
+                   request={"multipart/form-data": InvoiceImportInput},
+                   responses={200: InvoiceImportOutput, **INVOICE_WRITE_ERRORS})
+    @action(detail=False, methods=["post"], url_path="import", url_name="import",
+            parser_classes=[MultiPartParser, FormParser])
+    def import_file(self, request):
+        if not policies.is_money_user(request.user):
+            raise permission_denied()
+        data = self.validated(InvoiceImportInput, request.data)
+        upload = data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise exceptions.ValidationError({"file": [_("The file is larger than %(mb)d MB.") % {"mb": 5}]})
+        result = services.invoice_import(actor=request.user, content=upload.read(), filename=upload.name or "",
+                                         over_contract_reason=data["over_contract_reason"])
+        return Response(InvoiceImportOutput(result).data)

@@ -254,7 +254,7 @@ def _save(invoice: Invoice) -> None:
 
 def invoice_request(*, actor, contract: Contract, data: Mapping[str, Any]) -> Invoice:
     """Ask finance for an invoice (sales on a contract they edit, finance on any): `kind`, `total`
-    (including tax) or `amount_excluding_tax`, `tax_rate`, optionally `installment`, `note`, the buyer
+    (including tax) or `amount_excluding_tax`, `tax_rate` (default: the contract's), optionally `installment`, `note`, the buyer
     (else the customer's invoicing details) and, beyond the contract amount, finance's
     `over_contract_reason`."""
     with transaction.atomic():
@@ -262,7 +262,7 @@ def invoice_request(*, actor, contract: Contract, data: Mapping[str, Any]) -> In
         if not policies.can_request_invoice(actor, contract):
             raise permission_denied()
         kind = _kind(data.get("kind"))
-        rate = _rate(data.get("tax_rate"))
+        rate = _rate(data["tax_rate"] if data.get("tax_rate") not in (None, "") else contract.tax_rate)
         split = _split(data, contract.currency, rate=rate)
         invoice = Invoice(
             contract=contract, customer=contract.customer, kind=kind, status=InvoiceStatus.REQUESTED,
@@ -342,7 +342,7 @@ def invoice_record(*, actor, contract: Contract, data: Mapping[str, Any],
             raise ApplicationError(FinanceErrorCode.INVOICE_STATE,
                                    _("Only a signed contract is invoiced."))
         invoice = Invoice(contract=contract, customer=contract.customer, currency=contract.currency,
-                          kind=_kind(data.get("kind")), amount_excluding_tax=Decimal("0"), tax_rate=Decimal("0"),
+                          kind=_kind(data.get("kind")), amount_excluding_tax=Decimal("0"), tax_rate=contract.tax_rate,
                           tax_amount=Decimal("0"), total=Decimal("0"), requested_by=None)
         _apply_issue(actor, contract, invoice, data, source=source)
         _save(invoice)

@@ -63,11 +63,15 @@ from qiyue.finance.policies import (
     can_close_obligation,
     can_edit_plan,
     can_manage_obligations,
+    can_record_invoice,
     can_record_payment,
+    can_request_invoice,
     can_reverse_payment,
     can_see_money,
+    can_withdraw_invoice_request,
+    is_money_user,
 )
-from qiyue.finance.services import obligation_create, payment_plan_save, payment_record
+from qiyue.finance.services import invoice_request, obligation_create, payment_plan_save, payment_record
 from qiyue.notifications.models import Notification
 from qiyue.vault import keys
 from qiyue.workflow.models import ApprovalTask, PreReviewRule, TaskStatus
@@ -143,6 +147,7 @@ OWNING_ROW: dict[str, Callable] = {
     "owing": lambda o: o,  # a signed contract with a payment plan (see _finance_rows)
     "payment": lambda o: o.contract,
     "obligation": lambda o: o.contract,
+    "invoice": lambda o: o.contract,
 }
 
 
@@ -425,6 +430,26 @@ API: dict[tuple[str, str], Entry] = {
     # An open obligation is not reopened: 409 obligation_closed for those who may (authorization passed).
     ("POST", "/api/v1/obligations/{id}/reopen/"): Entry(edits("obligation", on_contract(can_manage_obligations)),
                                                        kind="obligation"),
+    # Invoices: the rows "invoice" are requests their contract's owner made (see _finance_rows). A write
+    # that the invoice's state refuses (issuing one already issued or withdrawn) is 409: authorization passed.
+    ("GET", "/api/v1/contracts/{id}/invoices/"): Entry(edits("owing", can_see_money), kind="owing"),
+    ("POST", "/api/v1/contracts/{id}/invoices/"): Entry(
+        edits("owing", can_request_invoice), kind="owing",
+        body=lambda w, o: {"total": "1.00", "tax_rate": "13", "kind": "digital_general"}),
+    ("GET", "/api/v1/invoices/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/invoices/{id}/"): Entry(edits("invoice", on_contract(can_see_money)), kind="invoice"),
+    ("POST", "/api/v1/invoices/{id}/issue/"): Entry(
+        edits("invoice", on_contract(can_record_invoice)), kind="invoice",
+        body=lambda w, o: {"number": f"2644200000001234{(o.pk if o else 0) % 10000:04d}", "issued_on": "2026-03-01"}),
+    ("POST", "/api/v1/invoices/{id}/withdraw/"): Entry(edits("invoice", can_withdraw_invoice_request),
+                                                      kind="invoice", body=_reason),
+    ("POST", "/api/v1/invoices/{id}/void/"): Entry(edits("invoice", on_contract(can_record_invoice)),
+                                                  kind="invoice", body=_reason),
+    ("POST", "/api/v1/invoices/{id}/red-letter/"): Entry(
+        edits("invoice", on_contract(can_record_invoice)), kind="invoice",
+        body=lambda w, o: {"number": "26442000000098769999", "issued_on": "2026-03-01", "red_reason": "error"}),
+    ("POST", "/api/v1/invoices/import/"): Entry(roles(is_money_user), body=lambda w, o: {
+        "file": upload("发票导出.csv", "发票号码,开票日期,价税合计\n".encode(), "text/csv")}),
     ("GET", "/api/v1/delegations/"): Entry(SIGNED_IN),
     ("POST", "/api/v1/delegations/"): Entry(SIGNED_IN, body=_delegation_body),
     ("POST", "/api/v1/delegations/{id}/end/"): Entry((signed_in, delegated), kind="delegation"),
@@ -699,6 +724,8 @@ def _finance_rows(users) -> dict:
             "description": "交付并通过验收", "due_date": "2026-04-01", "owner": users["legal"].pk})
         contract.refresh_from_db()
         rows[("owing", key)] = contract
+        rows[("invoice", key)] = invoice_request(actor=owner, contract=contract, data={
+            "total": "1130.00", "tax_rate": "13", "kind": "digital_general"})
     return rows
 
 

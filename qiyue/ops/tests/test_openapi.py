@@ -50,6 +50,14 @@ EXPECTED = {
     "/api/v1/obligations/{id}/complete/": {"post"},
     "/api/v1/obligations/{id}/waive/": {"post"},
     "/api/v1/obligations/{id}/reopen/": {"post"},
+    "/api/v1/contracts/{id}/invoices/": {"get", "post"},
+    "/api/v1/invoices/": {"get"},
+    "/api/v1/invoices/{id}/": {"get"},
+    "/api/v1/invoices/{id}/issue/": {"post"},
+    "/api/v1/invoices/{id}/withdraw/": {"post"},
+    "/api/v1/invoices/{id}/void/": {"post"},
+    "/api/v1/invoices/{id}/red-letter/": {"post"},
+    "/api/v1/invoices/import/": {"post"},
 }
 
 
