@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import invoice_pages, views
 
 app_name = "finance"
 
@@ -15,4 +15,12 @@ urlpatterns = [
     path("contracts/<int:pk>/obligations/<int:obligation_pk>/waive/", views.obligation_waive, name="obligation_waive"),
     path("contracts/<int:pk>/obligations/<int:obligation_pk>/reopen/", views.obligation_reopen,
          name="obligation_reopen"),
+    path("contracts/<int:pk>/invoices/", views.invoice_create, name="invoice_create"),
+    path("contracts/<int:pk>/invoices/<int:invoice_pk>/issue/", views.invoice_issue, name="invoice_issue"),
+    path("contracts/<int:pk>/invoices/<int:invoice_pk>/withdraw/", views.invoice_withdraw, name="invoice_withdraw"),
+    path("contracts/<int:pk>/invoices/<int:invoice_pk>/void/", views.invoice_void, name="invoice_void"),
+    path("contracts/<int:pk>/invoices/<int:invoice_pk>/red-letter/", views.invoice_red_letter,
+         name="invoice_red_letter"),
+    path("invoices/", invoice_pages.invoice_list, name="invoices"),
+    path("invoices/import/", invoice_pages.invoice_import, name="invoice_import"),
 ]

@@ -186,3 +186,90 @@ def obligation_reopen(request, pk, obligation_pk):
     except service_errors() as exc:
         return _answer(request, contract, tab="execution", error=exc)
     return _answer(request, contract, tab="execution", done=_("The obligation is open again."))
+
+
+# --- Invoices ------------------------------------------------------------------------------------------
+
+INVOICE_DATA = ("kind", "total", "tax_rate", "installment", "note", "buyer_name", "buyer_taxpayer_id", "code",
+                "number", "issued_on", "over_contract_reason")
+
+
+def _invoice(request, pk, invoice_pk):
+    contract = _contract(request, pk)
+    try:
+        return contract, selectors.invoices_of(user=request.user).select_related("contract").get(
+            pk=invoice_pk, contract=contract)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+
+
+def _invoice_data(post) -> dict:
+    return {name: post.get(name, "") for name in INVOICE_DATA if name in post}
+
+
+@login_required
+@require_POST
+def invoice_create(request, pk):
+    """Request an invoice, or (finance, `status=issued`) record one the platform issued."""
+    contract = _contract(request, pk)
+    issued = request.POST.get("status") == "issued"
+    try:
+        if issued:
+            services.invoice_record(actor=request.user, contract=contract, data=_invoice_data(request.POST))
+        else:
+            services.invoice_request(actor=request.user, contract=contract, data=_invoice_data(request.POST))
+    except service_errors() as exc:
+        return _answer(request, contract, tab="money", error=exc,
+                       dialog="dialog-invoice-record" if issued else "dialog-invoice-request")
+    return _answer(request, contract, tab="money",
+                   done=_("The invoice is recorded.") if issued else _("The invoice is requested."))
+
+
+@login_required
+@require_POST
+def invoice_issue(request, pk, invoice_pk):
+    contract, invoice = _invoice(request, pk, invoice_pk)
+    try:
+        services.invoice_issue(actor=request.user, invoice=invoice, data=_invoice_data(request.POST),
+                               expected_version=_int(request.POST.get("version"), "version"))
+    except service_errors() as exc:
+        return _answer(request, contract, tab="money", error=exc, dialog=f"dialog-invoice-issue-{invoice.pk}")
+    return _answer(request, contract, tab="money", done=_("The issued invoice is recorded."))
+
+
+@login_required
+@require_POST
+def invoice_withdraw(request, pk, invoice_pk):
+    contract, invoice = _invoice(request, pk, invoice_pk)
+    try:
+        services.invoice_withdraw(actor=request.user, invoice=invoice, reason=request.POST.get("reason", ""),
+                                  expected_version=_int(request.POST.get("version"), "version"))
+    except service_errors() as exc:
+        return _answer(request, contract, tab="money", error=exc, dialog=f"dialog-invoice-withdraw-{invoice.pk}")
+    return _answer(request, contract, tab="money", done=_("The invoice request is withdrawn."))
+
+
+@login_required
+@require_POST
+def invoice_void(request, pk, invoice_pk):
+    contract, invoice = _invoice(request, pk, invoice_pk)
+    try:
+        services.invoice_void(actor=request.user, invoice=invoice, reason=request.POST.get("reason", ""),
+                              expected_version=_int(request.POST.get("version"), "version"))
+    except service_errors() as exc:
+        return _answer(request, contract, tab="money", error=exc, dialog=f"dialog-invoice-void-{invoice.pk}")
+    return _answer(request, contract, tab="money", done=_("The invoice is voided."))
+
+
+@login_required
+@require_POST
+def invoice_red_letter(request, pk, invoice_pk):
+    contract, invoice = _invoice(request, pk, invoice_pk)
+    data = {name: request.POST.get(name, "") for name in ("code", "number", "issued_on", "total", "red_reason",
+                                                           "red_confirmation", "reason") if name in request.POST}
+    try:
+        services.invoice_red_letter(actor=request.user, invoice=invoice, data=data,
+                                    expected_version=_int(request.POST.get("version"), "version"))
+    except service_errors() as exc:
+        return _answer(request, contract, tab="money", error=exc, dialog=f"dialog-invoice-red-{invoice.pk}")
+    return _answer(request, contract, tab="money", done=_("The red-letter invoice is recorded."))

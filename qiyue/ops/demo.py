@@ -498,11 +498,32 @@ OWING = (Status.SIGNED, Status.ACTIVE, Status.COMPLETED, Status.EXPIRED, Status.
 
 
 class _Money:
-    """A signed contract's obligations, payment plan and payments, as finance would have recorded them."""
+    """A signed contract's obligations, payment plan, invoices and payments, as finance would have
+    recorded them."""
 
     def __init__(self, builder: "_Builder"):
         self.rng, self.today = builder.rng, builder.today
         self.finance = builder.users["finance"]
+        self.invoice_number = 0
+
+    def _invoices(self, contract: Contract) -> None:
+        """An issued digital invoice for each installment already due (a few days before it), and for
+        some contracts a request for the next one."""
+        kind = "digital_special" if contract.customer.taxpayer_id else "digital_general"
+        requested = False
+        for installment in contract.installments.order_by("due_date", "position"):
+            due = installment.due_date
+            if due is not None and due <= self.today:
+                self.invoice_number += 1
+                finance.invoice_record(actor=self.finance, contract=contract, data={
+                    "kind": kind, "number": f"26{due:%y}4403{self.invoice_number:012d}",
+                    "issued_on": min(due - datetime.timedelta(days=self.rng.randint(0, 5)), self.today),
+                    "total": installment.amount, "installment": installment.pk})
+            elif not requested and self.rng.random() < 0.4:
+                requested = True
+                finance.invoice_request(actor=contract.owner, contract=contract, data={
+                    "kind": kind, "total": installment.amount, "installment": installment.pk,
+                    "note": f"第 {installment.position} 期"})
 
     def _day(self, start: datetime.date, end: datetime.date, share: float) -> datetime.date:
         return start + datetime.timedelta(days=int((end - start).days * share))
@@ -538,6 +559,7 @@ class _Money:
             if obligation.due_date <= today and (finished or rng.random() < 0.8):
                 done_on = min(obligation.due_date + datetime.timedelta(days=rng.randint(-3, 10)), today)
                 finance.obligation_complete(actor=self.finance, obligation=obligation, done_on=done_on)
+        self._invoices(contract)
         for installment in contract.installments.order_by("due_date", "position"):
             due = installment.due_date
             if due is None or due > today:

@@ -3,6 +3,7 @@ what is derived from today, payments, and the plan and payment dialogs) and the 
 (progress and obligations)."""
 
 import uuid
+from decimal import Decimal
 
 from django import template
 from django.contrib.auth import get_user_model
@@ -15,7 +16,15 @@ from qiyue.documents.selectors import document_list
 
 from .. import money, policies, selectors
 from ..forms import plan_rows
-from ..models import ObligationStatus, Party, PaymentMethod
+from ..models import (
+    DIGITAL_KINDS,
+    InvoiceKind,
+    InvoiceStatus,
+    ObligationStatus,
+    Party,
+    PaymentMethod,
+    RedLetterReason,
+)
 
 register = template.Library()
 
@@ -100,6 +109,44 @@ def execution_panel(context, contract):
         "parties": Party.choices,
         "people": people,
         "documents": documents,
+        "today": timezone.localdate(),
+    }
+
+
+COMMON_RATES = ("13", "9", "6", "5", "3", "1", "0")
+
+
+@register.inclusion_tag("finance/_invoice_panel.html", takes_context=True)
+def invoice_panel(context, contract):
+    request = context["request"]
+    user = request.user
+    summary = _summary(contract)
+    may_record = policies.can_record_invoice(user, contract)
+    for invoice in summary.invoices:
+        invoice.issue_dialog = f"dialog-invoice-issue-{invoice.pk}"
+        invoice.red_dialog = f"dialog-invoice-red-{invoice.pk}"
+        invoice.void_dialog = f"dialog-invoice-void-{invoice.pk}"
+        invoice.withdraw_dialog = f"dialog-invoice-withdraw-{invoice.pk}"
+        invoice.may_withdraw = (invoice.status == InvoiceStatus.REQUESTED
+                                and policies.can_withdraw_invoice_request(user, invoice))
+        live_red = [r for r in summary.invoices if r.reverses_id == invoice.pk and r.status == InvoiceStatus.ISSUED]
+        invoice.may_void = (may_record and invoice.status == InvoiceStatus.ISSUED and not invoice.is_red
+                            and invoice.kind not in DIGITAL_KINDS and not live_red)
+        if may_record and invoice.status == InvoiceStatus.ISSUED and not invoice.is_red:
+            invoice.red_room = invoice.total - sum((r.total for r in live_red), Decimal("0"))
+    rate = f"{contract.tax_rate.normalize():f}"
+    return {
+        **_finance_state(context),
+        "contract": contract, "request": request, "csrf_token": context.get("csrf_token"),
+        "summary": summary,
+        "invoiced_unpaid": max(summary.invoiced - summary.received, Decimal("0")),
+        "may_request": policies.can_request_invoice(user, contract),
+        "may_record": may_record and contract.status in policies.OWING_STATUSES,
+        "owing": contract.status in policies.OWING_STATUSES,
+        "installments": [row for row in summary.rows if row.outstanding > 0],
+        "kinds": InvoiceKind.choices,
+        "red_reasons": RedLetterReason.choices,
+        "rates": list(dict.fromkeys((rate, *COMMON_RATES))),
         "today": timezone.localdate(),
     }
 

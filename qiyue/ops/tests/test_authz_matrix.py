@@ -582,6 +582,21 @@ UI: dict[str, dict[str, Entry]] = {
                                                   body=lambda w, o: {"done_on": "2026-03-01"})},
     "finance:obligation_waive": {"POST": Entry(edits("obligation", on_contract(can_manage_obligations)),
                                                kind="obligation", args=lambda o: [o.contract_id, o.pk], body=_reason)},
+    "finance:invoice_create": {"POST": Entry(edits("owing", can_request_invoice), kind="owing", body=lambda w, o: {
+        "total": "1.00", "tax_rate": "13", "kind": "digital_general"})},
+    "finance:invoice_issue": {"POST": Entry(
+        edits("invoice", on_contract(can_record_invoice)), kind="invoice", args=lambda o: [o.contract_id, o.pk],
+        body=lambda w, o: {"number": f"2644200000005678{(o.pk if o else 0) % 10000:04d}", "issued_on": "2026-03-01"})},
+    "finance:invoice_withdraw": {"POST": Entry(edits("invoice", can_withdraw_invoice_request), kind="invoice",
+                                               args=lambda o: [o.contract_id, o.pk], body=_reason)},
+    "finance:invoice_void": {"POST": Entry(edits("invoice", on_contract(can_record_invoice)), kind="invoice",
+                                           args=lambda o: [o.contract_id, o.pk], body=_reason)},
+    "finance:invoice_red_letter": {"POST": Entry(
+        edits("invoice", on_contract(can_record_invoice)), kind="invoice", args=lambda o: [o.contract_id, o.pk],
+        body=lambda w, o: {"number": "26442000000098768888", "issued_on": "2026-03-01", "red_reason": "error"})},
+    "finance:invoices": {"GET": Entry(SIGNED_IN)},
+    "finance:invoice_import": {"POST": Entry(roles(is_money_user), body=lambda w, o: {
+        "file": upload("发票导出.csv", "发票号码,开票日期,价税合计\n".encode(), "text/csv")})},
     "finance:obligation_reopen": {"POST": Entry(edits("obligation", on_contract(can_manage_obligations)),
                                                 kind="obligation", args=lambda o: [o.contract_id, o.pk])},
     "notifications:list": {"GET": Entry(SIGNED_IN)},

@@ -77,6 +77,15 @@ def test_demo_builds_a_realistic_company(loaded):
     assert ApprovalTask.objects.exclude(checklist={}).exists()
     assert verify(AuditEvent.objects.all()).ok
 
+    # Money as finance recorded it: issued invoices (kept on their contracts), open requests, payments.
+    from qiyue.finance import totals
+    from qiyue.finance.models import Invoice, Payment
+
+    assert Invoice.objects.filter(status="issued").count() >= 50
+    assert Invoice.objects.filter(status="requested").exists()
+    assert Payment.objects.count() >= 50
+    assert list(totals.differences()) == []
+
     everything = dashboard_summary(user=User.objects.get(username="legal"))
     assert all(bucket["count"] > 0 for bucket in everything["expiring"])
     assert everything["expiring"][0]["count"] < everything["expiring"][1]["count"] < everything["expiring"][2]["count"]
