@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from qiyue.core.models import TimeStampedModel
 
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
+HALF_CENT = models.Value(Decimal("0.005"))
 
 
 class Party(models.TextChoices):
@@ -299,8 +300,11 @@ class Invoice(TimeStampedModel):
                                     name="invoice_number_once"),
             models.CheckConstraint(condition=models.Q(total__gt=0) & models.Q(amount_excluding_tax__gt=0)
                                    & models.Q(tax_amount__gte=0), name="invoice_amounts_positive"),
-            models.CheckConstraint(condition=models.Q(total=models.F("amount_excluding_tax") + models.F("tax_amount")),
-                                   name="invoice_total_adds_up"),
+            # Within half a minor unit: SQLite adds decimals as floating point.
+            models.CheckConstraint(
+                condition=models.Q(total__gte=models.F("amount_excluding_tax") + models.F("tax_amount") - HALF_CENT)
+                & models.Q(total__lte=models.F("amount_excluding_tax") + models.F("tax_amount") + HALF_CENT),
+                name="invoice_total_adds_up"),
             models.CheckConstraint(condition=models.Q(tax_rate__gte=0) & models.Q(tax_rate__lte=100),
                                    name="invoice_tax_rate_range"),
         ]

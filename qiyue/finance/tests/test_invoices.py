@@ -370,3 +370,11 @@ def test_an_import_refuses_a_buyer_that_is_not_the_customer(users, contract):
     error = error_of(services.invoice_import, actor=users["finance"], content=xlsx([row]), filename="x.xlsx")
     assert any("taxpayer" in p.lower() for p in error.fields["rows"])
 
+
+
+def test_amounts_whose_floating_point_sum_differs_are_stored(users, contract):
+    # SQLite adds decimals as floating point: 0.95 + 0.12 is not 1.07 there. The check allows half a cent.
+    for index, total in enumerate(("1.07", "1.14", "1.28", "99999.99")):
+        invoice = services.invoice_record(actor=users["finance"], contract=contract, data={
+            "number": f"2644200000001111{index:04d}", "issued_on": day(2026, 3, 1), "total": total, "tax_rate": "13"})
+        assert invoice.amount_excluding_tax + invoice.tax_amount == invoice.total
