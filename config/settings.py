@@ -363,6 +363,7 @@ SPECTACULAR_SETTINGS = {
         "AuditEventKindEnum": "qiyue.audit.models.AuditEvent.Kind",
         "AuditEventOutcomeEnum": "qiyue.audit.models.AuditEvent.Outcome",
         "InvoiceKindEnum": "qiyue.finance.models.InvoiceKind.values",
+        "IssueKindEnum": "qiyue.finance.models.IssueKind.values",
     },
 }
 

@@ -32,6 +32,8 @@ class FinanceErrorCode(StrEnum):
     INVOICE_NUMBER_TAKEN = "invoice_number_taken"
     # The red-letter invoices would reverse more than the invoice's total.
     RED_LETTER_EXCEEDS = "red_letter_exceeds"
+    # Resolving a resolved issue, reopening an open one.
+    ISSUE_CLOSED = "issue_state"
 
 
 register_statuses({
@@ -49,4 +51,5 @@ register_statuses({
     FinanceErrorCode.INVOICE_CANNOT_VOID: 409,
     FinanceErrorCode.INVOICE_NUMBER_TAKEN: 409,
     FinanceErrorCode.RED_LETTER_EXCEEDS: 400,
+    FinanceErrorCode.ISSUE_CLOSED: 409,
 })

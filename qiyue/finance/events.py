@@ -21,9 +21,13 @@ ACTIONS = register_actions({
     "invoice.withdrawn": _("withdrew an invoice request"),
     "invoice.voided": _("voided an invoice"),
     "invoice.red_letter": _("recorded a red-letter invoice"),
+    "issue.created": _("noted an issue or risk"),
+    "issue.updated": _("changed an issue or risk"),
+    "issue.resolved": _("resolved an issue or risk"),
+    "issue.reopened": _("reopened an issue or risk"),
 })
 
-register_targets("finance.payment", "finance.obligation", "finance.invoice")
+register_targets("finance.payment", "finance.obligation", "finance.invoice", "finance.contractissue")
 
 register_change_labels({
     "installments": _("installments"),
@@ -66,4 +70,10 @@ def obligation_event(*, actor, action: str, obligation, changes: dict):
 
 def invoice_event(*, actor, action: str, invoice, changes: dict):
     return audit_record(actor=actor, action=action, target=invoice, related=[invoice.contract, invoice.customer],
+                        changes=changes)
+
+
+def issue_event(*, actor, action: str, issue, changes: dict):
+    contract = issue.contract
+    return audit_record(actor=actor, action=action, target=issue, related=[contract, contract.customer],
                         changes=changes)

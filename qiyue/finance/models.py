@@ -325,3 +325,49 @@ class Invoice(TimeStampedModel):
     def signed_total(self) -> Decimal:
         """The total as it counts towards the invoiced amount: negative for a red-letter invoice."""
         return -self.total if self.is_red else self.total
+
+
+class IssueKind(models.TextChoices):
+    ISSUE = "issue", _("Issue")  # 问题: something wrong now
+    RISK = "risk", _("Risk")  # 风险: something that may go wrong
+
+
+class Severity(models.TextChoices):
+    LOW = "low", pgettext_lazy("severity", "Low")
+    MEDIUM = "medium", pgettext_lazy("severity", "Medium")
+    HIGH = "high", pgettext_lazy("severity", "High")
+
+
+class IssueStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("issue", "Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class ContractIssue(TimeStampedModel):
+    """An issue or a risk noted on a contract while it is carried out (a late delivery, a customer in
+    difficulty, a dispute): how severe, who follows it, and how it was resolved."""
+
+    contract = models.ForeignKey("contracts.Contract", verbose_name=_("contract"), on_delete=models.CASCADE,
+                                 related_name="issues")
+    kind = models.CharField(_("kind"), max_length=10, choices=IssueKind.choices, default=IssueKind.ISSUE)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.CharField(_("description"), max_length=2000, blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+")
+    due_date = models.DateField(_("to be resolved by"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=IssueStatus.choices, default=IssueStatus.OPEN)
+    resolution = models.CharField(_("resolution"), max_length=2000, blank=True)
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("issue or risk")
+        verbose_name_plural = _("issues and risks")
+        ordering = ["status", "-id"]
+        indexes = [models.Index(fields=["contract", "status"], name="contract_issue_status")]
+
+    def __str__(self):
+        return self.title

@@ -75,3 +75,18 @@ def can_withdraw_invoice_request(user, invoice) -> bool:
     if not can_see_contract(user, contract):
         return False
     return is_money_user(user) or (invoice.requested_by_id == user.pk and can_edit_contract(user, contract))
+
+
+# --- Issues and risks -------------------------------------------------------------------------------
+
+def can_manage_issues(user, contract) -> bool:
+    """Note, change, resolve and reopen issues and risks: the contract's editors and finance."""
+    return can_manage_obligations(user, contract)
+
+
+def can_resolve_issue(user, issue) -> bool:
+    """Resolve or reopen: whoever manages the contract's issues, and the issue's owner."""
+    contract = issue.contract
+    if can_manage_issues(user, contract):
+        return True
+    return issue.owner_id == user.pk and can_see_contract(user, contract) and contract.status != Status.CANCELLED

@@ -13,10 +13,12 @@ from qiyue.contracts.selectors import contract_queryset
 
 from . import money
 from .models import (
+    ContractIssue,
     Installment,
     InstallmentStatus,
     Invoice,
     InvoiceStatus,
+    IssueStatus,
     Obligation,
     ObligationStatus,
     Payment,
@@ -161,3 +163,18 @@ def obligations_of(*, user) -> QuerySet:
 def invoices_of(*, user) -> QuerySet:
     """Invoices of the contracts the user may see."""
     return Invoice.objects.filter(contract__in=contract_queryset(user=user).values("pk"))
+
+
+SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def contract_issues(*, contract: Contract) -> list[ContractIssue]:
+    """The contract's issues and risks: open ones first, the most severe first, then the newest."""
+    rows = list(ContractIssue.objects.filter(contract=contract).select_related("owner", "created_by"))
+    rows.sort(key=lambda r: (r.status != IssueStatus.OPEN, SEVERITY_ORDER.get(r.severity, 9), -r.pk))
+    return rows
+
+
+def issues_of(*, user) -> QuerySet:
+    """Issues and risks of the contracts the user may see."""
+    return ContractIssue.objects.filter(contract__in=contract_queryset(user=user).values("pk"))

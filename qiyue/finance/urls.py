@@ -21,6 +21,10 @@ urlpatterns = [
     path("contracts/<int:pk>/invoices/<int:invoice_pk>/void/", views.invoice_void, name="invoice_void"),
     path("contracts/<int:pk>/invoices/<int:invoice_pk>/red-letter/", views.invoice_red_letter,
          name="invoice_red_letter"),
+    path("contracts/<int:pk>/issues/", views.issue_create, name="issue_create"),
+    path("contracts/<int:pk>/issues/<int:issue_pk>/", views.issue_update, name="issue_update"),
+    path("contracts/<int:pk>/issues/<int:issue_pk>/resolve/", views.issue_resolve, name="issue_resolve"),
+    path("contracts/<int:pk>/issues/<int:issue_pk>/reopen/", views.issue_reopen, name="issue_reopen"),
     path("invoices/", invoice_pages.invoice_list, name="invoices"),
     path("invoices/import/", invoice_pages.invoice_import, name="invoice_import"),
 ]

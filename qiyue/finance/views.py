@@ -273,3 +273,66 @@ def invoice_red_letter(request, pk, invoice_pk):
     except service_errors() as exc:
         return _answer(request, contract, tab="money", error=exc, dialog=f"dialog-invoice-red-{invoice.pk}")
     return _answer(request, contract, tab="money", done=_("The red-letter invoice is recorded."))
+
+
+# --- Issues and risks ------------------------------------------------------------------------------
+
+ISSUE_DATA = ("kind", "title", "description", "severity", "owner", "due_date")
+
+
+def _issue(request, pk, issue_pk):
+    contract = _contract(request, pk)
+    try:
+        return contract, selectors.issues_of(user=request.user).select_related("contract").get(
+            pk=issue_pk, contract=contract)
+    except ObjectDoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+@require_POST
+def issue_create(request, pk):
+    contract = _contract(request, pk)
+    try:
+        services.issue_create(actor=request.user, contract=contract,
+                              data={name: request.POST.get(name, "") for name in ISSUE_DATA})
+    except service_errors() as exc:
+        return _answer(request, contract, tab="execution", error=exc, dialog="dialog-issue-new")
+    return _answer(request, contract, tab="execution", done=_("The issue is noted."))
+
+
+@login_required
+@require_POST
+def issue_update(request, pk, issue_pk):
+    contract, issue = _issue(request, pk, issue_pk)
+    try:
+        services.issue_update(actor=request.user, issue=issue,
+                              data={name: request.POST.get(name, "") for name in ISSUE_DATA},
+                              expected_version=_int(request.POST.get("version"), "version"))
+    except service_errors() as exc:
+        return _answer(request, contract, tab="execution", error=exc, dialog=f"dialog-issue-{issue.pk}")
+    return _answer(request, contract, tab="execution", done=_("The issue is saved."))
+
+
+@login_required
+@require_POST
+def issue_resolve(request, pk, issue_pk):
+    contract, issue = _issue(request, pk, issue_pk)
+    try:
+        services.issue_resolve(actor=request.user, issue=issue, resolution=request.POST.get("resolution", ""),
+                               expected_version=_int(request.POST.get("version"), "version"))
+    except service_errors() as exc:
+        return _answer(request, contract, tab="execution", error=exc, dialog=f"dialog-issue-resolve-{issue.pk}")
+    return _answer(request, contract, tab="execution", done=_("The issue is resolved."))
+
+
+@login_required
+@require_POST
+def issue_reopen(request, pk, issue_pk):
+    contract, issue = _issue(request, pk, issue_pk)
+    try:
+        services.issue_reopen(actor=request.user, issue=issue,
+                              expected_version=_int(request.POST.get("version"), "version"))
+    except service_errors() as exc:
+        return _answer(request, contract, tab="execution", error=exc)
+    return _answer(request, contract, tab="execution", done=_("The issue is open again."))

@@ -11,11 +11,14 @@ from qiyue.core.validators import MAX_ID
 
 from .. import money
 from ..models import (
+    ContractIssue,
     InstallmentStatus,
     Invoice,
     InvoiceKind,
     InvoiceSource,
     InvoiceStatus,
+    IssueKind,
+    IssueStatus,
     Obligation,
     ObligationStatus,
     Party,
@@ -24,6 +27,7 @@ from ..models import (
     PaymentMethod,
     PaymentStatus,
     RedLetterReason,
+    Severity,
 )
 from ..services import MAX_INSTALLMENTS
 
@@ -409,3 +413,52 @@ class InvoiceOutput(serializers.ModelSerializer):
                   "is_red", "reverses", "red_reason", "red_confirmation", "status_reason", "source", "requested_by",
                   "issued_by", "created_at", "updated_at", "version"]
         read_only_fields = fields
+
+
+# --- Issues and risks --------------------------------------------------------------------------------------
+
+class IssueInput(serializers.Serializer):
+    kind = choice_input(IssueKind.choices, required=False, default=IssueKind.ISSUE, help_text="issue (default) or risk.")
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    severity = choice_input(Severity.choices, required=False, default=Severity.MEDIUM)
+    owner = IdField(required=False, allow_null=True, default=None,
+                    help_text="Who follows it: an active user who sees the contract (they may resolve it).")
+    due_date = serializers.DateField(required=False, allow_null=True, default=None,
+                                     help_text="When it should be resolved by.")
+
+
+class IssueUpdateInput(serializers.Serializer):
+    kind = choice_input(IssueKind.choices, required=False)
+    title = serializers.CharField(max_length=300, required=False)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    severity = choice_input(Severity.choices, required=False)
+    owner = IdField(required=False, allow_null=True)
+    due_date = serializers.DateField(required=False, allow_null=True)
+    version = VersionField(max_value=MAX_VERSION)
+
+
+class IssueResolveInput(serializers.Serializer):
+    resolution = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="",
+                                       help_text="Required: how it was resolved (400 invalid naming it).")
+    version = VersionField(required=False, max_value=MAX_VERSION)
+
+
+class IssueReopenInput(serializers.Serializer):
+    version = VersionField(required=False, max_value=MAX_VERSION)
+
+
+class IssueOutput(serializers.ModelSerializer):
+    kind = inline_enum(IssueKind.choices)
+    severity = inline_enum(Severity.choices)
+    status = inline_enum(IssueStatus.choices)
+    owner_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContractIssue
+        fields = ["id", "contract", "kind", "title", "description", "severity", "owner", "owner_name", "due_date",
+                  "status", "resolution", "resolved_on", "created_by", "version", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_owner_name(self, issue: ContractIssue) -> str | None:
+        return str(issue.owner) if issue.owner_id else None

@@ -1,6 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import ContractMoneyViewSet, InvoiceViewSet, ObligationViewSet, PaymentViewSet
+from .views import ContractMoneyViewSet, InvoiceViewSet, IssueViewSet, ObligationViewSet, PaymentViewSet
 
 router = SimpleRouter()
 # /contracts/{id}/money/, …/payment-plan/, …/payments/ and …/obligations/: actions only (the contract
@@ -9,5 +9,6 @@ router.register("contracts", ContractMoneyViewSet, basename="api-contract-money"
 router.register("payments", PaymentViewSet, basename="api-payment")
 router.register("obligations", ObligationViewSet, basename="api-obligation")
 router.register("invoices", InvoiceViewSet, basename="api-invoice")
+router.register("issues", IssueViewSet, basename="api-issue")
 
 urlpatterns = router.urls

@@ -21,7 +21,7 @@ from qiyue.core.selectors import get_or_404
 
 from .. import policies, selectors, services
 from ..filters import InvoiceFilter, PaymentFilter
-from ..models import Invoice, InvoiceStatus, Obligation, Payment, PaymentAllocation
+from ..models import ContractIssue, Invoice, InvoiceStatus, Obligation, Payment, PaymentAllocation
 from .serializers import (
     InvoiceCreateInput,
     InvoiceImportInput,
@@ -29,6 +29,11 @@ from .serializers import (
     InvoiceIssueInput,
     InvoiceOutput,
     InvoiceReasonInput,
+    IssueInput,
+    IssueOutput,
+    IssueReopenInput,
+    IssueResolveInput,
+    IssueUpdateInput,
     MoneyOutput,
     MoneyQuery,
     ObligationCompleteInput,
@@ -113,6 +118,15 @@ INVOICE_WRITE_ERRORS = {
     409: OpenApiResponse(description="stale_version, invoice_state (its status does not allow this), "
                                      "invoice_cannot_void (a digital invoice, or one with red-letter invoices), "
                                      "invoice_number_taken"),
+}
+ISSUE_ERRORS = {
+    **ERRORS,
+    400: OpenApiResponse(description="invalid: a wrong type, a title missing or too long, an unknown `kind` or "
+                                     "`severity`, an `owner` who is no active user seeing the contract, a resolution "
+                                     "missing"),
+    403: OpenApiResponse(description="permission_denied: the contract's editors, finance and administrators (and "
+                                     "for resolving and reopening, the issue's owner); none on a cancelled contract"),
+    409: OpenApiResponse(description="stale_version, or issue_state (resolving a resolved one, reopening an open one)"),
 }
 VERSION_NOTE = ("Send the obligation's `version` you read: a stale one is 409 stale_version and nothing "
                 "changes. Recorded in the audit log, on the contract's and the customer's timelines.")
@@ -299,6 +313,25 @@ class ContractMoneyViewSet(ServiceViewMixin, viewsets.GenericViewSet):
             invoice = services.invoice_request(actor=request.user, contract=contract, data=data)
         return Response(InvoiceOutput(invoice_rows(request.user).get(pk=invoice.pk),
                                       context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(methods=["GET"], operation_id="contracts_issues", summary="The contract's issues and risks",
+                   description="Open ones first, the most severe first. Who sees the contract sees them.",
+                   responses={200: IssueOutput(many=True), **ERRORS})
+    @extend_schema(methods=["POST"], operation_id="contracts_issues_create", summary="Note an issue or risk",
+                   description="The contract's editors, finance and administrators (not on a cancelled contract). "
+                               "Recorded in the audit log.",
+                   request=IssueInput, responses={201: IssueOutput, **ISSUE_ERRORS})
+    @action(detail=True, methods=["get", "post"], url_path="issues", url_name="issues", pagination_class=None)
+    def issues(self, request, pk=None):
+        contract = self.get_object()
+        if request.method == "GET":
+            return Response(IssueOutput(selectors.contract_issues(contract=contract), many=True,
+                                        context=self.get_serializer_context()).data)
+        if not policies.can_manage_issues(request.user, contract):
+            raise permission_denied()
+        data = self.validated(IssueInput, request.data)
+        issue = services.issue_create(actor=request.user, contract=contract, data=data)
+        return Response(IssueOutput(issue, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED)
 
 
 def invoice_rows(user) -> QuerySet:
@@ -541,3 +574,64 @@ class InvoiceViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.RetrieveMod
         result = services.invoice_import(actor=request.user, content=upload.read(), filename=upload.name or "",
                                          over_contract_reason=data["over_contract_reason"])
         return Response(InvoiceImportOutput(result).data)
+
+
+# --- Issues and risks ------------------------------------------------------------------------------------------
+
+@extend_schema_view(
+    retrieve=extend_schema(summary="One issue or risk", responses={200: IssueOutput, **ERRORS}),
+    partial_update=extend_schema(
+        summary="Change an issue or risk (the fields sent; `version` required)",
+        description="The contract's editors, finance and administrators. Send the `version` you read: a stale "
+                    "one is 409 stale_version. Recorded in the audit log.",
+        request=IssueUpdateInput, responses={200: IssueOutput, **ISSUE_ERRORS}),
+)
+class IssueViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """An issue or risk noted on a contract the user may see (another's is 404): its severity, who follows
+    it, by when it should be resolved, and how it was. Note one with POST `/contracts/{id}/issues/`."""
+
+    serializer_class = output_serializer = IssueOutput
+    queryset = ContractIssue.objects.none()
+
+    def get_queryset(self):
+        return selectors.issues_of(user=self.request.user).select_related("contract", "owner")
+
+    def get_object(self):
+        return get_or_404(self.get_queryset(), self.kwargs["pk"])
+
+    def retrieve(self, request, pk=None):
+        return Response(self.output(self.get_object()))
+
+    def partial_update(self, request, pk=None):
+        issue = self.get_object()
+        if not policies.can_manage_issues(request.user, issue.contract):
+            raise permission_denied()
+        data = self.validated(IssueUpdateInput, request.data, partial=True)
+        expected_version = require_version(data)
+        return Response(self.output(services.issue_update(actor=request.user, issue=issue, data=data,
+                                                          expected_version=expected_version)))
+
+    @extend_schema(operation_id="issues_resolve", summary="Resolve the issue or risk, saying how",
+                   description="The contract's editors, finance, administrators and the issue's owner.",
+                   request=IssueResolveInput, responses={200: IssueOutput, **ISSUE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="resolve", url_name="resolve")
+    def resolve(self, request, pk=None):
+        issue = self.get_object()
+        if not policies.can_resolve_issue(request.user, issue):
+            raise permission_denied()
+        data = self.validated(IssueResolveInput, request.data)
+        return Response(self.output(services.issue_resolve(actor=request.user, issue=issue,
+                                                           resolution=data["resolution"],
+                                                           expected_version=data.get("version"))))
+
+    @extend_schema(operation_id="issues_reopen", summary="Reopen a resolved issue or risk",
+                   description="The contract's editors, finance, administrators and the issue's owner.",
+                   request=IssueReopenInput, responses={200: IssueOutput, **ISSUE_ERRORS})
+    @action(detail=True, methods=["post"], url_path="reopen", url_name="reopen")
+    def reopen(self, request, pk=None):
+        issue = self.get_object()
+        if not policies.can_resolve_issue(request.user, issue):
+            raise permission_denied()
+        data = self.validated(IssueReopenInput, request.data)
+        return Response(self.output(services.issue_reopen(actor=request.user, issue=issue,
+                                                          expected_version=data.get("version"))))

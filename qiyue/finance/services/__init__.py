@@ -16,6 +16,7 @@ from .invoices import (  # noqa: F401
     invoice_withdraw,
     red_letter_room,
 )
+from .issues import issue_create, issue_reopen, issue_resolve, issue_update  # noqa: F401
 from .obligations import (  # noqa: F401
     obligation_complete,
     obligation_create,

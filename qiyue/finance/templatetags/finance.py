@@ -20,10 +20,13 @@ from ..models import (
     DIGITAL_KINDS,
     InvoiceKind,
     InvoiceStatus,
+    IssueKind,
+    IssueStatus,
     ObligationStatus,
     Party,
     PaymentMethod,
     RedLetterReason,
+    Severity,
 )
 
 register = template.Library()
@@ -90,8 +93,14 @@ def execution_panel(context, contract):
         row.dialog_suffix = str(row.obligation.pk)
         row.done_dialog = f"dialog-done-{row.obligation.pk}"
         row.waive_dialog = f"dialog-waive-{row.obligation.pk}"
+    issues = selectors.contract_issues(contract=contract)
+    may_manage_issues = policies.can_manage_issues(user, contract)
+    for issue in issues:
+        issue.may_resolve = policies.can_resolve_issue(user, issue)
+        issue.edit_dialog = f"dialog-issue-{issue.pk}"
+        issue.resolve_dialog = f"dialog-issue-resolve-{issue.pk}"
     people = []
-    if may_manage:
+    if may_manage or may_manage_issues:
         people = [p for p in get_user_model().objects.filter(is_active=True).select_related("team")
                   .order_by("role", "username")[:500] if can_see_contract(p, contract)]
     documents = list(document_list(user=user, contract_id=contract.pk)[:50]) if any(r.may_close for r in rows) else []
@@ -107,6 +116,11 @@ def execution_panel(context, contract):
         "summary": summary,
         "may_manage": may_manage,
         "parties": Party.choices,
+        "issues": issues,
+        "open_issues": sum(1 for i in issues if i.status == IssueStatus.OPEN),
+        "may_manage_issues": may_manage_issues,
+        "issue_kinds": IssueKind.choices,
+        "severities": Severity.choices,
         "people": people,
         "documents": documents,
         "today": timezone.localdate(),

@@ -62,16 +62,24 @@ from qiyue.documents.tests.factories import make_image, make_pdf, upload
 from qiyue.finance.policies import (
     can_close_obligation,
     can_edit_plan,
+    can_manage_issues,
     can_manage_obligations,
     can_record_invoice,
     can_record_payment,
     can_request_invoice,
+    can_resolve_issue,
     can_reverse_payment,
     can_see_money,
     can_withdraw_invoice_request,
     is_money_user,
 )
-from qiyue.finance.services import invoice_request, obligation_create, payment_plan_save, payment_record
+from qiyue.finance.services import (
+    invoice_request,
+    issue_create,
+    obligation_create,
+    payment_plan_save,
+    payment_record,
+)
 from qiyue.notifications.models import Notification
 from qiyue.vault import keys
 from qiyue.workflow.models import ApprovalTask, PreReviewRule, TaskStatus
@@ -148,6 +156,7 @@ OWNING_ROW: dict[str, Callable] = {
     "payment": lambda o: o.contract,
     "obligation": lambda o: o.contract,
     "invoice": lambda o: o.contract,
+    "issue": lambda o: o.contract,
 }
 
 
@@ -450,6 +459,17 @@ API: dict[tuple[str, str], Entry] = {
         body=lambda w, o: {"number": "26442000000098769999", "issued_on": "2026-03-01", "red_reason": "error"}),
     ("POST", "/api/v1/invoices/import/"): Entry(roles(is_money_user), body=lambda w, o: {
         "file": upload("发票导出.csv", "发票号码,开票日期,价税合计\n".encode(), "text/csv")}),
+    # Issues and risks: the rows "issue" are open issues the legal reviewer follows (see _finance_rows):
+    # their owner may resolve them, not change them. Reopening an open one is 409 (authorization passed).
+    ("GET", "/api/v1/contracts/{id}/issues/"): Entry(edits("owing", can_see_money), kind="owing"),
+    ("POST", "/api/v1/contracts/{id}/issues/"): Entry(edits("owing", can_manage_issues), kind="owing",
+                                                     body=lambda w, o: {"title": "授权矩阵风险"}),
+    ("GET", "/api/v1/issues/{id}/"): Entry(edits("issue", on_contract(can_see_money)), kind="issue"),
+    ("PATCH", "/api/v1/issues/{id}/"): Entry(edits("issue", on_contract(can_manage_issues)), kind="issue",
+                                            body=lambda w, o: {"title": "授权矩阵", "version": o.version if o else 1}),
+    ("POST", "/api/v1/issues/{id}/resolve/"): Entry(edits("issue", can_resolve_issue), kind="issue",
+                                                   body=lambda w, o: {"resolution": "已处理"}),
+    ("POST", "/api/v1/issues/{id}/reopen/"): Entry(edits("issue", can_resolve_issue), kind="issue"),
     ("GET", "/api/v1/delegations/"): Entry(SIGNED_IN),
     ("POST", "/api/v1/delegations/"): Entry(SIGNED_IN, body=_delegation_body),
     ("POST", "/api/v1/delegations/{id}/end/"): Entry((signed_in, delegated), kind="delegation"),
@@ -595,6 +615,15 @@ UI: dict[str, dict[str, Entry]] = {
         edits("invoice", on_contract(can_record_invoice)), kind="invoice", args=lambda o: [o.contract_id, o.pk],
         body=lambda w, o: {"number": "26442000000098768888", "issued_on": "2026-03-01", "red_reason": "error"})},
     "finance:invoices": {"GET": Entry(SIGNED_IN)},
+    "finance:issue_create": {"POST": Entry(edits("owing", can_manage_issues), kind="owing",
+                                           body=lambda w, o: {"title": "授权矩阵风险"})},
+    "finance:issue_update": {"POST": Entry(edits("issue", on_contract(can_manage_issues)), kind="issue",
+                                           args=lambda o: [o.contract_id, o.pk], body=lambda w, o: {"title": "矩阵"})},
+    "finance:issue_resolve": {"POST": Entry(edits("issue", can_resolve_issue), kind="issue",
+                                            args=lambda o: [o.contract_id, o.pk],
+                                            body=lambda w, o: {"resolution": "已处理"})},
+    "finance:issue_reopen": {"POST": Entry(edits("issue", can_resolve_issue), kind="issue",
+                                           args=lambda o: [o.contract_id, o.pk])},
     "finance:invoice_import": {"POST": Entry(roles(is_money_user), body=lambda w, o: {
         "file": upload("发票导出.csv", "发票号码,开票日期,价税合计\n".encode(), "text/csv")})},
     "finance:obligation_reopen": {"POST": Entry(edits("obligation", on_contract(can_manage_obligations)),
@@ -739,6 +768,8 @@ def _finance_rows(users) -> dict:
             "description": "交付并通过验收", "due_date": "2026-04-01", "owner": users["legal"].pk})
         contract.refresh_from_db()
         rows[("owing", key)] = contract
+        rows[("issue", key)] = issue_create(actor=owner, contract=contract, data={
+            "title": "客户验收可能延迟", "severity": "high", "owner": users["legal"].pk})
         rows[("invoice", key)] = invoice_request(actor=owner, contract=contract, data={
             "total": "1130.00", "tax_rate": "13", "kind": "digital_general"})
     return rows

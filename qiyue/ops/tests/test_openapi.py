@@ -58,6 +58,10 @@ EXPECTED = {
     "/api/v1/invoices/{id}/void/": {"post"},
     "/api/v1/invoices/{id}/red-letter/": {"post"},
     "/api/v1/invoices/import/": {"post"},
+    "/api/v1/contracts/{id}/issues/": {"get", "post"},
+    "/api/v1/issues/{id}/": {"get", "patch"},
+    "/api/v1/issues/{id}/resolve/": {"post"},
+    "/api/v1/issues/{id}/reopen/": {"post"},
 }
 
 
