@@ -364,6 +364,8 @@ SPECTACULAR_SETTINGS = {
         "AuditEventOutcomeEnum": "qiyue.audit.models.AuditEvent.Outcome",
         "InvoiceKindEnum": "qiyue.finance.models.InvoiceKind.values",
         "IssueKindEnum": "qiyue.finance.models.IssueKind.values",
+        "CreditLevelEnum": "qiyue.customers.credit.LEVELS",
+        "LevelEnum": "qiyue.customers.models.CustomerLevel",
     },
 }
 

@@ -180,12 +180,13 @@ def customer_contract_summary(*, user, customer_id: int) -> tuple[list[dict], li
     hidden contract), from one query grouped by currency and status.
 
     totals: per currency, `count` (every status), `contracted` and `total` (the contracts and amount not
-    cancelled: a cancelled contract is never in a total), `signed_total`, and the money: `received`,
-    `outstanding` and `overdue` (as of today).
+    cancelled: a cancelled contract is never in a total), `signed_total`, and the money: `invoiced`,
+    `received`, `outstanding` and `overdue` (as of today).
     status counts: [{status, label, count}] in lifecycle order, the statuses the customer has only."""
     visible_rows = contract_queryset(user=user).filter(customer_id=customer_id).order_by()
     rows = visible_rows.values("currency", "status").annotate(
-        n=Count("id"), sum=Sum("amount"), received=Sum("received_amount"), outstanding=Sum("outstanding_amount"))
+        n=Count("id"), sum=Sum("amount"), received=Sum("received_amount"), outstanding=Sum("outstanding_amount"),
+        invoiced=Sum("invoiced_amount"))
     today = timezone.localdate()
     overdue: dict[str, Decimal] = {}
     for currency, schedule in visible_rows.filter(unpaid_since__lt=today).values_list("currency", "unpaid_schedule"):
@@ -198,9 +199,10 @@ def customer_contract_summary(*, user, customer_id: int) -> tuple[list[dict], li
         currency, status, n, amount = row["currency"], row["status"], row["n"], row["sum"] or 0
         by_status[status] = by_status.get(status, 0) + n
         total = by_currency.setdefault(currency, {"currency": currency, "count": 0, "contracted": 0, "total": 0,
-                                                  "signed_total": 0, "received": 0, "outstanding": 0,
+                                                  "signed_total": 0, "received": 0, "outstanding": 0, "invoiced": 0,
                                                   "overdue": overdue.get(currency, Decimal(0))})
         total["received"] += row["received"] or 0
+        total["invoiced"] += row["invoiced"] or 0
         total["outstanding"] += row["outstanding"] or 0
         total["count"] += n
         if status != Status.CANCELLED:

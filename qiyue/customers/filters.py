@@ -1,5 +1,6 @@
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from qiyue.accounts.models import Team, User
@@ -8,6 +9,7 @@ from qiyue.core.permissions import visible
 from qiyue.core.text import normalize_company_name
 from qiyue.core.validators import MAX_ID
 
+from . import credit as credit_rules
 from .models import Communication, Contact, Customer, CustomerLevel, Industry
 
 
@@ -23,6 +25,7 @@ class CustomerFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(label=_("owner"), queryset=User.objects.filter(is_active=True))
     team = django_filters.ModelChoiceFilter(label=_("team"), queryset=Team.objects.all())
     tag = django_filters.CharFilter(label=_("tag"), method="filter_tag")
+    credit = django_filters.ChoiceFilter(label=_("credit"), choices=credit_rules.LEVELS, method="filter_credit")
     ordering = OrderingFilter(
         label=_("Sort by"),
         fields=(("name", "name"), ("created_at", "created_at"), ("level", "level"), ("industry", "industry")),
@@ -32,7 +35,7 @@ class CustomerFilter(django_filters.FilterSet):
 
     class Meta:
         model = Customer
-        fields = ["q", "industry", "level", "owner", "team", "tag"]
+        fields = ["q", "industry", "level", "owner", "team", "tag", "credit"]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -43,6 +46,9 @@ class CustomerFilter(django_filters.FilterSet):
         if key:
             q |= Q(name_normalized__contains=key)
         return queryset.filter(q)
+
+    def filter_credit(self, queryset, name, value):
+        return credit_rules.filter_level(queryset, value, timezone.localdate()) if value else queryset
 
     def filter_tag(self, queryset, name, value):
         return queryset.filter(tag_q("tags", value.strip())) if value.strip() else queryset

@@ -56,6 +56,11 @@ class Customer(VersionedModel):
                                    help_text=_("Usually the unified social credit code."))
     invoice_address_phone = models.CharField(_("invoicing address and phone"), max_length=300, blank=True)
     invoice_bank_account = models.CharField(_("bank and account number"), max_length=300, blank=True)
+    # Payment behaviour, kept by the finance app with each money change (see qiyue.customers.credit):
+    # the oldest unpaid due date of its contracts, and its installments paid (and paid on time).
+    credit_overdue_since = models.DateField(_("oldest unpaid due date"), null=True, blank=True, editable=False)
+    credit_paid = models.PositiveIntegerField(_("installments paid"), default=0, editable=False)
+    credit_paid_on_time = models.PositiveIntegerField(_("installments paid on time"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("customer")
@@ -66,6 +71,9 @@ class Customer(VersionedModel):
             models.Index(fields=["name"], name="customer_name"),
             models.Index(fields=["owner", "name"], name="customer_owner_name"),
             models.Index(fields=["team", "name"], name="customer_team_name"),
+            # "Overdue customers" (the credit filter): only the few with something unpaid past due.
+            models.Index(fields=["credit_overdue_since"], name="customer_overdue_since",
+                         condition=models.Q(credit_overdue_since__isnull=False)),
         ]
 
     def __str__(self):

@@ -5,9 +5,10 @@ money write, in its transaction and under the contract's lock, and checked by `q
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Count, F, Min, Q, Sum
 
 from qiyue.contracts.models import Contract
+from qiyue.customers.models import Customer
 
 from . import money
 from .models import Installment, InstallmentStatus, Invoice, InvoiceStatus, Payment, PaymentStatus
@@ -55,12 +56,49 @@ def computed(contract_id: int) -> dict:
 
 
 def keep(contract: Contract) -> None:
-    """Store the contract's totals (the caller holds the contract's lock). The contract's `version` is
-    not bumped: a payment is no edit of the contract, and an open edit page must still save."""
+    """Store the contract's totals (the caller holds the contract's lock), then its customer's payment
+    behaviour. The contract's `version` is not bumped: a payment is no edit of the contract, and an open
+    edit page must still save."""
     values = computed(contract.pk)
     Contract.objects.filter(pk=contract.pk).update(**values)
     for name, value in values.items():
         setattr(contract, name, value)
+    keep_customer(contract.customer_id)
+
+
+CUSTOMER_FIELDS = ("credit_overdue_since", "credit_paid", "credit_paid_on_time")
+
+
+def customer_computed(customer_id: int) -> dict:
+    """A customer's payment behaviour from its contracts' totals and installments (qiyue.customers.credit)."""
+    since = (Contract.objects.filter(customer_id=customer_id, deleted_at__isnull=True, unpaid_since__isnull=False)
+             .order_by().aggregate(m=Min("unpaid_since"))["m"])
+    paid = (Installment.objects.filter(contract__customer_id=customer_id, contract__deleted_at__isnull=True,
+                                       paid_on__isnull=False)
+            .order_by().aggregate(n=Count("id"), on_time=Count("id", filter=Q(paid_on__lte=F("due_date")))))
+    return {"credit_overdue_since": since, "credit_paid": paid["n"] or 0, "credit_paid_on_time": paid["on_time"] or 0}
+
+
+def keep_customer(customer_id: int) -> None:
+    """Store the customer's payment behaviour. The customer's row is locked first, so two payments on two of
+    its contracts at once count each other (the second waits, then reads what the first committed)."""
+    list(Customer.objects.select_for_update().filter(pk=customer_id).values_list("pk", flat=True))
+    Customer.objects.filter(pk=customer_id).update(**customer_computed(customer_id))
+
+
+def customer_differences(*, batch: int = 2000) -> Iterable[tuple[int, dict]]:
+    """(customer id, {field: [stored, computed]}) of every customer whose stored behaviour differs."""
+    last = 0
+    while True:
+        chunk = list(Customer.objects.order_by("pk").filter(pk__gt=last).values("pk", *CUSTOMER_FIELDS)[:batch])
+        if not chunk:
+            return
+        for row in chunk:
+            want = customer_computed(row["pk"])
+            diff = {name: [row[name], want[name]] for name in CUSTOMER_FIELDS if row[name] != want[name]}
+            if diff:
+                yield row["pk"], diff
+        last = chunk[-1]["pk"]
 
 
 def _stored(row: dict) -> dict:

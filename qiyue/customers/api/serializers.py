@@ -1,6 +1,8 @@
 """Input and output shapes of the customer API. Inputs only validate types and lengths; the
 services decide everything else (permissions, duplicates, uniqueness, model rules)."""
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from qiyue.accounts.models import Team, User
@@ -8,6 +10,7 @@ from qiyue.core import permissions
 from qiyue.core.api import TagsField, VersionField, VisiblePrimaryKeyRelatedField
 from qiyue.core.validators import normalize_credit_code
 
+from .. import credit as credit_rules
 from ..models import Communication, Contact, Customer
 
 
@@ -40,19 +43,38 @@ class CustomerUpdateInput(CustomerInput):
         fields = [*CustomerInput.Meta.fields, "version"]
 
 
+class CreditOutput(serializers.Serializer):
+    level = serializers.ChoiceField(choices=credit_rules.LEVELS, read_only=True, help_text=(
+        "risk: overdue more than 90 days, or under half of at least 3 installments paid on time; watch: anything "
+        "overdue, or under 80 % paid on time; none: no installment paid yet and nothing overdue; good: the rest."))
+    days_overdue = serializers.IntegerField(read_only=True, help_text="Days the oldest unpaid installment is overdue.")
+    paid = serializers.IntegerField(read_only=True, help_text="Installments fully paid.")
+    paid_on_time = serializers.IntegerField(read_only=True, help_text="Of those, paid by their due date.")
+    on_time_share = serializers.IntegerField(read_only=True, allow_null=True, help_text="In whole percent.")
+
+
 class CustomerOutput(serializers.ModelSerializer):
     industry_display = serializers.CharField(source="get_industry_display", read_only=True)
     level_display = serializers.CharField(source="get_level_display", read_only=True)
     owner_name = serializers.CharField(source="owner.__str__", read_only=True)
     team_name = serializers.CharField(source="team.name", read_only=True, allow_null=True, default=None)
     tags = TagsField(read_only=True)
+    credit = serializers.SerializerMethodField(help_text="The credit indicator from the customer's payment behaviour, "
+                                                         "as of today.")
 
     class Meta:
         model = Customer
         fields = ["id", "name", "credit_code", "industry", "industry_display", "level", "level_display",
                   "address", "owner", "owner_name", "team", "team_name", "tags", "notes", "invoice_title",
-                  "taxpayer_id", "invoice_address_phone", "invoice_bank_account", "version", "created_at", "updated_at"]
+                  "taxpayer_id", "invoice_address_phone", "invoice_bank_account", "credit", "version", "created_at",
+                  "updated_at"]
         read_only_fields = fields
+
+    @extend_schema_field(CreditOutput)
+    def get_credit(self, customer) -> dict:
+        result = credit_rules.of(customer, timezone.localdate())
+        return {"level": result.level, "days_overdue": result.days_overdue, "paid": result.paid,
+                "paid_on_time": result.paid_on_time, "on_time_share": result.on_time_share}
 
 
 class ContactInput(serializers.ModelSerializer):

@@ -8,7 +8,8 @@ from qiyue.finance import totals
 class Command(BaseCommand):
     help = ("Check each contract's money totals against its installments and payments. 'finance check' "
             "recomputes what lists sort by (received, outstanding, the oldest unpaid due date), lists every "
-            "difference and exits 1 when there is one; with --fix it stores the recomputed totals.")
+            "difference and exits 1 when there is one; with --fix it stores the recomputed totals. Customers' "
+            "payment behaviour (their credit indicator's facts) is checked the same way.")
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["check"])
@@ -24,10 +25,19 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     contract = Contract.objects.select_for_update(of=("self",)).get(pk=contract_id)
                     totals.keep(contract)
+        for customer_id, diff in totals.customer_differences():
+            found += 1
+            details = "; ".join(f"{name}: {have} → {want}" for name, (have, want) in diff.items())
+            self.stdout.write(f"customer {customer_id}: {details}")
+            if fix:
+                with transaction.atomic():
+                    totals.keep_customer(customer_id)
         if not found:
-            self.stdout.write("OK: every contract's money totals match its installments and payments.")
+            self.stdout.write("OK: every contract's money totals match its installments and payments, and every "
+                              "customer's payment behaviour its contracts'.")
             return
         if fix:
             self.stdout.write(f"Fixed {found} contract(s).")
             return
-        raise CommandError(f"{found} contract(s) with money totals that differ (run with --fix to store them).")
+        raise CommandError(f"{found} contract(s) or customer(s) with money totals that differ (run with --fix to "
+                           "store them).")
