@@ -13,9 +13,10 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import F, Q, QuerySet
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-LEVELS = (("good", _("Good")), ("watch", _("Watch")), ("risk", _("Risk")), ("none", _("No history")))
+LEVELS = (("good", pgettext_lazy("credit", "Good")), ("watch", pgettext_lazy("credit", "Watch")),
+          ("risk", pgettext_lazy("credit", "Risk")), ("none", pgettext_lazy("credit", "No history")))
 RISK_DAYS = 90
 MIN_HISTORY = 3
 
