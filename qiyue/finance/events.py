@@ -21,6 +21,7 @@ ACTIONS = register_actions({
     "invoice.withdrawn": _("withdrew an invoice request"),
     "invoice.voided": _("voided an invoice"),
     "invoice.red_letter": _("recorded a red-letter invoice"),
+    "receivables.exported": _("exported receivables"),
     "issue.created": _("noted an issue or risk"),
     "issue.updated": _("changed an issue or risk"),
     "issue.resolved": _("resolved an issue or risk"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import invoice_pages, views
+from . import invoice_pages, receivable_pages, views
 
 app_name = "finance"
 
@@ -25,6 +25,9 @@ urlpatterns = [
     path("contracts/<int:pk>/issues/<int:issue_pk>/", views.issue_update, name="issue_update"),
     path("contracts/<int:pk>/issues/<int:issue_pk>/resolve/", views.issue_resolve, name="issue_resolve"),
     path("contracts/<int:pk>/issues/<int:issue_pk>/reopen/", views.issue_reopen, name="issue_reopen"),
+    path("receivables/", receivable_pages.receivable_list, name="receivables"),
+    path("receivables/export/", receivable_pages.receivable_export, name="receivables_export"),
+    path("receivables/pay/", receivable_pages.receivable_pay, name="receivables_pay"),
     path("invoices/", invoice_pages.invoice_list, name="invoices"),
     path("invoices/import/", invoice_pages.invoice_import, name="invoice_import"),
 ]

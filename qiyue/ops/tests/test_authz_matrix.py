@@ -615,6 +615,11 @@ UI: dict[str, dict[str, Entry]] = {
         edits("invoice", on_contract(can_record_invoice)), kind="invoice", args=lambda o: [o.contract_id, o.pk],
         body=lambda w, o: {"number": "26442000000098768888", "issued_on": "2026-03-01", "red_reason": "error"})},
     "finance:invoices": {"GET": Entry(SIGNED_IN)},
+    "finance:receivables": {"GET": Entry(SIGNED_IN)},
+    "finance:receivables_export": {"GET": Entry(SIGNED_IN)},
+    # Paying an installment of a contract the user cannot see records nothing (ok: the page again).
+    "finance:receivables_pay": {"POST": Entry(roles(is_money_user), body=lambda w, o: {
+        "installment": ["1"], "received_on": "2026-03-01"})},
     "finance:issue_create": {"POST": Entry(edits("owing", can_manage_issues), kind="owing",
                                            body=lambda w, o: {"title": "授权矩阵风险"})},
     "finance:issue_update": {"POST": Entry(edits("issue", on_contract(can_manage_issues)), kind="issue",

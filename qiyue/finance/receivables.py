@@ -1,0 +1,153 @@
+"""Receivables (应收): every installment still owed on the contracts a user may see, as of a day, with
+what is derived from it (outstanding, days overdue, aging bucket, the limitation period), the totals per
+currency and aging bucket, and the Excel export. As of a past day, an installment counts what had been
+received by then: payments received after it, and reversals made after it, are left out."""
+
+import datetime
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import F, Q, QuerySet, Sum
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from qiyue.contracts.selectors import contract_queryset
+
+from . import money
+from .models import Installment, InstallmentStatus, PaymentAllocation, PaymentStatus
+
+LIVE = (InstallmentStatus.OPEN, InstallmentStatus.CLAIM)
+BUCKETS = ("overdue", *money.AGING_BUCKETS)
+# Totals are computed for at most this many installments; a wider filter shows the rows without them.
+TOTALS_LIMIT = 5000
+EXPORT_LIMIT = 50000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Row:
+    installment: Installment
+    received: Decimal
+    outstanding: Decimal
+    days_overdue: int
+    bucket: str
+    limitation: str
+
+
+@dataclass
+class Totals:
+    currency: str
+    outstanding: Decimal = Decimal("0")
+    overdue: Decimal = Decimal("0")
+    aging: dict = field(default_factory=lambda: dict.fromkeys(money.AGING_BUCKETS, Decimal("0")))
+    count: int = 0
+
+
+def _bucket_q(bucket: str, as_of: datetime.date) -> Q:
+    day = datetime.timedelta(days=1)
+    if bucket == "overdue":
+        return Q(due_date__lt=as_of)
+    if bucket == "not_due":
+        return Q(due_date__gte=as_of) | Q(due_date__isnull=True)
+    bounds = {"d1_30": (1, 30), "d31_60": (31, 60), "d61_90": (61, 90), "over_90": (91, None)}[bucket]
+    q = Q(due_date__lte=as_of - bounds[0] * day)
+    if bounds[1] is not None:
+        q &= Q(due_date__gte=as_of - bounds[1] * day)
+    return q
+
+
+def receivable_rows(*, user, as_of: datetime.date, customer: int | None = None, currency: str = "",
+                    bucket: str = "", owner: int | None = None, contract_number: str = "") -> QuerySet:
+    """The installments still owed as of `as_of` on the contracts `user` sees, the oldest due first."""
+    owed_now = Q(received__lt=F("amount"))
+    # Paid in full after the day asked about: still owed on it.
+    owed_then = Q(paid_on__gt=as_of)
+    rows = Installment.objects.filter(Q(status__in=LIVE) & (owed_now | owed_then),
+                                      contract__in=contract_queryset(user=user).values("pk"))
+    if customer is not None:
+        rows = rows.filter(contract__customer_id=customer)
+    if currency:
+        rows = rows.filter(currency=currency)
+    if owner is not None:
+        rows = rows.filter(contract__owner_id=owner)
+    if contract_number:
+        rows = rows.filter(contract__number__startswith=contract_number)
+    if bucket:
+        rows = rows.filter(_bucket_q(bucket, as_of))
+    return (rows.select_related("contract", "contract__customer", "contract__owner")
+            .order_by(F("due_date").asc(nulls_last=True), "pk"))
+
+
+def received_as_of(installments: Iterable[Installment], as_of: datetime.date, today: datetime.date) -> dict:
+    """{installment id: what it had received by the end of `as_of`}."""
+    installments = list(installments)
+    if as_of >= today:
+        return {row.pk: row.received for row in installments}
+    sums = (PaymentAllocation.objects.filter(installment__in=[row.pk for row in installments],
+                                             payment__received_on__lte=as_of)
+            .filter(Q(payment__status=PaymentStatus.RECORDED) | Q(payment__reversed_at__date__gt=as_of))
+            .order_by().values("installment_id").annotate(total=Sum("amount")))
+    got = {row["installment_id"]: row["total"] for row in sums}
+    return {row.pk: got.get(row.pk, Decimal("0")) for row in installments}
+
+
+def rows_as_of(installments: Iterable[Installment], as_of: datetime.date, today: datetime.date) -> list[Row]:
+    installments = list(installments)
+    received = received_as_of(installments, as_of, today)
+    result = []
+    for row in installments:
+        got = received[row.pk]
+        rest = max(row.amount - got, Decimal("0"))
+        if rest <= 0:
+            continue
+        result.append(Row(row, got, rest, money.days_overdue(row.due_date, as_of),
+                          money.aging_bucket(row.due_date, as_of), money.limitation_state(row.due_date, as_of)))
+    return result
+
+
+def totals(rows: QuerySet, as_of: datetime.date, today: datetime.date) -> list[Totals] | None:
+    """Per currency: outstanding, overdue and aging of the filtered installments; None when they are more
+    than TOTALS_LIMIT (narrow the filter)."""
+    chunk = list(rows.order_by()[:TOTALS_LIMIT + 1])
+    if len(chunk) > TOTALS_LIMIT:
+        return None
+    result: dict[str, Totals] = {}
+    for row in rows_as_of(chunk, as_of, today):
+        entry = result.setdefault(row.installment.currency, Totals(row.installment.currency))
+        entry.count += 1
+        entry.outstanding += row.outstanding
+        entry.aging[row.bucket] += row.outstanding
+        if row.bucket != "not_due":
+            entry.overdue += row.outstanding
+    return [result[c] for c in sorted(result)]
+
+
+def xlsx_response(rows: QuerySet, as_of: datetime.date, today: datetime.date) -> HttpResponse:
+    labels = {"not_due": _("Not yet due"), "d1_30": _("1–30 days"), "d31_60": _("31–60 days"),
+              "d61_90": _("61–90 days"), "over_90": _("Over 90 days")}
+    limitation = {"": "", "approaching": _("Limitation period ends within six months"),
+                  "expired": _("Limitation period has run")}
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Receivables")[:31])
+    sheet.append([_("Contract number"), _("Contract"), _("Customer"), _("Owner"), _("No."), _("Due date"),
+                  _("Condition"), _("Currency"), _("Amount"), _("Received"), _("Outstanding"), _("Days overdue"),
+                  _("Age"), _("Limitation period"), _("As of")])
+    start = 0
+    while start < EXPORT_LIMIT:
+        chunk = list(rows[start:start + 1000])
+        if not chunk:
+            break
+        for row in rows_as_of(chunk, as_of, today):
+            i = row.installment
+            sheet.append([i.contract.number, i.contract.title, i.contract.customer.name, str(i.contract.owner),
+                          i.position, i.due_date, i.condition, i.currency, i.amount, row.received, row.outstanding,
+                          row.days_overdue, str(labels[row.bucket]), str(limitation[row.limitation]), as_of])
+        start += 1000
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="receivables-{as_of.isoformat()}.xlsx"'
+    return response
