@@ -94,3 +94,62 @@ def test_plan_payment_and_obligation(live_server, transactional_db, settings, br
     # test writes to the shared in-memory database (SQLite would refuse it: "table is locked").
     page.wait_for_function("""() => document.readyState === 'complete'
         && !document.querySelector('[hx-trigger="load"], .htmx-request')""")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_invoice_request_issue_and_receivables(live_server, transactional_db, settings, browser_page,  # noqa: F811
+                                               language):
+    """Sales ask for an invoice; finance records it as issued from the tax platform and sees the invoiced
+    figure, then records a payment from the receivables page and sees what is owed go."""
+    from playwright.sync_api import expect
+
+    from qiyue.finance.tests.factories import plan
+
+    settings.LANGUAGE_CODE = language
+    team = make_team("开票团队")
+    sales = make_user("sales", team, username="inv_sales")
+    make_user("manager", team, username="inv_manager")
+    make_user("legal", username="inv_legal")
+    finance = make_user("finance", username="inv_finance")
+    contract = signed_contract(sales, amount="11300.00", title="浏览器开票合同")
+    plan(finance, contract, (datetime.date(2026, 2, 1), "11300.00"))
+    page = browser_page
+    base = live_server.url
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    log_in(page, base, "inv_sales")
+    page.goto(f"{base}/contracts/{contract.pk}/#money")
+    page.get_by_test_id("open-invoice-request").click()
+    dialog = page.get_by_test_id("dialog-invoice-request")
+    dialog.locator("select[name=kind]").select_option("digital_general")
+    dialog.get_by_test_id("invoice-total").fill("11300.00")
+    dialog.locator("input[name=tax_rate]").fill("13")
+    dialog.get_by_test_id("invoice-request-save").click()
+    expect(page.get_by_test_id("invoice")).to_have_attribute("data-status", "requested")
+    expect(page.get_by_test_id("money-invoice-requested")).to_have_text("11,300.00")
+    _log_out(page)
+
+    log_in(page, base, "inv_finance")
+    page.goto(f"{base}/contracts/{contract.pk}/#money")
+    page.get_by_test_id("open-invoice-issue").click()
+    issue = page.get_by_test_id("dialog-invoice-issue")
+    issue.get_by_test_id("invoice-number").fill("123")  # not a digital number: refused in place
+    issue.get_by_test_id("invoice-issue-save").click()
+    expect(page.get_by_test_id("invoice-error")).to_be_visible()
+    page.get_by_test_id("dialog-invoice-issue").get_by_test_id("invoice-number").fill("26442000000012340001")
+    page.get_by_test_id("dialog-invoice-issue").get_by_test_id("invoice-issue-save").click()
+    expect(page.get_by_test_id("invoice")).to_have_attribute("data-status", "issued")
+    expect(page.get_by_test_id("money-invoiced")).to_contain_text("11,300.00")
+    expect(page.get_by_test_id("money-invoiced-unpaid")).to_have_text("11,300.00")
+
+    page.goto(f"{base}/finance/receivables/")
+    expect(page.get_by_test_id("receivable")).to_have_count(1)
+    page.get_by_test_id("receivable-select").check()
+    page.get_by_test_id("receivable-pay-submit").click()
+    expect(page.get_by_test_id("empty-receivables")).to_be_visible()
+    page.goto(f"{base}/contracts/{contract.pk}/#money")
+    expect(page.get_by_test_id("money-outstanding")).to_have_text("0.00")
+    expect(page.get_by_test_id("money-invoiced-unpaid")).to_have_text("0.00")
+    page.wait_for_function("""() => document.readyState === 'complete'
+        && !document.querySelector('[hx-trigger="load"], .htmx-request')""")

@@ -128,7 +128,9 @@ def _pages(user, contract) -> list[tuple[str, str]]:
              ("search", "/search/?q=%E5%90%88%E5%90%8C"), ("archive", "/archive/"), ("two-factor", "/account/two-factor/"),
              ("api-docs", "/api/docs/"), ("notifications", "/notifications/?show=all"),
              ("notification-settings", "/notifications/settings/"), ("inbox", "/workflow/inbox/"),
-             ("inbox-decided", "/workflow/inbox/?show=decided"), ("delegation", "/workflow/delegation/")]
+             ("inbox-decided", "/workflow/inbox/?show=decided"), ("delegation", "/workflow/delegation/"),
+             ("receivables", "/finance/receivables/"), ("receivables-overdue", "/finance/receivables/?bucket=overdue"),
+             ("invoices", "/finance/invoices/")]
     # A contract in approval the user may see: its approval tab (progress, the user's decision if theirs).
     from qiyue.workflow.models import ApprovalTask
 
