@@ -75,6 +75,7 @@ def receivable_list(request):
     for row in page_rows:
         row.may_pay = (may_record and as_of == today and row.installment.contract.status in policies.OWING_STATUSES)
     labels = dict(BUCKET_LABELS)
+    totals = receivables.totals(rows, as_of, today) if rows is not None else []
     return render(request, "finance/receivables.html", {
         "nav": "receivables",
         "form": form,
@@ -82,7 +83,8 @@ def receivable_list(request):
         "today": today,
         "page": page,
         "rows": page_rows,
-        "totals": receivables.totals(rows, as_of, today) if rows is not None else [],
+        "totals": totals,
+        "cny": receivables.cny_equivalent(totals, as_of),
         "totals_limit": receivables.TOTALS_LIMIT,
         "aging_labels": [(key, labels[key]) for key in money.AGING_BUCKETS],
         "owners": filter_owners(user=request.user),

@@ -125,6 +125,32 @@ def totals(rows: QuerySet, as_of: datetime.date, today: datetime.date) -> list[T
     return [result[c] for c in sorted(result)]
 
 
+@dataclass
+class Equivalent:
+    outstanding: Decimal
+    overdue: Decimal
+    missing: list[str]
+
+
+def cny_equivalent(totals_: list[Totals] | None, as_of: datetime.date) -> Equivalent | None:
+    """The totals in CNY at the rates administrators keep, valid on `as_of` (never by adding currencies
+    as they are); the currencies without a rate are named and left out. None for CNY alone."""
+    from qiyue.contracts.selectors import cny_rate
+    from qiyue.core.money import quantize_money
+
+    if not totals_ or [t.currency for t in totals_] == ["CNY"]:
+        return None
+    result = Equivalent(Decimal("0"), Decimal("0"), [])
+    for entry in totals_:
+        rate = cny_rate(entry.currency, on=as_of)
+        if rate is None:
+            result.missing.append(entry.currency)
+            continue
+        result.outstanding += quantize_money(entry.outstanding * rate, "CNY")
+        result.overdue += quantize_money(entry.overdue * rate, "CNY")
+    return result
+
+
 def xlsx_response(rows: QuerySet, as_of: datetime.date, today: datetime.date) -> HttpResponse:
     labels = {"not_due": _("Not yet due"), "d1_30": _("1–30 days"), "d31_60": _("31–60 days"),
               "d61_90": _("61–90 days"), "over_90": _("Over 90 days")}

@@ -102,3 +102,17 @@ def test_finance_records_selected_installments_as_paid(client, users, contract):
     assert client.post(reverse("finance:receivables_pay"), {"installment": [str(i) for i in range(1, 200)]}
                        ).status_code == 302
     assert Payment.objects.count() == 2
+
+
+def test_totals_in_several_currencies_get_a_cny_equivalent_only_through_the_rates(client, users, contract):
+    from qiyue.workflow.services import exchange_rate_save
+
+    usd = signed_contract(users["sales"], amount="1000.00", currency="USD")
+    plan(users["finance"], usd, (day(2026, 2, 1), "1000.00"))
+    _, html = get(client, users["finance"])
+    assert 'data-testid="receivable-total-USD"' in html and "USD" in html
+    assert 'data-testid="receivable-cny"' in html and "USD" in html.split('data-testid="receivable-cny"')[1][:400]
+    exchange_rate_save(actor=users["admin"], data={"currency": "USD", "rate": "7.10", "valid_from": day(2026, 1, 1)})
+    _, html = get(client, users["finance"])
+    part = html.split('data-testid="receivable-cny"')[1][:400]
+    assert "107,100.00" in part  # 100,000 CNY + 1,000 USD × 7.10
