@@ -194,7 +194,10 @@ def _sign_in(page, base: str, user) -> None:
 
 # Settled: the page loaded and no HTMX request (a lazily loaded part: totals, documents) is under way.
 # (Playwright's "networkidle" waits half a second more on every page: minutes over the matrix.)
-SETTLED = """() => document.readyState === 'complete' && !document.querySelector('.htmx-request')"""
+# Loaded, no request under way, and a tab opened from the address (#approval) done fading in (axe would
+# measure the contrast of half-transparent text).
+SETTLED = """() => document.readyState === 'complete' && !document.querySelector('.htmx-request')
+    && [...document.querySelectorAll('.tab-pane.active')].every(p => getComputedStyle(p).opacity === '1')"""
 
 
 def _settle(page) -> None:
