@@ -4,11 +4,13 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
-from qiyue.core.errors import ApplicationError, ErrorCode
+from qiyue.contracts.policies import can_see_contract
+from qiyue.core.errors import ApplicationError, ErrorCode, stale_version_error
 from qiyue.core.money import fits_minor_unit, format_money
 
 from ..models import (
@@ -102,3 +104,24 @@ def _plan_line(row: Installment) -> str:
     if row.condition:
         line += f" ({row.condition})"
     return line
+
+
+def check_version(row: Any, expected_version: int | None) -> None:
+    """The optimistic lock of an obligation, invoice or issue: the `version` the user read (stale → 409)."""
+    if expected_version is not None and int(expected_version) != row.version:
+        raise stale_version_error()
+
+
+def clean_owner(value: Any, contract: Contract, field: str = "owner"):
+    """Who follows an obligation or an issue: none, or an active user who can see the contract."""
+    if value in (None, ""):
+        return None
+    owner = value
+    if not hasattr(owner, "pk"):
+        try:
+            owner = get_user_model().objects.filter(pk=int(owner)).first()
+        except (TypeError, ValueError, OverflowError):
+            owner = None
+    if owner is None or not owner.is_active or not can_see_contract(owner, contract):
+        raise _invalid({field: [_("Choose an active user who can see this contract.")]})
+    return owner

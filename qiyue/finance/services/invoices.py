@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
-from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
+from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied
 from qiyue.core.validators import TAXPAYER_ID
 
 from .. import events, money, policies, totals
@@ -41,6 +41,7 @@ from .common import (
     _reason,
     _text,
     _today,
+    check_version,
     money_text,
 )
 
@@ -221,10 +222,6 @@ def _lock_invoice(invoice: Invoice) -> tuple[Contract, Invoice]:
     return contract, row
 
 
-def _check_version(invoice: Invoice, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != invoice.version:
-        raise stale_version_error()
-
 
 def _line(invoice: Invoice) -> dict:
     """An invoice as the audit log keeps it."""
@@ -318,7 +315,7 @@ def invoice_issue(*, actor, invoice: Invoice, data: Mapping[str, Any], expected_
         contract, invoice = _lock_invoice(invoice)
         if not policies.can_record_invoice(actor, contract):
             raise permission_denied()
-        _check_version(invoice, expected_version)
+        check_version(invoice, expected_version)
         if invoice.status != InvoiceStatus.REQUESTED:
             raise ApplicationError(FinanceErrorCode.INVOICE_STATE, _("Only a requested invoice can be issued."))
         _apply_issue(actor, contract, invoice, data, source=source)
@@ -358,7 +355,7 @@ def invoice_withdraw(*, actor, invoice: Invoice, reason: str, expected_version: 
         contract, invoice = _lock_invoice(invoice)
         if not policies.can_withdraw_invoice_request(actor, invoice):
             raise permission_denied()
-        _check_version(invoice, expected_version)
+        check_version(invoice, expected_version)
         if invoice.status != InvoiceStatus.REQUESTED:
             raise ApplicationError(FinanceErrorCode.INVOICE_STATE, _("Only a requested invoice can be withdrawn."))
         invoice.status = InvoiceStatus.WITHDRAWN
@@ -380,7 +377,7 @@ def invoice_void(*, actor, invoice: Invoice, reason: str, expected_version: int 
         contract, invoice = _lock_invoice(invoice)
         if not policies.can_record_invoice(actor, contract):
             raise permission_denied()
-        _check_version(invoice, expected_version)
+        check_version(invoice, expected_version)
         if invoice.status != InvoiceStatus.ISSUED:
             raise ApplicationError(FinanceErrorCode.INVOICE_STATE, _("Only an issued invoice can be voided."))
         if invoice.kind in DIGITAL_KINDS:
@@ -417,7 +414,7 @@ def invoice_red_letter(*, actor, invoice: Invoice, data: Mapping[str, Any], sour
         contract, original = _lock_invoice(invoice)
         if not policies.can_record_invoice(actor, contract):
             raise permission_denied()
-        _check_version(original, expected_version)
+        check_version(original, expected_version)
         if original.status != InvoiceStatus.ISSUED or original.is_red:
             raise ApplicationError(FinanceErrorCode.INVOICE_STATE,
                                    _("Only an issued invoice, not itself red-letter, can be reversed."))

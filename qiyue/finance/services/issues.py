@@ -3,19 +3,17 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
-from qiyue.contracts.policies import can_see_contract
-from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
+from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied
 from qiyue.core.services import audit_value, model_update
 
 from .. import events, policies
 from ..errors import FinanceErrorCode
 from ..models import ContractIssue, IssueKind, IssueStatus, Severity
-from .common import _date, _invalid, _lock_contract, _text, _today
+from .common import _date, _invalid, _lock_contract, _text, _today, check_version, clean_owner
 
 ISSUE_FIELDS = ("kind", "title", "description", "severity", "owner", "due_date")
 
@@ -39,18 +37,7 @@ def _clean(contract: Contract, data: Mapping[str, Any], *, partial: bool) -> dic
     if not partial or "due_date" in data:
         clean["due_date"] = _date(data.get("due_date"), "due_date", required=False)
     if not partial or "owner" in data:
-        owner = data.get("owner")
-        if owner in (None, ""):
-            clean["owner"] = None
-        else:
-            if not hasattr(owner, "pk"):
-                try:
-                    owner = get_user_model().objects.filter(pk=int(owner)).first()
-                except (TypeError, ValueError, OverflowError):
-                    owner = None
-            if owner is None or not owner.is_active or not can_see_contract(owner, contract):
-                raise _invalid({"owner": [_("Choose an active user who can see this contract.")]})
-            clean["owner"] = owner
+        clean["owner"] = clean_owner(data.get("owner"), contract)
     return clean
 
 
@@ -62,10 +49,6 @@ def _lock(issue: ContractIssue) -> tuple[Contract, ContractIssue]:
     row.contract = contract
     return contract, row
 
-
-def _check_version(issue: ContractIssue, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != issue.version:
-        raise stale_version_error()
 
 
 def issue_create(*, actor, contract: Contract, data: Mapping[str, Any]) -> ContractIssue:
@@ -87,7 +70,7 @@ def issue_update(*, actor, issue: ContractIssue, data: Mapping[str, Any],
         contract, issue = _lock(issue)
         if not policies.can_manage_issues(actor, contract):
             raise permission_denied()
-        _check_version(issue, expected_version)
+        check_version(issue, expected_version)
         changes = model_update(instance=issue, fields=ISSUE_FIELDS, data=_clean(contract, data, partial=True))
         if changes:
             issue.version += 1
@@ -105,7 +88,7 @@ def issue_resolve(*, actor, issue: ContractIssue, resolution: Any,
         contract, issue = _lock(issue)
         if not policies.can_resolve_issue(actor, issue):
             raise permission_denied()
-        _check_version(issue, expected_version)
+        check_version(issue, expected_version)
         if issue.status != IssueStatus.OPEN:
             raise ApplicationError(FinanceErrorCode.ISSUE_CLOSED, _("This issue is already resolved."))
         issue.status = IssueStatus.RESOLVED
@@ -123,7 +106,7 @@ def issue_reopen(*, actor, issue: ContractIssue, expected_version: int | None = 
         contract, issue = _lock(issue)
         if not policies.can_resolve_issue(actor, issue):
             raise permission_denied()
-        _check_version(issue, expected_version)
+        check_version(issue, expected_version)
         if issue.status != IssueStatus.RESOLVED:
             raise ApplicationError(FinanceErrorCode.ISSUE_CLOSED, _("This issue is open."))
         issue.status = IssueStatus.OPEN

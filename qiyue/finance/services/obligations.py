@@ -3,13 +3,11 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import Contract
-from qiyue.contracts.policies import can_see_contract
-from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
+from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied
 from qiyue.core.services import audit_value, model_update
 
 from .. import events, money, policies, totals
@@ -29,6 +27,8 @@ from .common import (
     _reason,
     _text,
     _today,
+    check_version,
+    clean_owner,
 )
 
 OBLIGATION_FIELDS = ("party", "description", "due_date", "owner")
@@ -46,18 +46,7 @@ def _clean_obligation(contract: Contract, data: Mapping[str, Any], *, partial: b
     if not partial or "due_date" in data:
         clean["due_date"] = _date(data.get("due_date"), "due_date", required=False)
     if not partial or "owner" in data:
-        owner = data.get("owner")
-        if owner in (None, ""):
-            clean["owner"] = None
-        else:
-            if not hasattr(owner, "pk"):
-                try:
-                    owner = get_user_model().objects.filter(pk=int(owner)).first()
-                except (TypeError, ValueError):
-                    owner = None
-            if owner is None or not owner.is_active or not can_see_contract(owner, contract):
-                raise _invalid({"owner": [_("Choose an active user who can see this contract.")]})
-            clean["owner"] = owner
+        clean["owner"] = clean_owner(data.get("owner"), contract)
     return clean
 
 
@@ -70,10 +59,6 @@ def _lock_obligation(obligation: Obligation) -> tuple[Contract, Obligation]:
     row.contract = contract
     return contract, row
 
-
-def _check_version(obligation: Obligation, expected_version: int | None) -> None:
-    if expected_version is not None and int(expected_version) != obligation.version:
-        raise stale_version_error()
 
 
 def obligation_create(*, actor, contract: Contract, data: Mapping[str, Any]) -> Obligation:
@@ -95,7 +80,7 @@ def obligation_update(*, actor, obligation: Obligation, data: Mapping[str, Any],
         contract, obligation = _lock_obligation(obligation)
         if not policies.can_manage_obligations(actor, contract):
             raise permission_denied()
-        _check_version(obligation, expected_version)
+        check_version(obligation, expected_version)
         if obligation.status == ObligationStatus.CANCELLED:
             raise ApplicationError(FinanceErrorCode.OBLIGATION_CLOSED, _("This obligation was cancelled."))
         changes = model_update(instance=obligation, fields=OBLIGATION_FIELDS,
@@ -131,7 +116,7 @@ def obligation_complete(*, actor, obligation: Obligation, done_on: Any, evidence
         contract, obligation = _lock_obligation(obligation)
         if not policies.can_close_obligation(actor, obligation):
             raise permission_denied()
-        _check_version(obligation, expected_version)
+        check_version(obligation, expected_version)
         if obligation.status != ObligationStatus.OPEN:
             raise ApplicationError(FinanceErrorCode.OBLIGATION_CLOSED, _("This obligation is no longer open."))
         if evidence not in (None, ""):
@@ -169,7 +154,7 @@ def obligation_waive(*, actor, obligation: Obligation, reason: str,
         contract, obligation = _lock_obligation(obligation)
         if not policies.can_manage_obligations(actor, contract):
             raise permission_denied()
-        _check_version(obligation, expected_version)
+        check_version(obligation, expected_version)
         if obligation.status != ObligationStatus.OPEN:
             raise ApplicationError(FinanceErrorCode.OBLIGATION_CLOSED, _("This obligation is no longer open."))
         obligation.status = ObligationStatus.WAIVED
@@ -187,7 +172,7 @@ def obligation_reopen(*, actor, obligation: Obligation, expected_version: int | 
         contract, obligation = _lock_obligation(obligation)
         if not policies.can_manage_obligations(actor, contract):
             raise permission_denied()
-        _check_version(obligation, expected_version)
+        check_version(obligation, expected_version)
         if obligation.status not in (ObligationStatus.DONE, ObligationStatus.WAIVED):
             raise ApplicationError(FinanceErrorCode.OBLIGATION_CLOSED, _("This obligation is not done or waived."))
         before = obligation.status
