@@ -1,3 +1,4 @@
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -334,6 +335,38 @@ class ContractMonthStat(models.Model):
 
     def __str__(self):
         return f"{self.team_id}/{self.owner_id}/{self.measure}/{self.month}/{self.currency}: {self.count}"
+
+
+# The due date a ReceivableStat row uses for amounts owed without one (an installment waiting for its
+# milestone): later than any real date, so it counts as not yet due.
+UNDATED = datetime.date(9999, 12, 31)
+
+
+class ReceivableStat(models.Model):
+    """Amounts still owed on live (not deleted) contracts per team, owner, currency and due date, for the
+    dashboard's receivables and aging charts: the aging as of any day is a sum over these rows, never a
+    scan of the installments.
+
+    Kept by database triggers from each contract's `unpaid_schedule` (every unpaid installment's due date
+    and what is still owed) and `outstanding_amount` (whatever the schedule leaves out has no due date and
+    is kept under UNDATED), see qiyue/contracts/stat_triggers.py; so a payment, a change of owner or team
+    and a deletion all move it in the same transaction. `team_id` is 0 for contracts without a team.
+    """
+
+    team_id = models.BigIntegerField(default=0)
+    owner_id = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    due_date = models.DateField()
+    count = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team_id", "owner_id", "currency", "due_date"],
+                                               name="receivable_stat_key")]
+        indexes = [models.Index(fields=["owner_id", "currency", "due_date"], name="receivable_stat_owner")]
+
+    def __str__(self):
+        return f"{self.team_id}/{self.owner_id}/{self.currency}/{self.due_date}: {self.amount}"
 
 
 class SavedView(models.Model):

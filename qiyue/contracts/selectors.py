@@ -12,7 +12,16 @@ from qiyue.core.selectors import get_or_404, open_record
 
 from . import events
 from .filters import ContractFilter
-from .models import Contract, ContractMonthStat, ContractStat, ContractTag, ExchangeRate, MonthMeasure, Status
+from .models import (
+    Contract,
+    ContractMonthStat,
+    ContractStat,
+    ContractTag,
+    ExchangeRate,
+    MonthMeasure,
+    ReceivableStat,
+    Status,
+)
 
 LIVE_STATUSES = (Status.SIGNED, Status.ACTIVE)
 
@@ -149,6 +158,20 @@ def expiring_by_month(*, user, months: list[datetime.date]) -> dict[datetime.dat
             .values("month").annotate(n=Sum("count")).order_by())
     counts = {row["month"]: row["n"] for row in rows}
     return {month: counts.get(_month_key(month), 0) for month in months}
+
+
+def receivables_by_due_date(*, user) -> dict[str, list[tuple[datetime.date, Decimal, int]]]:
+    """{currency: [(due date, still owed, installments), ...] in date order} of what the contracts `user` may
+    see still owe, from the maintained ReceivableStat rows (one query, a few thousand rows at most: one per
+    due date and currency, whatever the number of installments). Owed without a due date: under UNDATED."""
+    rows = (visible(user, ReceivableStat.objects.all()).order_by().values("currency", "due_date")
+            .annotate(total=Sum("amount"), n=Sum("count")).filter(n__gt=0).order_by("currency", "due_date"))
+    result: dict[str, list] = {}
+    for row in rows:
+        amount = quantize_money(row["total"], row["currency"])
+        if amount > 0:
+            result.setdefault(row["currency"], []).append((row["due_date"], amount, row["n"]))
+    return result
 
 
 def contract_status_counts(*, user) -> dict[str, int]:

@@ -1,5 +1,5 @@
-"""Database triggers that keep ContractStat and ContractMonthStat exact on every write to the
-contract table.
+"""Database triggers that keep ContractStat, ContractMonthStat and ReceivableStat exact on every write
+to the contract table.
 
 They are (re)installed after every `migrate` (see apps.py): SQLite drops a table's triggers when a
 migration rebuilds the table, so a migration alone could not keep them in place.
@@ -129,6 +129,103 @@ def _month_backfill(vendor: str) -> list[str]:
     return sql
 
 
+# ReceivableStat: what live contracts still owe, per due date, from each contract's `unpaid_schedule`
+# ([[due date, still owed], ...]) and, under UNDATED, the part of `outstanding_amount` the schedule leaves
+# out (installments without a due date). Each statement groups by due date first: PostgreSQL refuses an
+# upsert that meets the same key twice.
+RECEIVABLE_TABLE = "contracts_receivablestat"
+RECEIVABLE_UPSERT = """
+INSERT INTO contracts_receivablestat (team_id, owner_id, currency, due_date, count, amount)
+{source}
+ON CONFLICT (team_id, owner_id, currency, due_date) DO UPDATE
+SET count = contracts_receivablestat.count + excluded.count,
+    amount = contracts_receivablestat.amount + excluded.amount;
+"""
+UNDATED_SQL = "'9999-12-31'"  # qiyue.contracts.models.UNDATED
+
+
+def _schedule(vendor: str, column: str) -> tuple[str, str, str, str]:
+    """(FROM item, its due date, its amount, a condition) of the elements of a schedule column."""
+    if vendor == "postgresql":
+        return (f"jsonb_array_elements(CASE WHEN jsonb_typeof({column}) = 'array' THEN {column} "
+                "ELSE '[]'::jsonb END) AS e", "(e.value->>0)::date", "(e.value->>1)::numeric",
+                "jsonb_typeof(e.value) = 'array'")
+    return (f"json_each({column}) AS e", "json_extract(e.value, '$[0]')",
+            "CAST(json_extract(e.value, '$[1]') AS REAL)", "e.type = 'array'")
+
+
+def _undated(vendor: str, prefix: str) -> str:
+    """The part of the row's outstanding amount its schedule does not date."""
+    source, _due, amount, condition = _schedule(vendor, f"{prefix}.unpaid_schedule")
+    return f"({prefix}.outstanding_amount - COALESCE((SELECT SUM({amount}) FROM {source} WHERE {condition}), 0))"
+
+
+def _receivable_rows(vendor: str, prefix: str, sign: str) -> str:
+    source, due, amount, condition = _schedule(vendor, f"{prefix}.unpaid_schedule")
+    key = f"COALESCE({prefix}.team_id, 0), {prefix}.owner_id, {prefix}.currency"
+    dated = RECEIVABLE_UPSERT.format(source=(
+        f"SELECT {key}, {due}, {sign}COUNT(*), {sign}SUM({amount}) FROM {source} "
+        f"WHERE {prefix}.deleted_at IS NULL AND {condition} GROUP BY {due}"))
+    rest = _undated(vendor, prefix)
+    undated_date = "DATE '9999-12-31'" if vendor == "postgresql" else UNDATED_SQL
+    undated = RECEIVABLE_UPSERT.format(source=(
+        f"SELECT {key}, {undated_date}, {sign}1, {sign}ROUND({rest}, 2) "
+        f"WHERE {prefix}.deleted_at IS NULL AND {prefix}.outstanding_amount > 0 AND ABS({rest}) >= 0.005"))
+    return dated + undated
+
+
+RECEIVABLE_COLUMNS = ("team_id", "owner_id", "currency", "deleted_at", "unpaid_schedule", "outstanding_amount")
+_CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in RECEIVABLE_COLUMNS)
+_PG_CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in RECEIVABLE_COLUMNS)
+SQLITE_RECEIVABLE = [
+    "CREATE TRIGGER receivable_stat_insert AFTER INSERT ON contracts_contract BEGIN"
+    + _receivable_rows("sqlite", "NEW", "") + "END;",
+    f"CREATE TRIGGER receivable_stat_update AFTER UPDATE OF {', '.join(RECEIVABLE_COLUMNS)} "
+    f"ON contracts_contract WHEN {_CHANGED} BEGIN"
+    + _receivable_rows("sqlite", "OLD", "-") + _receivable_rows("sqlite", "NEW", "") + "END;",
+    "CREATE TRIGGER receivable_stat_delete AFTER DELETE ON contracts_contract BEGIN"
+    + _receivable_rows("sqlite", "OLD", "-") + "END;",
+]
+SQLITE_RECEIVABLE_DROP = ["DROP TRIGGER IF EXISTS receivable_stat_insert",
+                          "DROP TRIGGER IF EXISTS receivable_stat_update",
+                          "DROP TRIGGER IF EXISTS receivable_stat_delete"]
+POSTGRES_RECEIVABLE = ["""
+CREATE OR REPLACE FUNCTION qiyue_receivable_stat() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN""" + _receivable_rows("postgresql", "OLD", "-") + """
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN""" + _receivable_rows("postgresql", "NEW", "") + """
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;""", """
+CREATE TRIGGER receivable_stat AFTER INSERT OR DELETE ON contracts_contract
+    FOR EACH ROW EXECUTE FUNCTION qiyue_receivable_stat();""", f"""
+CREATE TRIGGER receivable_stat_update AFTER UPDATE OF {', '.join(RECEIVABLE_COLUMNS)} ON contracts_contract
+    FOR EACH ROW WHEN ({_PG_CHANGED}) EXECUTE FUNCTION qiyue_receivable_stat();"""]
+POSTGRES_RECEIVABLE_DROP = ["DROP TRIGGER IF EXISTS receivable_stat ON contracts_contract",
+                            "DROP TRIGGER IF EXISTS receivable_stat_update ON contracts_contract",
+                            "DROP FUNCTION IF EXISTS qiyue_receivable_stat()"]
+
+
+def _receivable_backfill(vendor: str) -> list[str]:
+    source, due, amount, condition = _schedule(vendor, "c.unpaid_schedule")
+    key = "COALESCE(c.team_id, 0), c.owner_id, c.currency"
+    rest = _undated(vendor, "c")
+    undated_date = "DATE '9999-12-31'" if vendor == "postgresql" else UNDATED_SQL
+    return [
+        f"INSERT INTO {RECEIVABLE_TABLE} (team_id, owner_id, currency, due_date, count, amount) "
+        f"SELECT {key}, {due}, COUNT(*), SUM({amount}) FROM contracts_contract c CROSS JOIN {source} "
+        f"WHERE c.deleted_at IS NULL AND c.outstanding_amount > 0 AND {condition} "
+        f"GROUP BY COALESCE(c.team_id, 0), c.owner_id, c.currency, {due}",
+        RECEIVABLE_UPSERT.format(source=(
+            f"SELECT team, owner, currency, {undated_date}, COUNT(*), ROUND(SUM(rest), 2) FROM ("
+            f"SELECT COALESCE(c.team_id, 0) AS team, c.owner_id AS owner, c.currency AS currency, {rest} AS rest "
+            "FROM contracts_contract c WHERE c.deleted_at IS NULL AND c.outstanding_amount > 0) AS r "
+            "WHERE ABS(rest) >= 0.005 GROUP BY team, owner, currency")),
+    ]
+
+
 def _has_month_table(connection) -> bool:
     # Migration 0007 installs the triggers before 0012 creates the month table; post_migrate
     # installs everything once the migrations are done.
@@ -158,6 +255,15 @@ def install_stat_triggers(using: str = "default") -> None:
                 cursor.execute(sql)
             for sql in POSTGRES_MONTH if postgres else SQLITE_MONTH:
                 cursor.execute(sql)
+        if RECEIVABLE_TABLE in connection.introspection.table_names(cursor):
+            postgres = connection.vendor == "postgresql"
+            for sql in POSTGRES_RECEIVABLE_DROP if postgres else SQLITE_RECEIVABLE_DROP:
+                cursor.execute(sql)
+            cursor.execute(f"DELETE FROM {RECEIVABLE_TABLE}")
+            for sql in _receivable_backfill(connection.vendor):
+                cursor.execute(sql)
+            for sql in POSTGRES_RECEIVABLE if postgres else SQLITE_RECEIVABLE:
+                cursor.execute(sql)
 
 
 def drop_stat_triggers(using: str = "default") -> None:
@@ -166,5 +272,6 @@ def drop_stat_triggers(using: str = "default") -> None:
     connection = connections[using]
     with connection.cursor() as cursor:
         postgres = connection.vendor == "postgresql"
-        for sql in (POSTGRES_DROP + POSTGRES_MONTH_DROP) if postgres else (SQLITE_DROP + SQLITE_MONTH_DROP):
+        for sql in ((POSTGRES_DROP + POSTGRES_MONTH_DROP + POSTGRES_RECEIVABLE_DROP) if postgres
+                    else (SQLITE_DROP + SQLITE_MONTH_DROP + SQLITE_RECEIVABLE_DROP)):
             cursor.execute(sql)

@@ -25,7 +25,8 @@ from .models import Installment, PaymentMethod
 
 BUCKET_LABELS = {"overdue": gettext_lazy("Overdue (any age)"), "not_due": gettext_lazy("Not yet due"),
                  "d1_30": gettext_lazy("1–30 days"), "d31_60": gettext_lazy("31–60 days"),
-                 "d61_90": gettext_lazy("61–90 days"), "over_90": gettext_lazy("Over 90 days")}
+                 "d61_90": gettext_lazy("61–90 days"), "over_90": gettext_lazy("Over 90 days"),
+                 "undated": gettext_lazy("No due date yet")}
 MAX_BULK = 100
 
 
@@ -37,6 +38,14 @@ class ReceivableFilter(forms.Form):
     owner = forms.IntegerField(label=gettext_lazy("owner"), required=False, min_value=1, max_value=MAX_ID)
     currency = forms.CharField(label=gettext_lazy("Currency"), required=False, max_length=3)
     contract = forms.CharField(label=gettext_lazy("Contract number"), required=False, max_length=64)
+    due_after = forms.DateField(label=gettext_lazy("Due from"), required=False)
+    due_before = forms.DateField(label=gettext_lazy("Due until"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("due_after") and data.get("due_before") and data["due_after"] > data["due_before"]:
+            self.add_error("due_before", _("Choose a day on or after the first."))
+        return data
 
     def clean_currency(self):
         value = self.cleaned_data["currency"].strip().upper()
@@ -60,7 +69,8 @@ def _filtered(request):
     as_of = data.get("as_of") or today
     rows = receivables.receivable_rows(user=request.user, as_of=as_of, customer=data.get("customer"),
                                        currency=data.get("currency", ""), bucket=data.get("bucket", ""),
-                                       owner=data.get("owner"), contract_number=(data.get("contract") or "").strip())
+                                       owner=data.get("owner"), contract_number=(data.get("contract") or "").strip(),
+                                       due_after=data.get("due_after"), due_before=data.get("due_before"))
     return form, as_of, rows
 
 

@@ -20,7 +20,7 @@ from . import money
 from .models import Installment, InstallmentStatus, PaymentAllocation, PaymentStatus
 
 LIVE = (InstallmentStatus.OPEN, InstallmentStatus.CLAIM)
-BUCKETS = ("overdue", *money.AGING_BUCKETS)
+BUCKETS = ("overdue", *money.AGING_BUCKETS, "undated")
 # Totals are computed for at most this many installments; a wider filter shows the rows without them.
 TOTALS_LIMIT = 5000
 EXPORT_LIMIT = 50000
@@ -52,6 +52,8 @@ def _bucket_q(bucket: str, as_of: datetime.date) -> Q:
         return Q(due_date__lt=as_of)
     if bucket == "not_due":
         return Q(due_date__gte=as_of) | Q(due_date__isnull=True)
+    if bucket == "undated":
+        return Q(due_date__isnull=True)
     bounds = {"d1_30": (1, 30), "d31_60": (31, 60), "d61_90": (61, 90), "over_90": (91, None)}[bucket]
     q = Q(due_date__lte=as_of - bounds[0] * day)
     if bounds[1] is not None:
@@ -60,7 +62,8 @@ def _bucket_q(bucket: str, as_of: datetime.date) -> Q:
 
 
 def receivable_rows(*, user, as_of: datetime.date, customer: int | None = None, currency: str = "",
-                    bucket: str = "", owner: int | None = None, contract_number: str = "") -> QuerySet:
+                    bucket: str = "", owner: int | None = None, contract_number: str = "",
+                    due_after: datetime.date | None = None, due_before: datetime.date | None = None) -> QuerySet:
     """The installments still owed as of `as_of` on the contracts `user` sees, the oldest due first."""
     owed_now = Q(received__lt=F("amount"))
     # Paid in full after the day asked about: still owed on it.
@@ -77,6 +80,10 @@ def receivable_rows(*, user, as_of: datetime.date, customer: int | None = None, 
         rows = rows.filter(contract__number__startswith=contract_number)
     if bucket:
         rows = rows.filter(_bucket_q(bucket, as_of))
+    if due_after:
+        rows = rows.filter(due_date__gte=due_after)
+    if due_before:
+        rows = rows.filter(due_date__lte=due_before)
     return (rows.select_related("contract", "contract__customer", "contract__owner")
             .order_by(F("due_date").asc(nulls_last=True), "pk"))
 

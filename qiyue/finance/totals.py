@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Min, Q, Sum
 
-from qiyue.contracts.models import Contract
+from qiyue.contracts.models import UNDATED, Contract, ReceivableStat
 from qiyue.customers.models import Customer
 
 from . import money
@@ -127,3 +127,37 @@ def differences(contract_ids: Iterable[int] | None = None, *, batch: int = 2000)
             if diff:
                 yield row["pk"], diff
         last = chunk[-1]["pk"]
+
+
+def receivable_stat_differences() -> list[tuple[tuple, list]]:
+    """((team, owner, currency, due date), [stored, computed]) of every ReceivableStat key whose amount or count
+    differs from a recomputation from the installments (the triggers keep it from the contracts' totals, so
+    a difference there shows here too). Grouped by the database: a few thousand keys, not a row per
+    installment."""
+    stored = {}
+    for row in ReceivableStat.objects.order_by().values("team_id", "owner_id", "currency", "due_date").annotate(
+            total=Sum("amount"), n=Sum("count")):
+        if row["n"] or abs(row["total"] or 0) >= Decimal("0.005"):
+            stored[(row["team_id"], row["owner_id"], row["currency"], row["due_date"])] = [
+                Decimal(row["total"] or 0).quantize(Decimal("0.01")), row["n"]]
+    wanted: dict[tuple, list] = {}
+    rows = (Installment.objects.filter(status__in=LIVE, received__lt=F("amount"), contract__deleted_at__isnull=True)
+            .order_by().values("contract__team_id", "contract__owner_id", "contract__currency", "due_date")
+            .annotate(total=Sum(F("amount") - F("received")), n=Count("id")))
+    for row in rows:
+        due = row["due_date"]
+        key = (row["contract__team_id"] or 0, row["contract__owner_id"], row["contract__currency"], due or UNDATED)
+        entry = wanted.setdefault(key, [Decimal("0.00"), 0])
+        entry[0] += Decimal(row["total"]).quantize(Decimal("0.01"))
+        # Undated amounts are kept per contract, not per installment.
+        entry[1] += row["n"] if due else 0
+    if any(key[3] == UNDATED for key in wanted):
+        undated = (Installment.objects.filter(status__in=LIVE, received__lt=F("amount"), due_date__isnull=True,
+                                              contract__deleted_at__isnull=True)
+                   .order_by().values("contract__team_id", "contract__owner_id", "contract__currency")
+                   .annotate(n=Count("contract_id", distinct=True)))
+        for row in undated:
+            wanted[(row["contract__team_id"] or 0, row["contract__owner_id"], row["contract__currency"], UNDATED)][1] \
+                = row["n"]
+    return [(key, [stored.get(key), wanted.get(key)]) for key in sorted(set(stored) | set(wanted), key=str)
+            if stored.get(key) != wanted.get(key)]

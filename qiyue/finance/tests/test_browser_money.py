@@ -1,6 +1,6 @@
 """In a real Chromium, in both languages: finance sets up a contract's payment plan in the editor
 (adding a row, the running total), records a payment and sees what is outstanding change on the contract
-and on the customer's page, is refused an overpayment in place; the owner adds an obligation on the
+on the customer's page and on the dashboard, is refused an overpayment in place; the owner adds an obligation on the
 execution tab and marks it done."""
 
 import datetime
@@ -50,6 +50,11 @@ def test_plan_payment_and_obligation(live_server, transactional_db, settings, br
     rows = page.get_by_test_id("installment")
     expect(rows).to_have_count(2)
     expect(page.get_by_test_id("money-overdue")).to_have_text("4,000.00")
+    # The dashboard's receivables: all of it outstanding, the first installment overdue.
+    page.goto(f"{base}/")
+    expect(page.get_by_test_id("receivable-outstanding-CNY")).to_have_text("10,000.00")
+    expect(page.get_by_test_id("receivable-overdue-CNY")).to_have_text("4,000.00")
+    page.goto(f"{base}/contracts/{contract.pk}/#money")
 
     # More than is owed: refused in the dialog, with what was typed kept.
     page.get_by_test_id("open-payment").click()
@@ -71,6 +76,12 @@ def test_plan_payment_and_obligation(live_server, transactional_db, settings, br
     expect(page.get_by_test_id("summary-received-CNY")).to_have_text("5,000.00")
     expect(page.get_by_test_id("summary-outstanding-CNY")).to_have_text("5,000.00")
     expect(page.get_by_test_id("summary-overdue-CNY")).to_have_text("0.00")
+    # And so does the dashboard: half of it still owed, nothing overdue, all of it not yet due.
+    page.goto(f"{base}/")
+    expect(page.get_by_test_id("receivable-outstanding-CNY")).to_have_text("5,000.00")
+    expect(page.get_by_test_id("receivable-overdue-CNY")).to_have_text("0.00")
+    expect(page.get_by_test_id("chart-aging").locator("svg")).to_be_visible()
+    expect(page.get_by_test_id("table-aging").locator('tr[data-bucket="not_due"] td')).to_have_text("5,000.00")
     _log_out(page)
 
     # The owner: sees the money, cannot record it; adds an obligation and marks it done.

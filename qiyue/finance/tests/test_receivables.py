@@ -50,6 +50,13 @@ def test_the_page_lists_what_is_owed_with_totals_and_filters(client, users, cont
     assert 'data-testid="empty-receivables"' in html
     _, html = get(client, users["sales_b"])
     assert 'data-testid="empty-receivables"' in html  # another team's contract is not theirs
+    # Due between two days (the dashboard's months link here), and owed without a due date yet.
+    _, html = get(client, users["sales"], due_after="2026-03-01", due_before="2026-04-30")
+    assert html.count('data-testid="receivable"') == 1 and "50,000.00" in html
+    _, html = get(client, users["sales"], due_after="2026-03-01")
+    assert html.count('data-testid="receivable"') == 2
+    _, html = get(client, users["sales"], bucket="undated")
+    assert 'data-testid="empty-receivables"' in html
 
 
 def test_as_of_a_past_day_payments_after_it_are_left_out(client, users, contract):
@@ -65,7 +72,8 @@ def test_as_of_a_past_day_payments_after_it_are_left_out(client, users, contract
 
 @pytest.mark.parametrize("params", [{"as_of": "2099-01-01"}, {"as_of": "junk"}, {"currency": "XYZ"},
                                     {"customer": "abc"}, {"owner": "-1"}, {"bucket": "ancient"},
-                                    {"contract": "x" * 65}])
+                                    {"contract": "x" * 65}, {"due_after": "2026-13-01"}, {"due_before": "x" * 5000},
+                                    {"due_after": "2026-05-01", "due_before": "2026-04-30"}])
 def test_bad_filters_say_why_and_show_nothing(client, users, contract, params):
     response, html = get(client, users["finance"], **params)
     assert response.status_code == 200 and 'data-testid="receivable-filter-errors"' in html

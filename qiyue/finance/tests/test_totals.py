@@ -68,6 +68,7 @@ def test_totals_follow_every_money_change_in_a_random_sequence(users):
         except ApplicationError:
             refused += 1  # a refused step changes nothing, which the check below also proves
         assert list(totals.differences([c.pk for c in contracts])) == [], (step, action)
+        assert totals.receivable_stat_differences() == [], (step, action)
     assert Payment.objects.filter(status="reversed").exists() and Payment.objects.filter(status="recorded").exists()
     assert 0 < refused < 40  # the sequence had refused steps (overpayments) among the many that changed money
 

@@ -68,3 +68,48 @@ def test_a_click_on_a_bar_opens_the_filtered_list(live_server, transactional_db,
     expect(page).to_have_url(re.compile(r"/contracts/\?.*expiry_date_after="))
     expect(page.get_by_test_id("contract-row")).to_have_count(3)
     assert not page.page_errors, page.page_errors
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_click_on_an_aging_bar_opens_the_receivables_behind_it(live_server, transactional_db, settings,  # noqa: F811
+                                                                 browser_page, language):  # noqa: F811
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    from qiyue.finance.tests.factories import plan, signed_contract
+
+    settings.LANGUAGE_CODE = language
+    team = make_team("Aging team")
+    sales = make_user("sales", team, username="aging_sales")
+    make_user("manager", team, username="aging_manager")
+    make_user("legal", username="aging_legal")
+    finance = make_user("finance", username="aging_finance")
+    today = datetime.date.today()
+    contract = signed_contract(sales, amount="10000.00", title="账龄图合同")
+    plan(finance, contract, ((today - datetime.timedelta(days=100)).isoformat(), "3000.00"),
+         ((today + datetime.timedelta(days=20)).isoformat(), "7000.00"))
+    page = browser_page
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    log_in(page, live_server.url, "aging_sales")
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_test_id("receivable-overdue-CNY")).to_have_text("3,000.00")
+    page.wait_for_selector('[data-chart="aging"][data-drawn="1"]')
+    box = page.get_by_test_id("chart-aging").bounding_box()
+    # The last bar (over 90 days), halfway up.
+    x, y = page.evaluate("""() => window.qiyueCharts.find(c => c.getDom().dataset.chart === 'aging')
+        .convertToPixel({seriesIndex: 0}, [4, 1500])""")
+    page.wait_for_function("([x, y]) => { const e = document.elementFromPoint(x, y); return e && e.tagName === 'path'; }",
+                           arg=[box["x"] + x, box["y"] + y])
+    for _attempt in range(3):  # a click while ECharts redraws the hovered bar can be lost (see above)
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        try:
+            page.wait_for_url(re.compile(r"/finance/receivables/\?.*bucket=over_90"), timeout=3000)
+            break
+        except PlaywrightTimeout:
+            continue
+    expect(page).to_have_url(re.compile(r"/finance/receivables/\?.*currency=CNY"))
+    expect(page.get_by_test_id("receivable")).to_have_count(1)
+    expect(page.get_by_test_id("receivable")).to_have_attribute("data-bucket", "over_90")
+    assert not page.page_errors, page.page_errors

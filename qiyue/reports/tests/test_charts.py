@@ -100,3 +100,57 @@ def test_empty_states_and_chinese_months(client, users, settings):
     assert 'data-chart="signed"' not in html
     assert data["locale"] == "ZH" and data["expiring"]["labels"][0] == "2026年12月"
     assert "每月签订金额" in html and "每月到期合同" in html
+
+
+def _receivables_total(client, url, currency) -> Decimal:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return next((t.outstanding for t in response.context["totals"] or [] if t.currency == currency), Decimal("0"))
+
+
+def test_the_receivables_charts_add_up_and_every_bar_opens_its_installments(client, users):
+    from qiyue.finance import services
+    from qiyue.finance.tests.factories import plan, signed_contract
+
+    finance, sales = users["finance"], users["sales"]
+    day = datetime.date
+    first = signed_contract(sales, amount="10000.00")
+    plan(finance, first, ("2026-08-01", "2000.00"), ("2026-10-20", "3000.00"), ("2026-12-06", "1000.00"),
+         ("2027-02-10", "4000.00"))
+    services.payment_record(actor=finance, contract=first, data={"amount": "500.00", "received_on": day(2026, 9, 1)})
+    dollars = signed_contract(sales, amount="5000.00", currency="USD")
+    plan(finance, dollars, ("2026-11-30", "5000.00"))
+    waiting = signed_contract(sales, amount="1000.00")
+    milestone = services.obligation_create(actor=sales, contract=waiting, data={"description": "验收"})
+    services.payment_plan_save(actor=finance, contract=waiting, expected_version=None, installments=[
+        {"amount": "1000.00", "obligation": milestone.pk, "days_after": 10}])
+    hidden = signed_contract(users["sales_b"], amount="777.00")
+    plan(finance, hidden, ("2026-01-01", "777.00"))
+
+    client.force_login(sales)
+    html, data = _charts(client)
+    aging, due = data["aging"], data["due"]
+    assert [s["name"] for s in aging["series"]] == ["CNY", "USD"]  # the larger first; never added together
+    cny = dict(zip(["not_due", "d1_30", "d31_60", "d61_90", "over_90"], aging["series"][0]["values"], strict=True))
+    # Due today is not yet due; the undated installment waits for its milestone; the other team's is not here.
+    assert cny == {"not_due": 6000.0, "d1_30": 0.0, "d31_60": 3000.0, "d61_90": 0.0, "over_90": 1500.0}
+    assert aging["series"][1]["values"] == [0.0, 5000.0, 0.0, 0.0, 0.0]
+    assert due["labels"][0] == "Overdue" and due["labels"][1] == "Dec 2026" and due["labels"][-2:] == [
+        "Later", "No due date yet"]
+    assert due["series"][0]["values"] == [4500.0, 1000.0, 0.0, 4000.0, 0.0, 0.0, 0.0, 0.0, 1000.0]
+    assert 'href="/finance/receivables/?currency=CNY" data-testid="receivable-outstanding-CNY">10,500.00' in html
+    assert 'data-testid="receivable-overdue-CNY"' in html and "4,500.00" in html
+    for chart in (aging, due):
+        for series in chart["series"]:
+            for value, link in zip(series["values"], series["links"], strict=True):
+                assert _receivables_total(client, link, series["name"]) == Decimal(str(value)), link
+
+    client.force_login(finance)  # sees every team's: the other team's 777.00, over 90 days overdue
+    _html, data = _charts(client)
+    assert data["aging"]["series"][0]["values"][4] == 2277.0
+
+
+def test_no_receivables_show_an_empty_state(client, users):
+    client.force_login(users["sales"])
+    html, data = _charts(client)
+    assert 'data-testid="empty-receivables"' in html and data["aging"]["series"] == []

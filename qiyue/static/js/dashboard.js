@@ -1,5 +1,5 @@
 /* The dashboard's charts (Apache ECharts, vendored): drawn from the JSON the page carries in
-   #dashboard-charts; a click on a bar opens the contracts list filtered to what that bar counts. */
+   #dashboard-charts; a click on a bar opens the list filtered to what that bar counts. */
 (function () {
   "use strict";
   var source = document.getElementById("dashboard-charts");
@@ -69,6 +69,33 @@
     yAxis: { type: "value", minInterval: 1 },
     series: [{ name: expiring.name, type: "bar", data: expiring.values, itemStyle: { color: "#fd7e14" } }]
   }, function (params) { return expiring.values[params.dataIndex] ? expiring.links[params.dataIndex] : null; });
+
+  // Receivables: one currency at a time (amounts in different currencies are never added), each bar in
+  // its bucket's colour; a click opens the receivables page filtered to that bar's installments.
+  function receivables(name, chart) {
+    if (!chart || !chart.series.length) { return; }
+    draw(name, {
+      animation: false,
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+      legend: { top: 0, selectedMode: "single" },
+      tooltip: { trigger: "item", formatter: function (params) {
+        return params.name + "<br>" + chart.series[params.seriesIndex].name + " " + numbers.format(params.value);
+      } },
+      xAxis: { type: "category", data: chart.labels, axisLabel: { hideOverlap: true, interval: 0, rotate: 30 } },
+      yAxis: { type: "value", axisLabel: { formatter: compact } },
+      series: chart.series.map(function (series) {
+        return { name: series.name, type: "bar", itemStyle: { color: series.color },
+          data: series.values.map(function (value, i) {
+            return { value: value, itemStyle: { color: series.colors[i] } };
+          }) };
+      })
+    }, function (params) {
+      var series = chart.series[params.seriesIndex];
+      return series.values[params.dataIndex] ? series.links[params.dataIndex] : null;
+    });
+  }
+  receivables("aging", data.aging);
+  receivables("due", data.due);
 
   window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
   window.qiyueCharts = charts;  // for the browser tests

@@ -1,0 +1,85 @@
+"""The receivables by due date the dashboard reads (ReceivableStat) follow every money change, change of
+owner or team, deletion and milestone, whatever writes the contract row (database triggers); the check
+command finds a difference and --fix rebuilds them; a user sees only the part of the contracts they see."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from qiyue.contracts.models import UNDATED, Contract, ReceivableStat
+from qiyue.contracts.selectors import receivables_by_due_date
+from qiyue.finance import services, totals
+from qiyue.finance.models import Installment
+from qiyue.finance.tests.factories import plan, signed_contract
+
+pytestmark = pytest.mark.django_db
+day = datetime.date
+
+
+def _owed(user) -> dict:
+    return {currency: [(due, str(amount), n) for due, amount, n in rows]
+            for currency, rows in receivables_by_due_date(user=user).items()}
+
+
+def test_payments_milestones_and_reversals_move_the_receivables_by_due_date(users):
+    finance, sales = users["finance"], users["sales"]
+    contract = signed_contract(sales, amount="10000.00")
+    milestone = services.obligation_create(actor=sales, contract=contract, data={"description": "验收"})
+    services.payment_plan_save(actor=finance, contract=contract, expected_version=None, installments=[
+        {"amount": "3000.00", "due_date": "2026-02-01"}, {"amount": "3000.00", "due_date": "2026-02-01"},
+        {"amount": "4000.00", "obligation": milestone.pk, "days_after": 10}])
+    # Two installments on one day are one row; the one waiting for its milestone has no date yet.
+    assert _owed(finance) == {"CNY": [(day(2026, 2, 1), "6000.00", 2), (UNDATED, "4000.00", 1)]}
+    payment, _created = services.payment_record(actor=finance, contract=contract,
+                                                data={"amount": "3500.00", "received_on": day(2026, 3, 1)})
+    assert _owed(finance) == {"CNY": [(day(2026, 2, 1), "2500.00", 1), (UNDATED, "4000.00", 1)]}
+    services.obligation_complete(actor=sales, obligation=milestone, done_on=day(2026, 3, 1))
+    assert _owed(finance) == {"CNY": [(day(2026, 2, 1), "2500.00", 1), (day(2026, 3, 11), "4000.00", 1)]}
+    services.payment_reverse(actor=finance, payment=payment, reason="银行退回")
+    assert _owed(finance) == {"CNY": [(day(2026, 2, 1), "6000.00", 2), (day(2026, 3, 11), "4000.00", 1)]}
+    assert totals.receivable_stat_differences() == []
+
+
+def test_owner_team_deletion_and_scope_follow_whatever_writes_the_row(users, team_b):
+    finance, sales = users["finance"], users["sales"]
+    contract = signed_contract(sales, amount="10000.00", currency="USD")
+    plan(finance, contract, ("2026-02-01", "10000.00"))
+    other = signed_contract(users["sales_b"], amount="500.00")
+    plan(finance, other, ("2026-04-01", "500.00"))
+    assert _owed(sales) == {"USD": [(day(2026, 2, 1), "10000.00", 1)]}
+    assert _owed(users["sales_b"]) == {"CNY": [(day(2026, 4, 1), "500.00", 1)]}
+    assert set(_owed(finance)) == {"USD", "CNY"}
+
+    # A bulk write that no service made (a reassignment, a script): the triggers still follow it.
+    Contract.objects.filter(pk=contract.pk).update(owner=users["sales_b"], team=team_b)
+    assert _owed(sales) == {}
+    assert _owed(users["sales_b"])["USD"] == [(day(2026, 2, 1), "10000.00", 1)]
+    assert _owed(users["manager_b"])["USD"] == [(day(2026, 2, 1), "10000.00", 1)]
+    assert totals.receivable_stat_differences() == []
+
+    Contract.objects.filter(pk=contract.pk).update(deleted_at=timezone.now())
+    assert "USD" not in _owed(finance) and totals.receivable_stat_differences() == []
+    Contract.objects.filter(pk=contract.pk).update(deleted_at=None)
+    assert _owed(finance)["USD"] == [(day(2026, 2, 1), "10000.00", 1)]
+
+    Installment.objects.filter(contract=other).delete()
+    Contract.objects.filter(pk=other.pk).delete()
+    assert "CNY" not in _owed(finance) and totals.receivable_stat_differences() == []
+
+
+def test_the_check_command_finds_and_rebuilds_a_wrong_receivable_row(users, capsys):
+    contract = signed_contract(users["sales"], amount="10000.00")
+    plan(users["finance"], contract, ("2026-02-01", "10000.00"))
+    call_command("finance", "check")
+    assert "OK" in capsys.readouterr().out
+    ReceivableStat.objects.filter(due_date=day(2026, 2, 1)).update(amount=Decimal("1.00"))
+    with pytest.raises(CommandError):
+        call_command("finance", "check")
+    out = capsys.readouterr().out
+    assert "receivables by due date" in out and "2026-02-01" in out and "10000.00" in out
+    call_command("finance", "check", "--fix")
+    call_command("finance", "check")
+    assert _owed(users["finance"]) == {"CNY": [(day(2026, 2, 1), "10000.00", 1)]}
