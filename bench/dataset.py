@@ -31,7 +31,7 @@ def bench_database():
 
 @dataclass
 class DataSet:
-    facts: dict  # manager, legal, biggest_customer
+    facts: dict  # manager, sales, legal, finance, biggest_customer
     contracts: int
     documents: int
     contracts_s: float = 0.0
@@ -40,6 +40,7 @@ class DataSet:
 
 
 def existing_facts() -> dict:
+    from bench.money_data import finance_user
     from qiyue.accounts.models import User
     from qiyue.customers.models import Customer
 
@@ -47,6 +48,7 @@ def existing_facts() -> dict:
     return {"manager": manager,
             "sales": User.objects.filter(role="sales", team_id=manager.team_id).order_by("pk").first(),
             "legal": User.objects.get(username="bench_legal"),
+            "finance": finance_user(),
             "biggest_customer": Customer.objects.order_by("pk").first()}
 
 
@@ -54,6 +56,7 @@ def reuse_or_build(*, contracts: int, documents: int) -> DataSet:
     """The data set: the one already there (BENCH_REUSE=1, no build, no reindex), or a new one of
     `contracts` contracts and `documents` document texts, with the time each step took."""
     from bench.generate import generate
+    from bench.money_data import finance_user
     from bench.search_data import build_search_data
     from qiyue.contracts.models import Contract
     from qiyue.documents.models import DocumentText
@@ -62,6 +65,7 @@ def reuse_or_build(*, contracts: int, documents: int) -> DataSet:
         return DataSet(existing_facts(), Contract.objects.count(), DocumentText.objects.count())
     start = time.perf_counter()
     facts = generate(contracts=contracts, seed=7)
+    facts["finance"] = finance_user()
     built = time.perf_counter() - start
     timings = build_search_data(documents=documents)
     return DataSet(facts, Contract.objects.count(), documents, built, timings["documents_s"], timings["reindex_s"])

@@ -32,6 +32,7 @@ from bench.custom import custom_type, ensure_custom_values  # noqa: E402
 from bench.dataset import bench_database, reuse_or_build  # noqa: E402
 from bench.extraction import measure_text_pdf_throughput  # noqa: E402
 from bench.http_run import bench_http  # noqa: E402
+from bench.money_data import aging_counts, ensure_money, time_payment  # noqa: E402
 from bench.search import bench_search  # noqa: E402
 
 CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "20000"))
@@ -84,9 +85,14 @@ def main():
         from qiyue.workflow.selectors import inbox_count
         print(f"open approval tasks: {open_tasks:,} (bench_legal holds {inbox_count(user=facts['legal']):,}+ "
               f"of them), added in {tasks_s:.1f} s")
-        manager, legal = Client(), Client()
+        installments, payments, money_s = ensure_money(contracts=data.contracts)
+        print(f"money: {installments:,} installments, {payments:,} payments, added in {money_s:.1f} s")
+        if os.environ.get("BENCH_AGING") == "1":  # a scan of every installment: off unless asked for
+            print("installments by state:", ", ".join(f"{k} {v:,}" for k, v in aging_counts().items()))
+        manager, legal, finance = Client(), Client(), Client()
         manager.force_login(facts["manager"])
         legal.force_login(facts["legal"])
+        finance.force_login(facts["finance"])
         customer = facts["biggest_customer"]
         cases = [
             ("contracts list, 3 filters (manager)", manager,
@@ -111,6 +117,21 @@ def main():
             ("customer 360, biggest customer (legal)", legal, f"/customers/{customer.pk}/"),
             ("dashboard (manager)", manager, "/"),
             ("dashboard (legal)", legal, "/"),
+            ("dashboard (finance)", finance, "/"),
+            # Money (issue 12): lists sorted by what is outstanding, filtered by overdue; receivables.
+            ("contracts list, by outstanding (manager)", manager, "/contracts/?ordering=-outstanding"),
+            ("contracts list, by outstanding (finance)", finance, "/contracts/?ordering=-outstanding"),
+            ("contracts list, overdue (manager)", manager, "/contracts/?overdue=yes"),
+            ("contracts list, overdue (finance)", finance, "/contracts/?overdue=yes"),
+            ("contracts list, overdue > 90 days (finance)", finance, "/contracts/?overdue=over_90"),
+            ("contracts list, overdue, by age (finance)", finance,
+             "/contracts/?overdue=yes&ordering=unpaid_since"),
+            ("receivables page (finance)", finance, "/finance/receivables/"),
+            ("receivables, over 90 days (finance)", finance, "/finance/receivables/?bucket=over_90"),
+            ("receivables, USD (finance)", finance, "/finance/receivables/?currency=USD"),
+            ("receivables page (manager)", manager, "/finance/receivables/"),
+            ("receivables, over 90 days (manager)", manager, "/finance/receivables/?bucket=over_90"),
+            ("receivables, USD (manager)", manager, "/finance/receivables/?currency=USD"),
             ("contracts list, no filter (manager)", manager, "/contracts/"),
             ("search page, 合同 (manager)", manager, "/search/?q=%E5%90%88%E5%90%8C"),
             ("API contracts list, 2 filters (legal)", legal, "/api/v1/contracts/?status=active&nature=service"),
@@ -125,6 +146,8 @@ def main():
         print(f"{'navigation bar counts, per page (legal)':45} {median:8.2f} {p95:8.2f}")
         median, p95, pages = time_submit(facts["sales"], REPEAT)
         print(f"{f'submit with a {pages}-page text (sales)':45} {median:8.1f} {p95:8.1f}")
+        median, p95 = time_payment(facts["finance"], REPEAT)
+        print(f"{'record a payment, one installment (finance)':45} {median:8.1f} {p95:8.1f}")
         print()
         bench_search(Client(), users={"legal": facts["legal"], "mgr": facts["manager"]}, repeat=REPEAT)
         print()

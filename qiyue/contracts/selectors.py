@@ -160,11 +160,14 @@ def expiring_by_month(*, user, months: list[datetime.date]) -> dict[datetime.dat
     return {month: counts.get(_month_key(month), 0) for month in months}
 
 
-def receivables_by_due_date(*, user) -> dict[str, list[tuple[datetime.date, Decimal, int]]]:
+def receivables_by_due_date(*, user, owner: int | None = None) -> dict[str, list[tuple[datetime.date, Decimal, int]]]:
     """{currency: [(due date, still owed, installments), ...] in date order} of what the contracts `user` may
     see still owe, from the maintained ReceivableStat rows (one query, a few thousand rows at most: one per
     due date and currency, whatever the number of installments). Owed without a due date: under UNDATED."""
-    rows = (visible(user, ReceivableStat.objects.all()).order_by().values("currency", "due_date")
+    stats = visible(user, ReceivableStat.objects.all())
+    if owner is not None:
+        stats = stats.filter(owner_id=owner)
+    rows = (stats.order_by().values("currency", "due_date")
             .annotate(total=Sum("amount"), n=Sum("count")).filter(n__gt=0).order_by("currency", "due_date"))
     result: dict[str, list] = {}
     for row in rows:

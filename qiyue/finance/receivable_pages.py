@@ -86,6 +86,12 @@ def receivable_list(request):
         row.may_pay = (may_record and as_of == today and row.installment.contract.status in policies.OWING_STATUSES)
     labels = dict(BUCKET_LABELS)
     totals = receivables.totals(rows, as_of, today) if rows is not None else []
+    data = form.cleaned_data if form.is_bound else {}
+    if totals is None and as_of == today and not any(data.get(name) for name in (
+            "customer", "contract", "due_after", "due_before")):
+        # Too many to add up one by one: today's totals come from the maintained receivables instead.
+        totals = receivables.stat_totals(user=request.user, today=today, owner=data.get("owner"),
+                                         currency=data.get("currency", ""), bucket=data.get("bucket", ""))
     return render(request, "finance/receivables.html", {
         "nav": "receivables",
         "form": form,

@@ -43,7 +43,7 @@ class Totals:
     outstanding: Decimal = Decimal("0")
     overdue: Decimal = Decimal("0")
     aging: dict = field(default_factory=lambda: dict.fromkeys(money.AGING_BUCKETS, Decimal("0")))
-    count: int = 0
+    count: int | None = 0
 
 
 def _bucket_q(bucket: str, as_of: datetime.date) -> Q:
@@ -118,9 +118,12 @@ def rows_as_of(installments: Iterable[Installment], as_of: datetime.date, today:
 def totals(rows: QuerySet, as_of: datetime.date, today: datetime.date) -> list[Totals] | None:
     """Per currency: outstanding, overdue and aging of the filtered installments; None when they are more
     than TOTALS_LIMIT (narrow the filter)."""
-    chunk = list(rows.order_by()[:TOTALS_LIMIT + 1])
-    if len(chunk) > TOTALS_LIMIT:
+    # Ids first (an index-only read), then only the money columns of at most TOTALS_LIMIT rows: never a
+    # model object with its contract, customer and owner for rows the page does not show.
+    ids = list(rows.order_by().values_list("pk", flat=True)[:TOTALS_LIMIT + 1])
+    if len(ids) > TOTALS_LIMIT:
         return None
+    chunk = Installment.objects.filter(pk__in=ids).only("pk", "amount", "received", "due_date", "currency")
     result: dict[str, Totals] = {}
     for row in rows_as_of(chunk, as_of, today):
         entry = result.setdefault(row.installment.currency, Totals(row.installment.currency))
@@ -130,6 +133,53 @@ def totals(rows: QuerySet, as_of: datetime.date, today: datetime.date) -> list[T
         if row.bucket != "not_due":
             entry.overdue += row.outstanding
     return [result[c] for c in sorted(result)]
+
+
+@dataclass
+class Summary:
+    """What the contracts a user sees still owe in one currency, as of a day (from ReceivableStat)."""
+
+    currency: str
+    outstanding: Decimal
+    overdue: Decimal
+    aging: dict
+    by_due_date: list  # [(due date, amount, installments)], UNDATED for no due date yet
+
+
+def summary(*, user, today: datetime.date, owner: int | None = None) -> list[Summary]:
+    """Per currency, the larger outstanding first: outstanding, overdue and the aging as of `today` of every
+    contract `user` sees, from the maintained ReceivableStat rows (one query whatever the number of
+    installments; unlike `totals`, never capped)."""
+    from qiyue.contracts.models import UNDATED
+    from qiyue.contracts.selectors import receivables_by_due_date
+
+    result = []
+    for currency, rows in receivables_by_due_date(user=user, owner=owner).items():
+        aging = dict.fromkeys(money.AGING_BUCKETS, Decimal("0"))
+        for due_date, amount, _n in rows:
+            aging[money.aging_bucket(None if due_date == UNDATED else due_date, today)] += amount
+        outstanding = sum(aging.values(), Decimal("0"))
+        result.append(Summary(currency, outstanding, outstanding - aging["not_due"], aging, rows))
+    return sorted(result, key=lambda entry: (-entry.outstanding, entry.currency))
+
+
+def stat_totals(*, user, today: datetime.date, owner: int | None = None, currency: str = "",
+                bucket: str = "") -> list[Totals] | None:
+    """`totals` as of today from the maintained ReceivableStat rows, for filters it keeps (owner, currency,
+    an age): any number of installments, one query. `count` is None (the rows count due dates)."""
+    if bucket == "undated":
+        return None
+    result = []
+    for entry in summary(user=user, today=today, owner=owner):
+        if currency and entry.currency != currency:
+            continue
+        aging = dict(entry.aging)
+        if bucket:
+            keep = [key for key in aging if key != "not_due"] if bucket == "overdue" else [bucket]
+            aging = {key: (amount if key in keep else Decimal("0")) for key, amount in aging.items()}
+        outstanding = sum(aging.values(), Decimal("0"))
+        result.append(Totals(entry.currency, outstanding, outstanding - aging["not_due"], aging, None))
+    return sorted(result, key=lambda t: t.currency)
 
 
 @dataclass

@@ -22,10 +22,9 @@ from qiyue.contracts.selectors import (
     LIVE_STATUSES,
     expiring_by_month,
     months_around,
-    receivables_by_due_date,
     signed_by_month,
 )
-from qiyue.finance import money
+from qiyue.finance import money, receivables
 from qiyue.finance.receivable_pages import BUCKET_LABELS
 
 # The status badges' colours (qiyue.css), so a bar and its badge match.
@@ -114,8 +113,8 @@ def receivable_charts(*, user, today: datetime.date) -> dict:
     """What the contracts `user` sees still owe, per currency: outstanding and overdue, the aging as of
     `today` and what falls due per month (overdue first, this month and the next five, later, no due date
     yet), from the maintained ReceivableStat rows (one query)."""
-    owed = receivables_by_due_date(user=user)
-    currencies = sorted(owed, key=lambda c: -sum(amount for _due, amount, _n in owed[c]))
+    owed = receivables.summary(user=user, today=today)
+    currencies = [entry.currency for entry in owed]
     months = months_around(today, ahead=DUE_MONTHS - 1)
     later = _month_end(months[-1]) + datetime.timedelta(days=1)
     # The due-month columns: (key, label, first day, last day, colour).
@@ -129,13 +128,11 @@ def receivable_charts(*, user, today: datetime.date) -> dict:
     aging_rows = [{"key": key, "label": str(BUCKET_LABELS[key]), "color": AGING_COLORS[key], "cells": []}
                   for key in money.AGING_BUCKETS]
     due_rows = [{"key": key, "label": label, "color": color, "cells": []} for key, label, _f, _l, color in columns]
-    for currency in currencies:
-        buckets = dict.fromkeys(money.AGING_BUCKETS, Decimal("0"))
+    for entry in owed:
+        currency, buckets, outstanding, overdue = entry.currency, entry.aging, entry.outstanding, entry.overdue
         by_column = dict.fromkeys((row["key"] for row in due_rows), Decimal("0"))
-        for due_date, amount, _n in owed[currency]:
-            undated = due_date == UNDATED
-            buckets[money.aging_bucket(None if undated else due_date, today)] += amount
-            if undated:
+        for due_date, amount, _n in entry.by_due_date:
+            if due_date == UNDATED:
                 by_column["undated"] += amount
             elif due_date < today:
                 by_column["overdue"] += amount
@@ -143,8 +140,6 @@ def receivable_charts(*, user, today: datetime.date) -> dict:
                 by_column["later"] += amount
             else:
                 by_column[datetime.date(due_date.year, due_date.month, 1).isoformat()] += amount
-        outstanding = sum(buckets.values(), Decimal("0"))
-        overdue = outstanding - buckets["not_due"]
         summary.append({"currency": currency, "outstanding": outstanding, "overdue": overdue,
                         "share": round(overdue * 100 / outstanding) if outstanding else 0,
                         "url": _receivables_url(currency=currency),

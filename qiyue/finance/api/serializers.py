@@ -462,3 +462,60 @@ class IssueOutput(serializers.ModelSerializer):
 
     def get_owner_name(self, issue: ContractIssue) -> str | None:
         return str(issue.owner) if issue.owner_id else None
+
+
+# --- Receivables ----------------------------------------------------------------------------------------
+
+class ReceivableQuery(serializers.Serializer):
+    as_of = serializers.DateField(required=False, help_text="The day the list is seen from (default: today; not "
+                                                            "later): payments received after it are left out.")
+    bucket = choice_input([(b, b) for b in ("overdue", *money.AGING_BUCKETS, "undated")], required=False,
+                          help_text="overdue (any age), an aging bucket, or undated (no due date yet).")
+    customer = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    owner = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False, help_text="ISO 4217 code.")
+    contract = serializers.CharField(required=False, max_length=64, help_text="Contract number, or its start.")
+    due_after = serializers.DateField(required=False, help_text="Due on or after this day.")
+    due_before = serializers.DateField(required=False, help_text="Due on or before this day.")
+
+    def validate_as_of(self, value):
+        from django.utils import timezone
+
+        if value > timezone.localdate():
+            raise serializers.ValidationError(_("Choose today or a day before."))
+        return value
+
+    def validate(self, attrs):
+        if attrs.get("due_after") and attrs.get("due_before") and attrs["due_after"] > attrs["due_before"]:
+            raise serializers.ValidationError({"due_before": _("Choose a day on or after the first.")})
+        return attrs
+
+
+class ReceivableOutput(serializers.Serializer):
+    """One installment still owed as of the list's day (receivables.Row)."""
+
+    id = serializers.IntegerField(source="installment.pk", read_only=True)
+    contract = serializers.IntegerField(source="installment.contract_id", read_only=True)
+    contract_number = serializers.CharField(source="installment.contract.number", read_only=True)
+    customer = serializers.IntegerField(source="installment.contract.customer_id", read_only=True)
+    customer_name = serializers.CharField(source="installment.contract.customer.name", read_only=True)
+    owner = serializers.IntegerField(source="installment.contract.owner_id", read_only=True)
+    position = serializers.IntegerField(source="installment.position", read_only=True)
+    due_date = serializers.DateField(source="installment.due_date", read_only=True, allow_null=True)
+    amount = serializers.DecimalField(source="installment.amount", read_only=True, **AMOUNT)
+    currency = serializers.CharField(source="installment.currency", read_only=True)
+    received = serializers.DecimalField(read_only=True, help_text="Received by the end of the list's day.", **AMOUNT)
+    outstanding = serializers.DecimalField(read_only=True, **AMOUNT)
+    days_overdue = serializers.IntegerField(read_only=True)
+    aging_bucket = inline_enum([(b, b) for b in money.AGING_BUCKETS], source="bucket")
+    limitation = inline_enum([(s, s) for s in LIMITATION_STATES],
+                             help_text="The three-year limitation period: \"\", approaching or expired.")
+
+
+class ReceivableSummaryOutput(serializers.Serializer):
+    """What the contracts you may see still owe in one currency, as of today (receivables.Summary)."""
+
+    currency = serializers.CharField(read_only=True)
+    outstanding = serializers.DecimalField(**TOTAL)
+    overdue = serializers.DecimalField(**TOTAL)
+    aging = AgingOutput(read_only=True)

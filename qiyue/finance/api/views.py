@@ -5,6 +5,7 @@ validate the input, call one service (qiyue.finance.services: the money rules, t
 render the output."""
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -19,9 +20,17 @@ from qiyue.core.api import ServiceViewMixin, require_version
 from qiyue.core.errors import permission_denied
 from qiyue.core.selectors import get_or_404
 
-from .. import policies, selectors, services
+from .. import policies, receivables, selectors, services
 from ..filters import InvoiceFilter, PaymentFilter
-from ..models import ContractIssue, Invoice, InvoiceStatus, Obligation, Payment, PaymentAllocation
+from ..models import (
+    ContractIssue,
+    Installment,
+    Invoice,
+    InvoiceStatus,
+    Obligation,
+    Payment,
+    PaymentAllocation,
+)
 from .serializers import (
     InvoiceCreateInput,
     InvoiceImportInput,
@@ -45,6 +54,9 @@ from .serializers import (
     PaymentInput,
     PaymentOutput,
     PlanInput,
+    ReceivableOutput,
+    ReceivableQuery,
+    ReceivableSummaryOutput,
     RedLetterInput,
     ReverseInput,
 )
@@ -635,3 +647,41 @@ class IssueViewSet(ServiceViewMixin, mixins.RetrieveModelMixin, viewsets.Generic
         data = self.validated(IssueReopenInput, request.data)
         return Response(self.output(services.issue_reopen(actor=request.user, issue=issue,
                                                           expected_version=data.get("version"))))
+
+
+# --- Receivables ----------------------------------------------------------------------------------------
+
+@extend_schema_view(
+    list=extend_schema(summary="Every installment still owed on the contracts you may see, oldest due first",
+                       parameters=[ReceivableQuery], responses={200: ReceivableOutput(many=True), **ERRORS}),
+)
+class ReceivableViewSet(ServiceViewMixin, viewsets.GenericViewSet):
+    """Receivables, as on the receivables page: the installments still owed as of a day (default today),
+    filtered by age, customer, owner, currency, contract number and due date; and, from the maintained
+    totals, what is owed per currency with its aging (`summary/`)."""
+
+    serializer_class = output_serializer = ReceivableOutput
+    queryset = Installment.objects.none()
+
+    def list(self, request):
+        query = self.validated(ReceivableQuery, request.query_params)
+        today = timezone.localdate()
+        as_of = query.get("as_of") or today
+        rows = receivables.receivable_rows(
+            user=request.user, as_of=as_of, customer=query.get("customer"), currency=query.get("currency", ""),
+            bucket=query.get("bucket", ""), owner=query.get("owner"),
+            contract_number=query.get("contract", "").strip(), due_after=query.get("due_after"),
+            due_before=query.get("due_before"))
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(
+            ReceivableOutput(receivables.rows_as_of(page, as_of, today), many=True).data)
+
+    @extend_schema(operation_id="receivables_summary", summary="What is still owed per currency, with its aging",
+                   description="Per currency, the larger first: outstanding, overdue and the aging as of today of "
+                               "every contract you may see (the dashboard's figures). Currencies are never added "
+                               "together.",
+                   responses={200: ReceivableSummaryOutput(many=True), **ERRORS})
+    @action(detail=False, methods=["get"], url_path="summary", url_name="summary", pagination_class=None)
+    def summary(self, request):
+        return Response(ReceivableSummaryOutput(receivables.summary(user=request.user, today=timezone.localdate()),
+                                                many=True).data)

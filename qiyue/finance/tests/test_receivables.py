@@ -124,3 +124,30 @@ def test_totals_in_several_currencies_get_a_cny_equivalent_only_through_the_rate
     _, html = get(client, users["finance"])
     part = html.split('data-testid="receivable-cny"')[1][:400]
     assert "107,100.00" in part  # 100,000 CNY + 1,000 USD × 7.10
+
+
+def test_beyond_the_totals_limit_todays_totals_come_from_the_maintained_receivables(client, users, contract,
+                                                                                   monkeypatch):
+    from qiyue.finance import receivables
+
+    services.payment_record(actor=users["finance"], contract=contract,
+                            data={"amount": "10000.00", "received_on": day(2026, 2, 5)})
+    exact = {}
+    for params in ({}, {"bucket": "over_90"}, {"bucket": "overdue", "currency": "CNY"},
+                   {"owner": users["sales"].pk}):
+        exact[str(params)] = get(client, users["finance"], **params)[0].context["totals"]
+    monkeypatch.setattr(receivables, "TOTALS_LIMIT", 1)
+    for params in ({}, {"bucket": "over_90"}, {"bucket": "overdue", "currency": "CNY"},
+                   {"owner": users["sales"].pk}):
+        response, html = get(client, users["finance"], **params)
+        totals = response.context["totals"]
+        assert [(t.currency, t.outstanding, t.overdue, t.aging) for t in totals] == [
+            (t.currency, t.outstanding, t.overdue, t.aging) for t in exact[str(params)]], params
+        assert 'data-testid="totals-too-many"' not in html
+    # A filter the maintained totals do not keep (a customer, a due date range, as of a past day): narrow it.
+    _, html = get(client, users["finance"], customer=contract.customer_id)
+    assert 'data-testid="totals-too-many"' in html
+    _, html = get(client, users["finance"], as_of="2026-03-01")
+    assert 'data-testid="totals-too-many"' in html
+    _, html = get(client, users["sales_b"], owner=users["sales"].pk)  # not theirs: nothing, from either
+    assert "90,000.00" not in html

@@ -470,6 +470,9 @@ API: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/issues/{id}/resolve/"): Entry(edits("issue", can_resolve_issue), kind="issue",
                                                    body=lambda w, o: {"resolution": "已处理"}),
     ("POST", "/api/v1/issues/{id}/reopen/"): Entry(edits("issue", can_resolve_issue), kind="issue"),
+    # Receivables: everyone sees what the contracts they see still owe (scoped, never refused).
+    ("GET", "/api/v1/receivables/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/receivables/summary/"): Entry(SIGNED_IN),
     ("GET", "/api/v1/delegations/"): Entry(SIGNED_IN),
     ("POST", "/api/v1/delegations/"): Entry(SIGNED_IN, body=_delegation_body),
     ("POST", "/api/v1/delegations/{id}/end/"): Entry((signed_in, delegated), kind="delegation"),

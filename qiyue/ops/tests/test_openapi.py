@@ -62,6 +62,8 @@ EXPECTED = {
     "/api/v1/issues/{id}/": {"get", "patch"},
     "/api/v1/issues/{id}/resolve/": {"post"},
     "/api/v1/issues/{id}/reopen/": {"post"},
+    "/api/v1/receivables/": {"get"},
+    "/api/v1/receivables/summary/": {"get"},
 }
 
 
