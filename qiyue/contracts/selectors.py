@@ -13,6 +13,7 @@ from qiyue.core.selectors import get_or_404, open_record
 from . import events
 from .filters import ContractFilter
 from .models import (
+    UNDATED,
     Contract,
     ContractMonthStat,
     ContractStat,
@@ -160,13 +161,20 @@ def expiring_by_month(*, user, months: list[datetime.date]) -> dict[datetime.dat
     return {month: counts.get(_month_key(month), 0) for month in months}
 
 
-def receivables_by_due_date(*, user, owner: int | None = None) -> dict[str, list[tuple[datetime.date, Decimal, int]]]:
+def receivables_by_due_date(*, user, owner: int | None = None, due_after: datetime.date | None = None,
+                            due_before: datetime.date | None = None) -> dict[str, list[tuple[datetime.date, Decimal, int]]]:
     """{currency: [(due date, still owed, installments), ...] in date order} of what the contracts `user` may
     see still owe, from the maintained ReceivableStat rows (one query, a few thousand rows at most: one per
     due date and currency, whatever the number of installments). Owed without a due date: under UNDATED."""
     stats = visible(user, ReceivableStat.objects.all())
     if owner is not None:
         stats = stats.filter(owner_id=owner)
+    if due_after or due_before:  # a range of days: nothing without a due date
+        stats = stats.filter(due_date__lt=UNDATED)
+        if due_after:
+            stats = stats.filter(due_date__gte=due_after)
+        if due_before:
+            stats = stats.filter(due_date__lte=due_before)
     rows = (stats.order_by().values("currency", "due_date")
             .annotate(total=Sum("amount"), n=Sum("count")).filter(n__gt=0).order_by("currency", "due_date"))
     result: dict[str, list] = {}

@@ -34,10 +34,11 @@ class Pagination(PageNumberPagination):
     max_page_size = 200
     django_paginator_class = CappedPaginator
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(self, queryset, request, view=None, parts=None):
         # DRF builds the paginator from django_paginator_class(queryset, page_size): hand it the
-        # user's visibility parts (see CappedPaginator) through a bound class.
-        parts = visible_parts(request.user, queryset) if hasattr(queryset, "query") else None
+        # user's visibility parts (see CappedPaginator), or the caller's, through a bound class.
+        if parts is None:
+            parts = visible_parts(request.user, queryset) if hasattr(queryset, "query") else None
         self.django_paginator_class = functools.partial(CappedPaginator, parts=parts)
         return super().paginate_queryset(queryset, request, view)
 

@@ -33,8 +33,9 @@ def render_page(request, template: str, partial: str, context: dict, status: int
     return response
 
 
-def paginate(request, queryset, per_page: int = PAGE_SIZE):
-    parts = visible_parts(request.user, queryset)
+def paginate(request, queryset, per_page: int = PAGE_SIZE, parts=None):
+    """A page of `queryset` (see CappedPaginator): read in the user's visibility parts, or in `parts`."""
+    parts = parts or visible_parts(request.user, queryset)
     return CappedPaginator(queryset, per_page, parts=parts).get_page(request.GET.get("page"))
 
 

@@ -1,4 +1,5 @@
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models.expressions import OrderBy
 from django.utils.functional import cached_property
 
 
@@ -110,10 +111,11 @@ class CappedPage(Page):
 
 def _total_ordering(queryset) -> list[str] | None:
     """The queryset's ordering with the primary key as the last tie-breaker (so a row's place is the
-    same in every query), or None when it is not a plain list of field names."""
+    same in every query), or None when it is not a list of field names and column orderings (such as
+    `F("due_date").asc(nulls_last=True)`)."""
     ordering = list(queryset.query.order_by) or list(queryset.query.get_meta().ordering)
-    if not all(isinstance(field, str) for field in ordering):
+    if not all(isinstance(field, str | OrderBy) for field in ordering):
         return None
-    if not any(field.lstrip("-") in ("pk", "id") for field in ordering):
+    if not any(isinstance(field, str) and field.lstrip("-") in ("pk", "id") for field in ordering):
         ordering.append("-pk")
     return ordering

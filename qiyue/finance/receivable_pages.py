@@ -79,19 +79,23 @@ def _filtered(request):
 def receivable_list(request):
     form, as_of, rows = _filtered(request)
     today = timezone.localdate()
-    page = paginate(request, rows if rows is not None else Installment.objects.none())
-    page_rows = receivables.rows_as_of(page.object_list, as_of, today) if rows is not None else []
+    page = (paginate(request, rows, parts=receivables.parts(rows)) if rows is not None
+            else paginate(request, Installment.objects.none()))
+    page_rows = (receivables.rows_as_of(receivables.with_contracts(page.object_list), as_of, today)
+                 if rows is not None else [])
     may_record = policies.is_money_user(request.user)
     for row in page_rows:
         row.may_pay = (may_record and as_of == today and row.installment.contract.status in policies.OWING_STATUSES)
     labels = dict(BUCKET_LABELS)
-    totals = receivables.totals(rows, as_of, today) if rows is not None else []
-    data = form.cleaned_data if form.is_bound else {}
-    if totals is None and as_of == today and not any(data.get(name) for name in (
-            "customer", "contract", "due_after", "due_before")):
-        # Too many to add up one by one: today's totals come from the maintained receivables instead.
-        totals = receivables.stat_totals(user=request.user, today=today, owner=data.get("owner"),
-                                         currency=data.get("currency", ""), bucket=data.get("bucket", ""))
+    data = form.cleaned_data if form.is_bound and rows is not None else {}
+    if rows is None:
+        totals = []
+    elif as_of == today and not any(data.get(name) for name in data if name not in ("as_of", *receivables.STAT_FILTERS)):
+        # Today's totals, filtered as the maintained receivables are kept: from them, in one query.
+        totals = receivables.stat_totals(user=request.user, today=today,
+                                         **{name: data[name] for name in receivables.STAT_FILTERS if data.get(name)})
+    else:
+        totals = receivables.totals(rows, as_of, today)
     return render(request, "finance/receivables.html", {
         "nav": "receivables",
         "form": form,

@@ -9,11 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, prefetch_related_objects
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from qiyue.contracts.models import UNDATED
 from qiyue.contracts.selectors import contract_queryset
 
 from . import money
@@ -65,11 +67,13 @@ def receivable_rows(*, user, as_of: datetime.date, customer: int | None = None, 
                     bucket: str = "", owner: int | None = None, contract_number: str = "",
                     due_after: datetime.date | None = None, due_before: datetime.date | None = None) -> QuerySet:
     """The installments still owed as of `as_of` on the contracts `user` sees, the oldest due first."""
-    owed_now = Q(received__lt=F("amount"))
-    # Paid in full after the day asked about: still owed on it.
-    owed_then = Q(paid_on__gt=as_of)
-    rows = Installment.objects.filter(Q(status__in=LIVE) & (owed_now | owed_then),
-                                      contract__in=contract_queryset(user=user).values("pk"))
+    owed = Q(received__lt=F("amount"))
+    if as_of < timezone.localdate():
+        owed |= Q(paid_on__gt=as_of)  # paid in full after the day asked about: still owed on it
+    # EXISTS, probed per installment, not `contract IN (the user's contracts)`: that list would be built
+    # first (a million ids for finance), where the due-date index walk stops after a page of rows.
+    rows = Installment.objects.filter(Q(status__in=LIVE) & owed, Exists(
+        contract_queryset(user=user).order_by().filter(pk=OuterRef("contract_id"))))
     if customer is not None:
         rows = rows.filter(contract__customer_id=customer)
     if currency:
@@ -84,8 +88,22 @@ def receivable_rows(*, user, as_of: datetime.date, customer: int | None = None, 
         rows = rows.filter(due_date__gte=due_after)
     if due_before:
         rows = rows.filter(due_date__lte=due_before)
-    return (rows.select_related("contract", "contract__customer", "contract__owner")
-            .order_by(F("due_date").asc(nulls_last=True), "pk"))
+    # No join: the rows are found by walking the due-date index; a page loads its contracts after
+    # (`with_contracts`).
+    return rows.order_by(F("due_date").asc(nulls_last=True), "pk")
+
+
+def parts(rows: QuerySet) -> list[QuerySet]:
+    """`rows` by status, for the paginator (CappedPaginator's parts): one status at a time, the index of
+    what is still owed yields them in due-date order and a page reads only its own rows."""
+    return [rows.filter(status=status) for status in LIVE]
+
+
+def with_contracts(installments: Iterable[Installment]) -> list[Installment]:
+    """The installments with their contract, its customer and owner loaded (one query each)."""
+    installments = list(installments)
+    prefetch_related_objects(installments, "contract__customer", "contract__owner")
+    return installments
 
 
 def received_as_of(installments: Iterable[Installment], as_of: datetime.date, today: datetime.date) -> dict:
@@ -146,15 +164,16 @@ class Summary:
     by_due_date: list  # [(due date, amount, installments)], UNDATED for no due date yet
 
 
-def summary(*, user, today: datetime.date, owner: int | None = None) -> list[Summary]:
+def summary(*, user, today: datetime.date, owner: int | None = None, due_after: datetime.date | None = None,
+            due_before: datetime.date | None = None) -> list[Summary]:
     """Per currency, the larger outstanding first: outstanding, overdue and the aging as of `today` of every
     contract `user` sees, from the maintained ReceivableStat rows (one query whatever the number of
     installments; unlike `totals`, never capped)."""
-    from qiyue.contracts.models import UNDATED
     from qiyue.contracts.selectors import receivables_by_due_date
 
     result = []
-    for currency, rows in receivables_by_due_date(user=user, owner=owner).items():
+    for currency, rows in receivables_by_due_date(user=user, owner=owner, due_after=due_after,
+                                                  due_before=due_before).items():
         aging = dict.fromkeys(money.AGING_BUCKETS, Decimal("0"))
         for due_date, amount, _n in rows:
             aging[money.aging_bucket(None if due_date == UNDATED else due_date, today)] += amount
@@ -163,22 +182,27 @@ def summary(*, user, today: datetime.date, owner: int | None = None) -> list[Sum
     return sorted(result, key=lambda entry: (-entry.outstanding, entry.currency))
 
 
-def stat_totals(*, user, today: datetime.date, owner: int | None = None, currency: str = "",
-                bucket: str = "") -> list[Totals] | None:
-    """`totals` as of today from the maintained ReceivableStat rows, for filters it keeps (owner, currency,
-    an age): any number of installments, one query. `count` is None (the rows count due dates)."""
-    if bucket == "undated":
-        return None
+STAT_FILTERS = ("owner", "currency", "bucket", "due_after", "due_before")
+
+
+def stat_totals(*, user, today: datetime.date, owner: int | None = None, currency: str = "", bucket: str = "",
+                due_after: datetime.date | None = None, due_before: datetime.date | None = None) -> list[Totals]:
+    """`totals` as of today from the maintained ReceivableStat rows, for the filters it keeps (STAT_FILTERS):
+    any number of installments, one query. `count` is None (the rows count due dates)."""
     result = []
-    for entry in summary(user=user, today=today, owner=owner):
+    for entry in summary(user=user, today=today, owner=owner, due_after=due_after, due_before=due_before):
         if currency and entry.currency != currency:
             continue
         aging = dict(entry.aging)
-        if bucket:
+        if bucket == "undated":
+            undated = sum((amount for due, amount, _n in entry.by_due_date if due == UNDATED), Decimal("0"))
+            aging = {key: (undated if key == "not_due" else Decimal("0")) for key in aging}
+        elif bucket:
             keep = [key for key in aging if key != "not_due"] if bucket == "overdue" else [bucket]
             aging = {key: (amount if key in keep else Decimal("0")) for key, amount in aging.items()}
         outstanding = sum(aging.values(), Decimal("0"))
-        result.append(Totals(entry.currency, outstanding, outstanding - aging["not_due"], aging, None))
+        if outstanding:
+            result.append(Totals(entry.currency, outstanding, outstanding - aging["not_due"], aging, None))
     return sorted(result, key=lambda t: t.currency)
 
 
@@ -220,7 +244,7 @@ def xlsx_response(rows: QuerySet, as_of: datetime.date, today: datetime.date) ->
                   _("Age"), _("Limitation period"), _("As of")])
     start = 0
     while start < EXPORT_LIMIT:
-        chunk = list(rows[start:start + 1000])
+        chunk = with_contracts(rows[start:start + 1000])
         if not chunk:
             break
         for row in rows_as_of(chunk, as_of, today):

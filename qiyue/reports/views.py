@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from qiyue.contracts.selectors import LIVE_STATUSES
 
-from .charts import dashboard_charts, receivable_charts
+from .charts import dashboard_charts
 from .selectors import dashboard_summary
 
 
@@ -30,7 +30,4 @@ def dashboard(request):
                                  ordering="expiry_date"),
     }
     summary.update(dashboard_charts(user=request.user, today=today, by_status=summary["by_status"]))
-    receivables = receivable_charts(user=request.user, today=today)
-    summary["chart_data"].update(receivables.pop("receivable_chart_data"))
-    summary.update(receivables)
     return render(request, "reports/dashboard.html", {"nav": "dashboard", **summary})

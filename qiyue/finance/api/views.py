@@ -672,9 +672,9 @@ class ReceivableViewSet(ServiceViewMixin, viewsets.GenericViewSet):
             bucket=query.get("bucket", ""), owner=query.get("owner"),
             contract_number=query.get("contract", "").strip(), due_after=query.get("due_after"),
             due_before=query.get("due_before"))
-        page = self.paginate_queryset(rows)
+        page = self.paginator.paginate_queryset(rows, request, view=self, parts=receivables.parts(rows))
         return self.get_paginated_response(
-            ReceivableOutput(receivables.rows_as_of(page, as_of, today), many=True).data)
+            ReceivableOutput(receivables.rows_as_of(receivables.with_contracts(page), as_of, today), many=True).data)
 
     @extend_schema(operation_id="receivables_summary", summary="What is still owed per currency, with its aging",
                    description="Per currency, the larger first: outstanding, overdue and the aging as of today of "

@@ -169,3 +169,11 @@ def invoice_panel(context, contract):
 def equals(value, other) -> bool:
     """`{% with again=finance_dialog|equals:dialog_id %}`: whether a dialog is the one to open again."""
     return str(value) == str(other)
+
+
+@register.inclusion_tag("finance/_dashboard_receivables.html", takes_context=True)
+def receivables_panel(context):
+    """The dashboard's receivables card (qiyue.finance.dashboard)."""
+    from ..dashboard import receivable_charts
+
+    return receivable_charts(user=context["request"].user, today=timezone.localdate())
