@@ -259,7 +259,7 @@ def install_stat_triggers(using: str = "default") -> None:
             postgres = connection.vendor == "postgresql"
             for sql in POSTGRES_RECEIVABLE_DROP if postgres else SQLITE_RECEIVABLE_DROP:
                 cursor.execute(sql)
-            cursor.execute(f"DELETE FROM {RECEIVABLE_TABLE}")
+            cursor.execute("DELETE FROM contracts_receivablestat")
             for sql in _receivable_backfill(connection.vendor):
                 cursor.execute(sql)
             for sql in POSTGRES_RECEIVABLE if postgres else SQLITE_RECEIVABLE:
