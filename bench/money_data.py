@@ -66,7 +66,7 @@ def ensure_money(*, contracts: int) -> tuple[int, int, float]:
         drop_stat_triggers()
         last = 0
         fields = ("pk", "customer_id", "owner_id", "status", "amount", "currency", "signing_date", "effective_date",
-                  "expiry_date", "created_at", "status_changed_at")
+                  "expiry_date", "created_at", "status_changed_at", "team_id")
         while True:
             chunk = list(owing.filter(pk__gt=last).order_by("pk").values_list(*fields)[:CHUNK])
             if not chunk:
@@ -127,7 +127,7 @@ class _Maker:
         for row in chunk:
             first = len(installment_rows)
             self._contract(row, installment_rows, payment_rows, allocations, updates)
-            pk, _customer, owner, *_rest, created, _changed = row
+            pk, _customer, owner, *_rest, created, _changed, _team = row
             plans.append({"contract": pk, "version": 2, "updated_by": owner,
                           "updated_at": min(created + datetime.timedelta(days=1), self.now)})
             assert len(installment_rows) > first
@@ -165,7 +165,7 @@ class _Maker:
 
     def _contract(self, row, installment_rows, payment_rows, allocations, updates) -> None:
         rng, today = self.rng, self.today
-        (pk, customer, _owner, status, amount, currency, signing, effective, expiry, _created, _changed) = row
+        (pk, customer, owner, status, amount, currency, signing, effective, expiry, _created, _changed, team) = row
         day = datetime.timedelta(days=1)
         signed = signing or effective
         count = max(1, int(self.mean + rng.uniform(-1.5, 1.5) + 0.5))
@@ -235,7 +235,8 @@ class _Maker:
         for i in range(count):
             where = "first" if i == 0 else "last" if i == count - 1 else "middle"
             installment_rows.append({
-                "contract": pk, "position": i + 1, "due_date": dues[i], "amount": _money(amounts[i]),
+                "contract": pk, "owner_id": owner, "team_id": team,  # as the triggers would copy them
+                "position": i + 1, "due_date": dues[i], "amount": _money(amounts[i]),
                 "currency": currency, "condition": rng.choice(CONDITIONS[where]), "received": _money(received[i]),
                 "paid_on": paid_on[i], "status": states[i],
                 "status_reason": CANCEL_REASON if states[i] == "cancelled" else ""})

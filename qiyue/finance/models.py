@@ -109,6 +109,11 @@ class Installment(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=InstallmentStatus.choices,
                               default=InstallmentStatus.OPEN)
     status_reason = models.CharField(_("reason"), max_length=1000, blank=True)
+    # The contract's owner and team, copied by database triggers (qiyue/finance/triggers.py) on every
+    # insert and update of an installment and every change of its contract's owner or team, never by
+    # Python: so the receivables list is scoped (qiyue.core.permissions.visible) through an index.
+    owner_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    team_id = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("installment")
@@ -124,6 +129,11 @@ class Installment(models.Model):
                    # What is still owed (a quarter of the rows, or less), for the receivables list: walked
                    # in due-date order per status, it reads only the rows it shows.
                    models.Index(fields=["status", "due_date"], name="installment_owed",
+                                condition=models.Q(received__lt=models.F("amount"))),
+                   # The same, for a team's and for one owner's.
+                   models.Index(fields=["team_id", "status", "due_date"], name="installment_owed_team",
+                                condition=models.Q(received__lt=models.F("amount"))),
+                   models.Index(fields=["owner_id", "status", "due_date"], name="installment_owed_owner",
                                 condition=models.Q(received__lt=models.F("amount")))]
 
     def __str__(self):

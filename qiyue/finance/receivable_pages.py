@@ -79,7 +79,7 @@ def _filtered(request):
 def receivable_list(request):
     form, as_of, rows = _filtered(request)
     today = timezone.localdate()
-    page = (paginate(request, rows, parts=receivables.parts(rows)) if rows is not None
+    page = (paginate(request, rows, parts=receivables.parts(rows, request.user)) if rows is not None
             else paginate(request, Installment.objects.none()))
     page_rows = (receivables.rows_as_of(receivables.with_contracts(page.object_list), as_of, today)
                  if rows is not None else [])

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 
 from qiyue.contracts.models import UNDATED
 from qiyue.contracts.selectors import contract_queryset
+from qiyue.core.permissions import Scope, visible
 
 from . import money
 from .models import Installment, InstallmentStatus, PaymentAllocation, PaymentStatus
@@ -72,7 +73,9 @@ def receivable_rows(*, user, as_of: datetime.date, customer: int | None = None, 
         owed |= Q(paid_on__gt=as_of)  # paid in full after the day asked about: still owed on it
     # EXISTS, probed per installment, not `contract IN (the user's contracts)`: that list would be built
     # first (a million ids for finance), where the due-date index walk stops after a page of rows.
-    rows = Installment.objects.filter(Q(status__in=LIVE) & owed, Exists(
+    # The scope first, on the owner and team the installment carries (an index per team and per owner),
+    # then the contract itself: not deleted, and seen by the user.
+    rows = visible(user, Installment.objects.filter(Q(status__in=LIVE) & owed)).filter(Exists(
         contract_queryset(user=user).order_by().filter(pk=OuterRef("contract_id"))))
     if customer is not None:
         rows = rows.filter(contract__customer_id=customer)
@@ -93,10 +96,12 @@ def receivable_rows(*, user, as_of: datetime.date, customer: int | None = None, 
     return rows.order_by(F("due_date").asc(nulls_last=True), "pk")
 
 
-def parts(rows: QuerySet) -> list[QuerySet]:
-    """`rows` by status, for the paginator (CappedPaginator's parts): one status at a time, the index of
-    what is still owed yields them in due-date order and a page reads only its own rows."""
-    return [rows.filter(status=status) for status in LIVE]
+def parts(rows: QuerySet, user) -> list[QuerySet]:
+    """`rows` (of `receivable_rows`) in disjoint parts for the paginator (CappedPaginator's parts): per
+    status, and per part of the user's scope (their team's, their own elsewhere; see Scope.parts). Each
+    is one walk of an index of what is still owed, in due-date order: a page reads only its own rows."""
+    scoped = Scope.of(user).parts(rows) or [rows]
+    return [part.filter(status=status) for part in scoped for status in LIVE]
 
 
 def with_contracts(installments: Iterable[Installment]) -> list[Installment]:

@@ -672,7 +672,7 @@ class ReceivableViewSet(ServiceViewMixin, viewsets.GenericViewSet):
             bucket=query.get("bucket", ""), owner=query.get("owner"),
             contract_number=query.get("contract", "").strip(), due_after=query.get("due_after"),
             due_before=query.get("due_before"))
-        page = self.paginator.paginate_queryset(rows, request, view=self, parts=receivables.parts(rows))
+        page = self.paginator.paginate_queryset(rows, request, view=self, parts=receivables.parts(rows, request.user))
         return self.get_paginated_response(
             ReceivableOutput(receivables.rows_as_of(receivables.with_contracts(page), as_of, today), many=True).data)
 

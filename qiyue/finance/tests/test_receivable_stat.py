@@ -83,3 +83,22 @@ def test_the_check_command_finds_and_rebuilds_a_wrong_receivable_row(users, caps
     call_command("finance", "check", "--fix")
     call_command("finance", "check")
     assert _owed(users["finance"]) == {"CNY": [(day(2026, 2, 1), "10000.00", 1)]}
+
+
+def test_installments_carry_their_contracts_owner_and_team_whatever_writes_them(users, team_b):
+    finance, sales = users["finance"], users["sales"]
+    contract = signed_contract(sales, amount="10000.00")
+    plan(finance, contract, ("2026-02-01", "4000.00"), ("2026-05-01", "6000.00"))
+    scope = set(Installment.objects.filter(contract=contract).values_list("owner_id", "team_id"))
+    assert scope == {(sales.pk, sales.team_id)}
+    # The owner and team change by a bulk write: the installments follow, and the list scopes by them.
+    Contract.objects.filter(pk=contract.pk).update(owner=users["sales_b"], team=team_b)
+    assert set(Installment.objects.filter(contract=contract).values_list("owner_id", "team_id")) == {
+        (users["sales_b"].pk, team_b.pk)}
+    # A stale instance saved in full, or a row written with another owner, is put right by the database.
+    stale = Installment.objects.filter(contract=contract).first()
+    stale.owner_id, stale.team_id = sales.pk, sales.team_id
+    stale.save()
+    Installment.objects.filter(contract=contract).update(owner_id=None, team_id=None)
+    assert set(Installment.objects.filter(contract=contract).values_list("owner_id", "team_id")) == {
+        (users["sales_b"].pk, team_b.pk)}
