@@ -23,10 +23,10 @@ def _flush_in_audit_maintenance():
         # their triggers keep, it left those statistics negative. Empty them again.
         from django.db import connections
 
-        from qiyue.contracts.models import ContractMonthStat, ContractStat, ReceivableStat
+        from qiyue.contracts.models import ContractMonthStat, ContractStat, ReceivableStat, ReceivableTotal
 
         with connections[using].cursor() as cursor:
-            for model in (ContractStat, ContractMonthStat, ReceivableStat):
+            for model in (ContractStat, ContractMonthStat, ReceivableStat, ReceivableTotal):
                 cursor.execute(f"DELETE FROM {model._meta.db_table}")
         return result
 

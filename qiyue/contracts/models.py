@@ -369,6 +369,23 @@ class ReceivableStat(models.Model):
         return f"{self.team_id}/{self.owner_id}/{self.currency}/{self.due_date}: {self.amount}"
 
 
+class ReceivableTotal(models.Model):
+    """ReceivableStat without team and owner: what all live contracts still owe per currency and due date,
+    for those who see every contract (one row per day and currency, where ReceivableStat has one per owner
+    too). Kept by the same triggers."""
+
+    currency = models.CharField(max_length=3)
+    due_date = models.DateField()
+    count = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["currency", "due_date"], name="receivable_total_key")]
+
+    def __str__(self):
+        return f"{self.currency}/{self.due_date}: {self.amount}"
+
+
 class SavedView(models.Model):
     """A user's named contracts list: its filters and sort (`query`, a query string) and its columns."""
 

@@ -1,5 +1,5 @@
-"""Database triggers that keep ContractStat, ContractMonthStat and ReceivableStat exact on every write
-to the contract table.
+"""Database triggers that keep ContractStat, ContractMonthStat, ReceivableStat and ReceivableTotal exact on
+every write to the contract table.
 
 They are (re)installed after every `migrate` (see apps.py): SQLite drops a table's triggers when a
 migration rebuilds the table, so a migration alone could not keep them in place.
@@ -142,6 +142,14 @@ SET count = contracts_receivablestat.count + excluded.count,
     amount = contracts_receivablestat.amount + excluded.amount;
 """
 UNDATED_SQL = "'9999-12-31'"  # qiyue.contracts.models.UNDATED
+# ReceivableTotal: the same without team and owner, for those who see everything (a few thousand rows).
+TOTAL_UPSERT = """
+INSERT INTO contracts_receivabletotal (currency, due_date, count, amount)
+{source}
+ON CONFLICT (currency, due_date) DO UPDATE
+SET count = contracts_receivabletotal.count + excluded.count,
+    amount = contracts_receivabletotal.amount + excluded.amount;
+"""
 
 
 def _schedule(vendor: str, column: str) -> tuple[str, str, str, str]:
@@ -162,16 +170,18 @@ def _undated(vendor: str, prefix: str) -> str:
 
 def _receivable_rows(vendor: str, prefix: str, sign: str) -> str:
     source, due, amount, condition = _schedule(vendor, f"{prefix}.unpaid_schedule")
-    key = f"COALESCE({prefix}.team_id, 0), {prefix}.owner_id, {prefix}.currency"
-    dated = RECEIVABLE_UPSERT.format(source=(
-        f"SELECT {key}, {due}, {sign}COUNT(*), {sign}SUM({amount}) FROM {source} "
-        f"WHERE {prefix}.deleted_at IS NULL AND {condition} GROUP BY {due}"))
     rest = _undated(vendor, prefix)
     undated_date = "DATE '9999-12-31'" if vendor == "postgresql" else UNDATED_SQL
-    undated = RECEIVABLE_UPSERT.format(source=(
-        f"SELECT {key}, {undated_date}, {sign}1, {sign}ROUND({rest}, 2) "
-        f"WHERE {prefix}.deleted_at IS NULL AND {prefix}.outstanding_amount > 0 AND ABS({rest}) >= 0.005"))
-    return dated + undated
+    sql = ""
+    for upsert, key in ((RECEIVABLE_UPSERT, f"COALESCE({prefix}.team_id, 0), {prefix}.owner_id, {prefix}.currency"),
+                        (TOTAL_UPSERT, f"{prefix}.currency")):
+        sql += upsert.format(source=(
+            f"SELECT {key}, {due}, {sign}COUNT(*), {sign}SUM({amount}) FROM {source} "
+            f"WHERE {prefix}.deleted_at IS NULL AND {condition} GROUP BY {due}"))
+        sql += upsert.format(source=(
+            f"SELECT {key}, {undated_date}, {sign}1, {sign}ROUND({rest}, 2) "
+            f"WHERE {prefix}.deleted_at IS NULL AND {prefix}.outstanding_amount > 0 AND ABS({rest}) >= 0.005"))
+    return sql
 
 
 RECEIVABLE_COLUMNS = ("team_id", "owner_id", "currency", "deleted_at", "unpaid_schedule", "outstanding_amount")
@@ -223,6 +233,8 @@ def _receivable_backfill(vendor: str) -> list[str]:
             f"SELECT COALESCE(c.team_id, 0) AS team, c.owner_id AS owner, c.currency AS currency, {rest} AS rest "
             "FROM contracts_contract c WHERE c.deleted_at IS NULL AND c.outstanding_amount > 0) AS r "
             "WHERE ABS(rest) >= 0.005 GROUP BY team, owner, currency")),
+        "INSERT INTO contracts_receivabletotal (currency, due_date, count, amount) "
+        "SELECT currency, due_date, SUM(count), SUM(amount) FROM contracts_receivablestat GROUP BY currency, due_date",
     ]
 
 
@@ -260,6 +272,7 @@ def install_stat_triggers(using: str = "default") -> None:
             for sql in POSTGRES_RECEIVABLE_DROP if postgres else SQLITE_RECEIVABLE_DROP:
                 cursor.execute(sql)
             cursor.execute("DELETE FROM contracts_receivablestat")
+            cursor.execute("DELETE FROM contracts_receivabletotal")
             for sql in _receivable_backfill(connection.vendor):
                 cursor.execute(sql)
             for sql in POSTGRES_RECEIVABLE if postgres else SQLITE_RECEIVABLE:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Min, Q, Sum
 
-from qiyue.contracts.models import UNDATED, Contract, ReceivableStat
+from qiyue.contracts.models import UNDATED, Contract, ReceivableStat, ReceivableTotal
 from qiyue.customers.models import Customer
 
 from . import money
@@ -159,5 +159,14 @@ def receivable_stat_differences() -> list[tuple[tuple, list]]:
         for row in undated:
             wanted[(row["contract__team_id"] or 0, row["contract__owner_id"], row["contract__currency"], UNDATED)][1] \
                 = row["n"]
+    # The same without team and owner (ReceivableTotal), keyed ("all", currency, due date).
+    for row in ReceivableTotal.objects.order_by().values("currency", "due_date", "amount", "count"):
+        if row["count"] or abs(row["amount"] or 0) >= Decimal("0.005"):
+            stored[("all", row["currency"], row["due_date"])] = [
+                Decimal(row["amount"] or 0).quantize(Decimal("0.01")), row["count"]]
+    for (_team, _owner, currency, due), (amount, n) in list(wanted.items()):
+        entry = wanted.setdefault(("all", currency, due), [Decimal("0.00"), 0])
+        entry[0] += amount
+        entry[1] += n
     return [(key, [stored.get(key), wanted.get(key)]) for key in sorted(set(stored) | set(wanted), key=str)
             if stored.get(key) != wanted.get(key)]

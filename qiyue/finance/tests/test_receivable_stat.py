@@ -102,3 +102,20 @@ def test_installments_carry_their_contracts_owner_and_team_whatever_writes_them(
     Installment.objects.filter(contract=contract).update(owner_id=None, team_id=None)
     assert set(Installment.objects.filter(contract=contract).values_list("owner_id", "team_id")) == {
         (users["sales_b"].pk, team_b.pk)}
+
+
+def test_those_who_see_everything_read_the_totals_without_team_and_owner(users, capsys):
+    from qiyue.contracts.models import ReceivableTotal
+
+    plan(users["finance"], signed_contract(users["sales"], amount="100.00"), ("2026-02-01", "100.00"))
+    plan(users["finance"], signed_contract(users["sales_b"], amount="50.00"), ("2026-02-01", "50.00"))
+    assert list(ReceivableTotal.objects.values_list("currency", "due_date", "count", "amount")) == [
+        ("CNY", day(2026, 2, 1), 2, Decimal("150.00"))]
+    assert _owed(users["finance"]) == {"CNY": [(day(2026, 2, 1), "150.00", 2)]}
+    assert _owed(users["sales_b"]) == {"CNY": [(day(2026, 2, 1), "50.00", 1)]}
+    ReceivableTotal.objects.update(amount=Decimal("1.00"))
+    with pytest.raises(CommandError):
+        call_command("finance", "check")
+    assert "receivables by due date all/CNY/2026-02-01" in capsys.readouterr().out
+    call_command("finance", "check", "--fix")
+    assert _owed(users["finance"]) == {"CNY": [(day(2026, 2, 1), "150.00", 2)]}
