@@ -134,7 +134,9 @@ class Installment(models.Model):
                    models.Index(fields=["team_id", "status", "due_date"], name="installment_owed_team",
                                 condition=models.Q(received__lt=models.F("amount"))),
                    models.Index(fields=["owner_id", "status", "due_date"], name="installment_owed_owner",
-                                condition=models.Q(received__lt=models.F("amount")))]
+                                condition=models.Q(received__lt=models.F("amount"))),
+                   # A team member's own installments in other teams (Scope.parts): usually none.
+                   models.Index(fields=["owner_id", "team_id"], name="installment_owner_team")]
 
     def __str__(self):
         return f"{self.contract} #{self.position}"
