@@ -139,10 +139,13 @@ class ContractFilter(django_filters.FilterSet):
         """Overdue is derived from today: the oldest unpaid installment's due date has passed (by more
         than 90 days), or there is none that has."""
         today = timezone.localdate()
-        if value == "yes":
-            return queryset.filter(unpaid_since__lt=today)
-        if value == "over_90":
-            return queryset.filter(unpaid_since__lt=today - datetime.timedelta(days=90))
+        if value in ("yes", "over_90"):
+            # The customer prefetched, not joined: with the join, SQLite starts from the customers and
+            # reads every overdue contract through the (customer, oldest unpaid) index, then sorts them
+            # all (1 s at a million), instead of walking the list's index until a page is full.
+            days = 90 if value == "over_90" else 0
+            return (queryset.select_related(None).prefetch_related("customer")
+                    .filter(unpaid_since__lt=today - datetime.timedelta(days=days)))
         if value == "no":
             return queryset.filter(Q(unpaid_since__isnull=True) | Q(unpaid_since__gte=today))
         return queryset

@@ -202,6 +202,8 @@ class Contract(VersionedModel):
             # index only in one direction for every column).
             models.Index(fields=["currency", "-outstanding_amount"], name="contract_live_outstanding_desc",
                          condition=models.Q(deleted_at__isnull=True)),
+            models.Index(fields=["team", "currency", "-outstanding_amount"], name="contract_team_outstanding_desc",
+                         condition=models.Q(deleted_at__isnull=True)),
             # A customer's overdue contracts (its page's overdue amount): few rows have a date at all.
             models.Index(fields=["customer", "unpaid_since"], name="contract_customer_unpaid",
                          condition=models.Q(deleted_at__isnull=True, unpaid_since__isnull=False)),
