@@ -36,8 +36,10 @@ def loaded(data_dir, capsys):
 
 def test_demo_builds_a_realistic_company(loaded):
     # Every demo contract past draft goes through its approval flow (tasks, decisions, checklists,
-    # notifications): about 22 s on PostgreSQL on this 2-core machine, 15 s on SQLite.
-    assert loaded["elapsed"] < 40
+    # notifications), then its money: about 22 s on PostgreSQL and 15 s on SQLite on the 2-core machine
+    # of earlier sessions, 53 s on PostgreSQL on a slower one (its API floor 12.5 ms against 3.5 ms,
+    # docs/benchmarks.md). The bound catches a demo grown several times slower, not a slow machine.
+    assert loaded["elapsed"] < 90
     assert set(User.objects.values_list("username", flat=True)) == set(demo.DEMO_USERNAMES)
     assert {u.role for u in User.objects.all()} == set(Role.values)
     assert set(Team.objects.values_list("name", flat=True)) == {"华东销售部", "华南销售部"}
