@@ -143,9 +143,13 @@ class ContractFilter(django_filters.FilterSet):
             # The customer prefetched, not joined: with the join, SQLite starts from the customers and
             # reads every overdue contract through the (customer, oldest unpaid) index, then sorts them
             # all (1 s at a million), instead of walking the list's index until a page is full.
+            # Longest overdue first unless the list is sorted otherwise (the sort is applied after this
+            # filter and replaces it): a walk of the (oldest unpaid) index that stops when a page is
+            # full. Newest first, "more than 90 days" walked some 300,000 young contracts at a million.
             days = 90 if value == "over_90" else 0
             return (queryset.select_related(None).prefetch_related("customer")
-                    .filter(unpaid_since__lt=today - datetime.timedelta(days=days)))
+                    .filter(unpaid_since__lt=today - datetime.timedelta(days=days))
+                    .order_by("unpaid_since", "id"))
         if value == "no":
             return queryset.filter(Q(unpaid_since__isnull=True) | Q(unpaid_since__gte=today))
         return queryset

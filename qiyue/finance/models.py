@@ -135,6 +135,13 @@ class Installment(models.Model):
                                 condition=models.Q(received__lt=models.F("amount"))),
                    models.Index(fields=["owner_id", "status", "due_date"], name="installment_owed_owner",
                                 condition=models.Q(received__lt=models.F("amount"))),
+                   # The same in one currency, for everyone's and for a team's: walking the indexes above
+                   # read every other currency's rows too (a currency with a tenth of the rows: 0.3 s at a
+                   # million contracts).
+                   models.Index(fields=["currency", "status", "due_date"], name="installment_owed_currency",
+                                condition=models.Q(received__lt=models.F("amount"))),
+                   models.Index(fields=["team_id", "currency", "status", "due_date"],
+                                name="installment_owed_team_cur", condition=models.Q(received__lt=models.F("amount"))),
                    # A team member's own installments in other teams (Scope.parts): usually none.
                    models.Index(fields=["owner_id", "team_id"], name="installment_owner_team")]
 
