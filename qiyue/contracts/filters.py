@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from qiyue.accounts.models import Team, User
 from qiyue.accounts.selectors import filter_owners, filter_teams
@@ -79,6 +80,11 @@ class ContractFilter(django_filters.FilterSet):
         """`user` (or the request's user: the API passes the request) is whose rows may be chosen."""
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.user = user if user is not None else getattr(request, "user", None)
+        # Filtered by overdue and not sorted otherwise, the list is the longest overdue first
+        # (filter_overdue): the sort chooser's empty choice says so.
+        chosen = self.data if hasattr(self.data, "get") else {}
+        if chosen.get("overdue") in ("yes", "over_90") and not chosen.get("ordering"):
+            self.filters["ordering"].extra["empty_label"] = pgettext_lazy("sort", "Longest overdue first")
         if "customer" in self.filters:
             self.filters["customer"].queryset = visible(self.user, Customer.objects.all())
         if "parent" in self.filters:

@@ -56,6 +56,15 @@ def test_overdue_filters_follow_today_and_list_the_longest_overdue_first(client,
     assert listed(overdue="yes", ordering="-unpaid_since") == [ids["late"], ids["far"]]
 
 
+def test_the_sort_chooser_says_the_list_is_longest_overdue_first(client, users, contracts):
+    client.force_login(users["finance"])
+    chooser = lambda **p: re.search(r'<select name="ordering".*?</select>', client.get(  # noqa: E731
+        reverse("contracts:list"), p).content.decode(), re.S).group(0)
+    assert '<option value="" selected>Longest overdue first</option>' in chooser(overdue="over_90")
+    assert "Longest overdue first" not in chooser(overdue="over_90", ordering="-created_at")
+    assert "Longest overdue first" not in chooser(overdue="no") and "Default order" in chooser(overdue="no")
+
+
 def test_sorted_by_outstanding_most_first(client, users, contracts):
     client.force_login(users["finance"])
     assert api_ids(client, ordering="-outstanding")[:4] == [
