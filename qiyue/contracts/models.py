@@ -204,6 +204,10 @@ class Contract(VersionedModel):
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["team", "currency", "-outstanding_amount"], name="contract_team_outstanding_desc",
                          condition=models.Q(deleted_at__isnull=True)),
+            # A team's overdue contracts, the longest overdue first (ContractFilter.filter_overdue): the
+            # team's contracts read and sorted was 0.14 s at a million.
+            models.Index(fields=["team", "unpaid_since"], name="contract_team_unpaid",
+                         condition=models.Q(deleted_at__isnull=True, unpaid_since__isnull=False)),
             # A customer's overdue contracts (its page's overdue amount): few rows have a date at all.
             models.Index(fields=["customer", "unpaid_since"], name="contract_customer_unpaid",
                          condition=models.Q(deleted_at__isnull=True, unpaid_since__isnull=False)),

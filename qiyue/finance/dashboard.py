@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from qiyue.contracts.models import UNDATED
-from qiyue.contracts.selectors import months_around
+from qiyue.contracts.selectors import BAND_MONTHS, months_around
 from qiyue.core.charts import SERIES_COLORS, month_end, month_label
 
 from . import money, receivables
@@ -25,7 +25,7 @@ def _receivables_url(**params) -> str:
 # The aging buckets' colours: not yet due in green, then warmer the longer it is overdue.
 AGING_COLORS = {"not_due": "#198754", "d1_30": "#ffc107", "d31_60": "#fd7e14", "d61_90": "#dc3545",
                 "over_90": "#842029"}
-DUE_MONTHS = 6
+DUE_MONTHS = BAND_MONTHS  # the months the summary keeps apart
 
 
 def receivable_charts(*, user, today: datetime.date) -> dict:

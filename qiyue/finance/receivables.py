@@ -166,7 +166,9 @@ class Summary:
     outstanding: Decimal
     overdue: Decimal
     aging: dict
-    by_due_date: list  # [(due date, amount, installments)], UNDATED for no due date yet
+    # [(due date, amount, installments)], UNDATED for no due date yet; the days collapsed by aging band
+    # and by month (contracts.selectors.aging_band): every day of a band or month adds up under one.
+    by_due_date: list
 
 
 def summary(*, user, today: datetime.date, owner: int | None = None, due_after: datetime.date | None = None,
@@ -178,7 +180,7 @@ def summary(*, user, today: datetime.date, owner: int | None = None, due_after: 
 
     result = []
     for currency, rows in receivables_by_due_date(user=user, owner=owner, due_after=due_after,
-                                                  due_before=due_before).items():
+                                                  due_before=due_before, banded_as_of=today).items():
         aging = dict.fromkeys(money.AGING_BUCKETS, Decimal("0"))
         for due_date, amount, _n in rows:
             aging[money.aging_bucket(None if due_date == UNDATED else due_date, today)] += amount

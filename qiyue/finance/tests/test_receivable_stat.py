@@ -119,3 +119,35 @@ def test_those_who_see_everything_read_the_totals_without_team_and_owner(users, 
     assert "receivables by due date all/CNY/2026-02-01" in capsys.readouterr().out
     call_command("finance", "check", "--fix")
     assert _owed(users["finance"]) == {"CNY": [(day(2026, 2, 1), "150.00", 2)]}
+
+
+def test_the_summary_collapsed_by_band_in_sql_equals_the_aging_of_every_installment(users):
+    """The summary sums by aging band and by month in SQL (contracts.selectors.aging_band): on each side of
+    every band's boundary, and for finance (ReceivableTotal) as for a salesperson (ReceivableStat), its
+    aging and the dashboard's months equal the installments' own, day by day."""
+    from qiyue.finance import money, receivables
+    from qiyue.finance.dashboard import receivable_charts
+
+    today = timezone.localdate()
+    offsets = [0, 1, 30, 31, 60, 61, 90, 91, 400, -1, -20, -40, -75, -200]
+    contract = signed_contract(users["sales"], amount=f"{100 * (len(offsets) + 1)}.00")
+    dues = [today - datetime.timedelta(days=offset) for offset in offsets]
+    milestone = services.obligation_create(actor=users["sales"], contract=contract, data={"description": "验收"})
+    services.payment_plan_save(actor=users["finance"], contract=contract, expected_version=None, installments=[
+        *({"amount": "100.00", "due_date": due.isoformat()} for due in dues),
+        {"amount": "100.00", "obligation": milestone.pk, "days_after": 5}])
+    expected = money.aging([money.Receivable("CNY", due, Decimal("100.00"), Decimal("0")) for due in dues]
+                           + [money.Receivable("CNY", None, Decimal("100.00"), Decimal("0"))], today)["CNY"]
+    assert expected["d1_30"] == Decimal("200.00")  # 1 and 30 days; 31 is the next band
+    for user in (users["finance"], users["sales"]):
+        (entry,) = receivables.summary(user=user, today=today)
+        assert entry.aging == expected and entry.outstanding == Decimal(f"{100 * (len(offsets) + 1)}.00")
+        assert len(entry.by_due_date) < len(dues)  # collapsed
+        charts = receivable_charts(user=user, today=today)
+        by_column = {row["key"]: row["cells"][0]["amount"] for row in charts["receivable_due_rows"]}
+        assert by_column["overdue"] == sum(expected[key] for key in money.AGING_BUCKETS if key != "not_due")
+        assert by_column["undated"] == Decimal("100.00")
+        this_month = today.replace(day=1).isoformat()
+        due_this_month = [due for due in dues if due >= today and due.replace(day=1) == today.replace(day=1)]
+        assert by_column[this_month] == 100 * len(due_this_month)
+        assert sum(by_column.values()) == entry.outstanding
