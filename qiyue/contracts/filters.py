@@ -80,11 +80,6 @@ class ContractFilter(django_filters.FilterSet):
         """`user` (or the request's user: the API passes the request) is whose rows may be chosen."""
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.user = user if user is not None else getattr(request, "user", None)
-        # Filtered by overdue and not sorted otherwise, the list is the longest overdue first
-        # (filter_overdue): the sort chooser's empty choice says so.
-        chosen = self.data if hasattr(self.data, "get") else {}
-        if chosen.get("overdue") in ("yes", "over_90") and not chosen.get("ordering"):
-            self.filters["ordering"].extra["empty_label"] = pgettext_lazy("sort", "Longest overdue first")
         if "customer" in self.filters:
             self.filters["customer"].queryset = visible(self.user, Customer.objects.all())
         if "parent" in self.filters:
@@ -104,6 +99,14 @@ class ContractFilter(django_filters.FilterSet):
                     if name not in self.filters:
                         self._add_filter(name, custom_filter(field, part, name))
                         self.filters[name].custom_field = field
+        # Filtered by overdue and not sorted otherwise, the list is the longest overdue first
+        # (filter_overdue): the sort chooser's empty choice says so (the form built last, with every filter).
+        chosen = self.data if hasattr(self.data, "get") else {}
+        if chosen.get("overdue") in ("yes", "over_90") and not chosen.get("ordering"):
+            # Choices set again: a form's copy of a field keeps its widget's choices bound to the class's field.
+            field = self.form.fields["ordering"]
+            field.empty_label = pgettext_lazy("sort", "Longest overdue first")
+            field.choices = [choice for choice in field.choices if choice[0] != ""]
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from qiyue.core.models import TimeStampedModel
+from qiyue.core.permissions import ScopedQuerySet
 
 POSITIVE = [MinValueValidator(Decimal("0.01"))]
 HALF_CENT = models.Value(Decimal("0.005"))
@@ -114,6 +115,9 @@ class Installment(models.Model):
     # Python: so the receivables list is scoped (qiyue.core.permissions.visible) through an index.
     owner_id = models.BigIntegerField(null=True, blank=True, editable=False)
     team_id = models.BigIntegerField(null=True, blank=True, editable=False)
+
+    # Scoped by `visible`, a list keeps the unscoped query beside it for its parts (visible_parts).
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("installment")

@@ -17,7 +17,7 @@ from openpyxl import Workbook
 
 from qiyue.contracts.models import UNDATED
 from qiyue.contracts.selectors import contract_queryset
-from qiyue.core.permissions import Scope, visible
+from qiyue.core.permissions import visible, visible_parts
 
 from . import money
 from .models import Installment, InstallmentStatus, PaymentAllocation, PaymentStatus
@@ -100,7 +100,9 @@ def parts(rows: QuerySet, user) -> list[QuerySet]:
     """`rows` (of `receivable_rows`) in disjoint parts for the paginator (CappedPaginator's parts): per
     status, and per part of the user's scope (their team's, their own elsewhere; see Scope.parts). Each
     is one walk of an index of what is still owed, in due-date order: a page reads only its own rows."""
-    scoped = Scope.of(user).parts(rows) or [rows]
+    # From the rows without the scope's OR (visible_parts): beside it, PostgreSQL misjudged a team's
+    # part as a thousand rows and sorted a bitmap of 38,000 instead of walking the team's index (135 ms).
+    scoped = visible_parts(user, rows)
     return [part.filter(status=status) for part in scoped for status in LIVE]
 
 
