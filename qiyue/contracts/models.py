@@ -169,6 +169,11 @@ class Contract(VersionedModel):
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["owner", "status", "-created_at"], name="contract_live_owner_status",
                          condition=models.Q(deleted_at__isnull=True)),
+            # A team's list totals per currency filtered by status (contract_list_totals): the index the
+            # grouping needs, or SQLite groups a team's rows through (team, currency, outstanding) and
+            # reads all of them (170 against 44 ms at a million).
+            models.Index(fields=["team", "status", "currency"], name="contract_live_team_status_cur",
+                         condition=models.Q(deleted_at__isnull=True)),
             # Dashboard expiry buckets for team- and owner-scoped users, and the customer page's totals,
             # answered from the index alone.
             models.Index(fields=["team", "status", "expiry_date"], name="contract_live_team_expiry",
