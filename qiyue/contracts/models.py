@@ -180,8 +180,11 @@ class Contract(VersionedModel):
                          condition=models.Q(deleted_at__isnull=True)),
             models.Index(fields=["owner", "status", "expiry_date"], name="contract_live_owner_expiry",
                          condition=models.Q(deleted_at__isnull=True)),
-            models.Index(fields=["customer", "currency", "status", "amount", "owner", "team"],
-                         name="contract_live_customer_totals", condition=models.Q(deleted_at__isnull=True)),
+            # The money too (customer_contract_summary): the biggest customer's 10,000 contracts were
+            # read from the table (its totals 23 → 13 ms at a million).
+            models.Index(fields=["customer", "currency", "status", "amount", "owner", "team", "received_amount",
+                                 "outstanding_amount", "invoiced_amount"],
+                         name="contract_live_customer_money", condition=models.Q(deleted_at__isnull=True)),
             # A team member's own contracts outside the team (see permissions.visible_parts).
             models.Index(fields=["owner", "team"], name="contract_owner_team"),
             models.Index(fields=["owner", "-created_at"], name="contract_owner_created"),
