@@ -88,7 +88,10 @@ def test_customer_to_contract_review_in_the_browser(live_server, transactional_d
     expect(page.get_by_test_id("contract-title")).to_have_text("端到端测试合同")
     number = page.get_by_test_id("contract-number").inner_text().strip()
 
-    # Find it in the contracts list with the HTMX filter (the table updates in place).
+    # Find it in the contracts list with the HTMX filter (the table updates in place). The contract page's
+    # lazily loaded parts done first: a request still reading in the live server locks the table the
+    # write below needs (in-memory SQLite shares one cache: "database table is locked", seen under load).
+    page.wait_for_load_state("networkidle")
     make_contract(make_user("sales", team), title="另一份合同")
     page.goto(f"{base}/contracts/")
     expect(page.get_by_test_id("contract-row")).to_have_count(2)
