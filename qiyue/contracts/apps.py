@@ -25,8 +25,11 @@ class ContractsConfig(AppConfig):
 
 def _reinstall_stat_triggers(sender, using="default", plan=None, **kwargs):
     # SQLite drops a table's triggers whenever a migration rebuilds the table: put them back after
-    # every migrate that touched anything, and rebuild the counts they keep.
+    # every migrate that touched anything, and rebuild the counts they keep; the same for the indexes only
+    # SQLite gets (sqlite_indexes.py).
     if plan:
+        from .sqlite_indexes import install_sqlite_indexes
         from .stat_triggers import install_stat_triggers
 
         install_stat_triggers(using)
+        install_sqlite_indexes(using)

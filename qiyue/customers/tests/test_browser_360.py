@@ -22,8 +22,11 @@ def test_five_contracts_make_a_short_timeline(live_server, transactional_db, set
     page.set_viewport_size({"width": 1440, "height": 900})
     log_in(page, live_server.url, "c360_sales")
     page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("timeline-event").count() == 0  # not loaded while its tab is hidden
     page.get_by_test_id("tab-timeline").click()
-    timeline = page.get_by_test_id("timeline")
+    timeline = page.get_by_test_id("timeline")  # loaded when the tab is first shown
+    timeline.get_by_test_id("timeline-event").nth(5).wait_for()
     assert timeline.get_by_test_id("timeline-event").count() >= 6  # the customer's creation and 5 contracts'
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height < 2500, height

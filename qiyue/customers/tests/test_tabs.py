@@ -42,7 +42,9 @@ def test_tabs_hold_each_section_with_counts(client, users):
     assert 'id="contacts"' in _pane(html, "contacts") and "王经理" in _pane(html, "contacts")
     assert 'id="communications"' in _pane(html, "communications")
     assert reverse("documents:customer_panel", args=[customer.pk]) in _pane(html, "documents")
-    assert 'data-testid="timeline"' in _pane(html, "timeline")
+    # The timeline is loaded when its tab is first shown.
+    assert reverse("customers:timeline", args=[customer.pk]) in _pane(html, "timeline")
+    assert 'data-testid="timeline-event"' not in html
     assert "js/workspace.js" in html
 
 
@@ -65,7 +67,16 @@ def test_the_timeline_shows_the_newest_events(client, users):
     for _ in range(TIMELINE_EVENTS):  # with the customer's own creation: one event more than shown
         make_contract(users["sales"], customer=customer)
     client.force_login(users["admin"])
-    html = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
-    pane = _pane(html, "timeline")
+    pane = client.get(reverse("customers:timeline", args=[customer.pk])).content.decode()
     assert pane.count('data-testid="timeline-event"') == TIMELINE_EVENTS
     assert 'data-testid="timeline-more"' in pane and f"?customer={customer.pk}" in pane
+
+
+def test_the_timeline_of_a_customer_one_may_not_see_is_not_found(client, users):
+    customer = make_customer(users["sales"], name="别人的客户")
+    client.force_login(users["sales_b"])
+    assert client.get(reverse("customers:timeline", args=[customer.pk])).status_code == 404
+    assert client.get("/customers/99999999/timeline/").status_code == 404
+    assert client.get("/customers/abc/timeline/").status_code == 404
+    client.logout()
+    assert client.get(reverse("customers:timeline", args=[customer.pk])).status_code == 302

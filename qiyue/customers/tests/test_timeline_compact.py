@@ -26,7 +26,7 @@ def test_a_contracts_creation_is_one_line_with_its_fields_folded(client, users, 
     numbers = [make_contract(users["sales"], customer=customer, amount=Decimal("49800") + n).number for n in range(5)]
     client.force_login(users["sales"])
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
-    rows = events(client.get(f"/customers/{customer.pk}/").content.decode())
+    rows = events(client.get(f"/customers/{customer.pk}/timeline/").content.decode())
     created = [row for row in rows if any(number in row for number in numbers)]
     assert len(created) == 5
     for row in created:

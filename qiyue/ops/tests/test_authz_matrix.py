@@ -514,6 +514,7 @@ UI: dict[str, dict[str, Entry]] = {
     "customers:list": {"GET": Entry(SIGNED_IN)},
     "customers:create": {"GET": Entry(roles(can_create_customer)), "POST": Entry(roles(can_create_customer))},
     "customers:detail": {"GET": Entry(sees("customer"), kind="customer")},
+    "customers:timeline": {"GET": Entry(sees("customer"), kind="customer")},
     "customers:update": {"GET": Entry(edits("customer", can_edit_customer), kind="customer"),
                          "POST": Entry(edits("customer", can_edit_customer), kind="customer")},
     "customers:contact_create": {"POST": Entry(edits("customer", can_edit_customer), kind="customer",
