@@ -35,3 +35,13 @@ def test_five_contracts_make_a_short_timeline(live_server, transactional_db, set
     before = details.bounding_box()["height"]
     details.locator("summary").click()
     assert details.bounding_box()["height"] > before + 100
+    # On a phone, with the tabs at the bottom of the screen, the timeline's card is below the fold when its
+    # tab opens: opening the tab loads it all the same.
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server.url}/customers/{customer.pk}/")
+    page.wait_for_load_state("networkidle")
+    tabs = page.get_by_test_id("customer-tabs").bounding_box()
+    page.set_viewport_size({"width": 390, "height": int(tabs["y"] + tabs["height"]) + 10})
+    page.get_by_test_id("tab-timeline").click()
+    page.get_by_test_id("timeline-event").nth(5).wait_for(timeout=10_000)
+    assert page.get_by_test_id("timeline-loading").count() == 0
