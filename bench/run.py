@@ -115,6 +115,7 @@ def main():
             ("API approval tasks, open (legal)", legal, "/api/v1/approval-tasks/"),
             ("contract in approval, its page (legal)", legal, f"/contracts/{in_approval_contract()}/"),
             ("customer 360, biggest customer (legal)", legal, f"/customers/{customer.pk}/"),
+            ("customer 360, its timeline tab (legal)", legal, f"/customers/{customer.pk}/timeline/"),
             ("dashboard (manager)", manager, "/"),
             ("dashboard (legal)", legal, "/"),
             ("dashboard (finance)", finance, "/"),

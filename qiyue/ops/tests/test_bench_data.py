@@ -95,9 +95,10 @@ def test_the_biggest_customers_360_timeline_lists_its_contracts_events(facts, cl
     assert {e.contract_id for e in events if e.contract_id} <= set(customer.contracts.values_list("id", flat=True))
     assert any(e.action == "contract.created" for e in events)
     client.force_login(legal)
-    response = client.get(reverse("customers:detail", args=[customer.pk]))
+    assert client.get(reverse("customers:detail", args=[customer.pk])).status_code == 200
+    response = client.get(reverse("customers:timeline", args=[customer.pk]))  # the page's timeline tab
     assert response.status_code == 200
-    # The page shows the newest of them (customers.views.TIMELINE_EVENTS), all when there are fewer.
+    # The tab shows the newest of them (customers.views.TIMELINE_EVENTS), all when there are fewer.
     assert len(response.context["timeline"]) == min(len(events), TIMELINE_EVENTS)
     assert [row["event"].pk for row in response.context["timeline"]] == [e.pk for e in events[:TIMELINE_EVENTS]]
 
