@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "qiyue.archive",
     "qiyue.workflow",
     "qiyue.finance",
+    "qiyue.reminders",
     "qiyue.ops",
     "django_tasks",
     "django_tasks_db",

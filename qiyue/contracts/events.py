@@ -39,6 +39,7 @@ ACTIONS = register_actions({
     "contract.expire": _("marked expired"),
     "contract.terminate": _("terminated"),
     "contract.renewed": _("started a renewal"),
+    "contract.auto_renewed": _("renewed automatically for another term"),
     "contract.cancel": _("cancelled"),
     "contract.legal_hold_set": _("placed a legal hold"),
     "contract.legal_hold_released": _("released the legal hold"),
@@ -104,6 +105,11 @@ def contract_transitioned_event(*, actor, contract: Contract, transition, change
 def contract_renewed_event(*, actor, contract: Contract, successor: Contract):
     """On the contract renewed: its successor (a new draft, whose own creation is its first event)."""
     return _on_contract(actor, "contract.renewed", contract, {"renewed_by": [None, successor.number]})
+
+
+def contract_auto_renewed_event(*, actor, contract: Contract, changes):
+    """The system rolled the expiry forward by one term (the notice deadline passed without notice)."""
+    return _on_contract(actor, "contract.auto_renewed", contract, changes)
 
 
 def contract_legal_hold_event(*, actor, contract: Contract, hold: bool, changes):

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from qiyue.core import permissions
 from qiyue.core import tags as tag_vocabulary
+from qiyue.core.actors import is_system
 from qiyue.core.errors import ApplicationError, ErrorCode, permission_denied, stale_version_error
 from qiyue.core.search_kinds import reindex_later
 from qiyue.core.services import audit_value, model_update, snapshot
@@ -427,6 +429,60 @@ def contract_renew(*, actor, contract: Contract) -> Contract:
         successor.renewal_of = contract
         events.contract_renewed_event(actor=actor, contract=contract, successor=successor)
         return successor
+
+
+def renewal_term_end(expiry: datetime.date, term_start: datetime.date | None,
+                     term_end: datetime.date | None) -> datetime.date:
+    """`expiry` plus one term, the term being term_start → term_end as agreed: in whole months when it
+    is whole months (1 Jan – 31 Dec is 12 months, so the next term ends on 31 Dec), else in days; a
+    contract without an agreed start runs on for a year at a time."""
+    if term_start is None or term_end is None or term_start > term_end:
+        return expiry + relativedelta(years=1)
+    after = term_end + datetime.timedelta(days=1)
+    months = (after.year - term_start.year) * 12 + after.month - term_start.month
+    if months > 0 and term_start + relativedelta(months=months) == after:
+        return expiry + datetime.timedelta(days=1) + relativedelta(months=months) - datetime.timedelta(days=1)
+    return expiry + (after - term_start)
+
+
+def agreed_term(contract: Contract) -> tuple[datetime.date | None, datetime.date | None]:
+    """The term as last agreed (the latest signed version's dates; rolling forward changes only the
+    contract's expiry), else the contract's own effective and expiry dates."""
+    latest = contract.versions.order_by("-number").values_list("facts", flat=True).first() or {}
+    try:
+        start = datetime.date.fromisoformat(latest["effective_date"])
+        end = datetime.date.fromisoformat(latest["expiry_date"])
+    except (KeyError, TypeError, ValueError):
+        return contract.effective_date, contract.expiry_date
+    return start, end
+
+
+@transaction.atomic
+def contract_auto_renew(*, actor, contract: Contract, expected_expiry: datetime.date | None = None,
+                        today: datetime.date | None = None) -> Contract:
+    """Roll an auto-renewing contract's expiry forward by one term once its notice deadline (expiry
+    minus the notice period) has passed without notice (R7): the system actor's action, audited with
+    the old and new expiry dates. `expected_expiry`: only if the expiry is still that date (a scan
+    running beside another rolls each term once)."""
+    contract = _lock(contract)
+    if not is_system(actor):
+        raise permission_denied()
+    if contract.status != Status.ACTIVE or not contract.auto_renewal or contract.expiry_date is None:
+        raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("Only an active contract that renews "
+                                                               "automatically and has an expiry date is renewed."))
+    if expected_expiry is not None and contract.expiry_date != expected_expiry:
+        raise stale_version_error()
+    deadline = contract.expiry_date - datetime.timedelta(days=contract.notice_period_days)
+    if deadline >= (today or timezone.localdate()):
+        raise ApplicationError(ErrorCode.ILLEGAL_TRANSITION, _("The notice deadline has not passed yet."))
+    before = contract.expiry_date
+    contract.expiry_date = renewal_term_end(contract.expiry_date, *agreed_term(contract))
+    contract.version += 1
+    contract.save(update_fields=["expiry_date", "version", "updated_at"])
+    reindex_later(contract_search.KIND, contract.pk)
+    events.contract_auto_renewed_event(actor=actor, contract=contract, changes={
+        "expiry_date": [before.isoformat(), contract.expiry_date.isoformat()]})
+    return contract
 
 
 # --- archive: legal hold, soft deletion, retention policies (R8.2) ----------------------------------

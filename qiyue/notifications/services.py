@@ -67,6 +67,41 @@ def notify(*, recipients: Iterable, kind: str, params: Mapping[str, Any] | None 
     transaction.on_commit(create)
 
 
+def notify_now(entries: Iterable[tuple[Any, str, Mapping[str, Any], str]]) -> list[Notification]:
+    """Create notifications inside the current transaction (`entries`: (recipient, kind, params, url);
+    inactive recipients left out) and queue their e-mails once it commits: for a writer that records
+    what it sent in the same transaction (the reminder scan), so a crash can neither lose nor repeat
+    one. Returns the rows created, in the order given."""
+    entries = [e for e in entries if e[0] is not None and e[0].is_active]
+    if not entries:
+        return []
+    wanted: dict[str, set[int]] = {}
+    for user, kind, _params, _url in entries:
+        if get_kind(kind) is None:
+            raise ValueError(f"unknown notification kind {kind!r}")
+        wanted.setdefault(kind, set()).add(user.pk)
+    mailed = {kind: {pk for pk in emails_wanted(ids, kind)} for kind, ids in wanted.items()}
+    now = timezone.now()
+    rows = []
+    for user, kind, params, url in entries:
+        mail = user.pk in mailed[kind] and bool(user.email)
+        rows.append(Notification(recipient_id=user.pk, kind=kind, params=_clean_params(params or {}), url=url[:300],
+                                 email_state=EmailState.PENDING if mail else EmailState.NONE,
+                                 email_next_at=now if mail else None))
+    rows = Notification.objects.bulk_create(rows)
+    pending = [row.pk for row in rows if row.email_state == EmailState.PENDING]
+
+    def queue():
+        from .delivery import schedule_email
+
+        for pk in pending:
+            schedule_email(pk)
+
+    if pending:
+        transaction.on_commit(queue)
+    return rows
+
+
 def notification_mark_read(*, actor, notification: Notification) -> Notification:
     if notification.recipient_id != actor.pk:
         raise ApplicationError(ErrorCode.NOT_FOUND, _("Not found."))

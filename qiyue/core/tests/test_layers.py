@@ -1,7 +1,7 @@
 """The house's import rules, read from the code (docs/architecture.md, "Layers"):
 
 - layers, lowest first: core → vault → audit → accounts → notifications → customers → contracts →
-  documents → the apps built on them → ops (process entry points, the demo); a module imports only
+  documents → the apps built on them → reminders → ops (process entry points, the demo); a module imports only
   from its own app and from apps in lower layers;
 - an app never imports another app's HTML views, and an API module never imports HTML views;
 - no import circles between modules (imports inside functions count too).
@@ -24,8 +24,9 @@ LAYERS = [
     {"customers"},
     {"contracts"},
     {"documents"},
-    {"search", "archive", "reports", "workflow", "finance", "reminders", "drafting", "signing", "imports",
-     "integrations"},
+    {"search", "archive", "reports", "workflow", "finance", "drafting", "signing", "imports", "integrations"},
+    # Reminders read the dates of contracts, money and approvals.
+    {"reminders"},
     {"ops"},
 ]
 RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}

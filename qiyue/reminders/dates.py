@@ -1,0 +1,146 @@
+"""The dates reminders are about, read with indexed date-range queries: contract expiries and notice
+deadlines, installments still owed, open obligations and approval tasks still waiting. The scan reads
+them unscoped for a window of days; the calendar page, the feed and the dashboard read them within
+what a user may see (`scoped`)."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import F, Max, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from qiyue.contracts.models import Contract, Status
+from qiyue.core.money import format_money
+from qiyue.finance.models import Installment, InstallmentStatus, Obligation, ObligationStatus
+from qiyue.workflow.models import ApprovalTask, TaskStatus
+
+from .models import Subject
+
+# Expiry and notice deadlines matter while a contract runs; money and obligations once it is signed.
+RUNNING = (Status.SIGNED, Status.ACTIVE)
+SIGNED = (Status.SIGNED, Status.ACTIVE, Status.COMPLETED, Status.EXPIRED, Status.TERMINATED)
+
+
+@dataclass
+class DateEntry:
+    subject: str
+    object_type: str
+    object_id: int
+    date: datetime.date
+    contract_id: int
+    number: str
+    title: str
+    owner_id: int | None
+    team_id: int | None
+    responsible_id: int | None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple:
+        return (self.object_type, self.object_id, self.date)
+
+    @property
+    def url(self) -> str:
+        anchor = {Subject.INSTALLMENT_DUE: "#money", Subject.OBLIGATION_DUE: "#execution",
+                  Subject.APPROVAL_WAITING: "#approval"}.get(self.subject, "")
+        return reverse("contracts:detail", args=[self.contract_id]) + anchor
+
+
+def _contracts(scope: Q | None):
+    qs = Contract.objects.live().order_by()
+    return qs.filter(scope) if scope is not None else qs
+
+
+def expiries(start, end, *, scope: Q | None = None, limit: int | None = None) -> list[DateEntry]:
+    rows = (_contracts(scope).filter(status__in=RUNNING, expiry_date__gte=start, expiry_date__lte=end)
+            .order_by("expiry_date", "pk")
+            .values_list("pk", "number", "title", "owner_id", "team_id", "expiry_date", "auto_renewal"))
+    rows = rows[:limit] if limit else rows
+    return [DateEntry(Subject.CONTRACT_EXPIRY, "contract", pk, day, pk, number, title, owner, team, owner,
+                      {"auto_renewal": auto})
+            for pk, number, title, owner, team, day, auto in rows]
+
+
+def notice_deadlines(start, end, *, scope: Q | None = None, limit: int | None = None) -> list[DateEntry]:
+    """Contracts with a notice period whose deadline (expiry minus the notice period) falls in
+    [start, end]: read through the expiry index between start and end plus the longest notice period."""
+    base = _contracts(scope).filter(status__in=RUNNING, notice_period_days__gt=0)
+    longest = base.filter(expiry_date__gte=start).aggregate(n=Max("notice_period_days"))["n"]
+    if not longest:
+        return []
+    rows = (base.filter(expiry_date__gte=start, expiry_date__lte=end + datetime.timedelta(days=longest))
+            .values_list("pk", "number", "title", "owner_id", "team_id", "expiry_date", "notice_period_days",
+                         "auto_renewal"))
+    entries = []
+    for pk, number, title, owner, team, expiry, notice, auto in rows.iterator(chunk_size=2000):
+        deadline = expiry - datetime.timedelta(days=notice)
+        if start <= deadline <= end:
+            entries.append(DateEntry(Subject.NOTICE_DEADLINE, "contract", pk, deadline, pk, number, title, owner,
+                                     team, owner, {"expiry": expiry, "auto_renewal": auto}))
+    entries.sort(key=lambda e: (e.date, e.object_id))
+    return entries[:limit] if limit else entries
+
+
+def installments(start, end, *, scope: Q | None = None, limit: int | None = None) -> list[DateEntry]:
+    qs = (Installment.objects.order_by().filter(
+        status__in=(InstallmentStatus.OPEN, InstallmentStatus.CLAIM), received__lt=F("amount"),
+        due_date__gte=start, due_date__lte=end, contract__deleted_at__isnull=True, contract__status__in=SIGNED))
+    if scope is not None:
+        qs = qs.filter(scope)
+    rows = (qs.order_by("due_date", "pk")
+            .values_list("pk", "due_date", "position", "amount", "received", "currency", "contract_id",
+                         "contract__number", "contract__title", "owner_id", "team_id"))
+    rows = rows[:limit] if limit else rows
+    return [DateEntry(Subject.INSTALLMENT_DUE, "installment", pk, day, contract, number, title, owner, team, owner,
+                      {"position": position, "owed": amount - received, "currency": currency,
+                       "amount": format_money(amount - received, currency)})
+            for pk, day, position, amount, received, currency, contract, number, title, owner, team in rows]
+
+
+def obligations(start, end, *, scope: Q | None = None, limit: int | None = None) -> list[DateEntry]:
+    qs = Obligation.objects.order_by().filter(
+        status=ObligationStatus.OPEN, due_date__gte=start, due_date__lte=end, contract__deleted_at__isnull=True,
+        contract__status__in=SIGNED)
+    if scope is not None:
+        qs = qs.filter(scope)
+    rows = (qs.order_by("due_date", "pk")
+            .values_list("pk", "due_date", "description", "party", "owner_id", "contract_id", "contract__number",
+                         "contract__title", "contract__owner_id", "contract__team_id"))
+    rows = rows[:limit] if limit else rows
+    return [DateEntry(Subject.OBLIGATION_DUE, "obligation", pk, day, contract, number, title, c_owner, team,
+                      owner or c_owner, {"description": description, "party": party})
+            for pk, day, description, party, owner, contract, number, title, c_owner, team in rows]
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def approval_tasks(start, end, *, scope: Q | None = None, limit: int | None = None) -> list[DateEntry]:
+    """Open approval tasks created on the days [start, end] (local days)."""
+    qs = ApprovalTask.objects.order_by().filter(
+        status=TaskStatus.OPEN, created_at__gte=_local_midnight(start),
+        created_at__lt=_local_midnight(end + datetime.timedelta(days=1)))
+    if scope is not None:
+        qs = qs.filter(scope)
+    rows = (qs.order_by("created_at", "pk")
+            .values_list("pk", "created_at", "assignee_id", "assignee__display_name", "assignee__username",
+                         "contract_id", "contract__number", "contract__title", "contract__owner_id",
+                         "contract__team_id"))
+    rows = rows[:limit] if limit else rows
+    return [DateEntry(Subject.APPROVAL_WAITING, "task", pk, timezone.localdate(created), contract, number, title,
+                      owner, team, assignee, {"approver": display or username})
+            for pk, created, assignee, display, username, contract, number, title, owner, team in rows]
+
+
+SOURCES = {
+    Subject.CONTRACT_EXPIRY: expiries,
+    Subject.NOTICE_DEADLINE: notice_deadlines,
+    Subject.INSTALLMENT_DUE: installments,
+    Subject.OBLIGATION_DUE: obligations,
+    Subject.APPROVAL_WAITING: approval_tasks,
+}
+# The subjects a calendar shows (an approval task's wait is not a date in anyone's diary).
+CALENDAR_SUBJECTS = (Subject.CONTRACT_EXPIRY, Subject.NOTICE_DEADLINE, Subject.INSTALLMENT_DUE,
+                     Subject.OBLIGATION_DUE)
