@@ -49,6 +49,11 @@ def _installed_defaults(request):
     install_default_flow(ApprovalFlow, ApprovalFlowVersion)
     if not PreReviewRule.objects.exists():
         install_default_rules(PreReviewRule)
+    from qiyue.reminders.defaults import install_default_rules as install_reminder_rules
+    from qiyue.reminders.models import ReminderRule
+
+    if not ReminderRule.objects.exists():
+        install_reminder_rules(ReminderRule)
 
 
 @pytest.fixture(autouse=True)

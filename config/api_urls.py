@@ -16,4 +16,5 @@ urlpatterns = [
     path("v1/", include("qiyue.notifications.api.urls")),
     path("v1/", include("qiyue.workflow.api.urls")),
     path("v1/", include("qiyue.finance.api.urls")),
+    path("v1/", include("qiyue.reminders.api.urls")),
 ]

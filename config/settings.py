@@ -322,6 +322,10 @@ EMAIL_USE_SSL = env_bool("QIYUE_EMAIL_USE_SSL")
 EMAIL_TIMEOUT = int(env("QIYUE_EMAIL_TIMEOUT", "30"))
 # The address users reach Qiyue at: the links in e-mails start with it.
 QIYUE_BASE_URL = env("QIYUE_BASE_URL", "http://127.0.0.1:8000")
+# Daily digest e-mails go out from this hour (0-23, in TIME_ZONE) on.
+QIYUE_DIGEST_HOUR = min(max(int(env("QIYUE_DIGEST_HOUR", "8")), 0), 23)
+# The time zone calendar feeds give their entries in, unless a user picks another.
+QIYUE_CALENDAR_TIME_ZONE = env("QIYUE_CALENDAR_TIME_ZONE", "Asia/Shanghai")
 
 # Contract numbers: {year}, {month}, {seq} (with a format spec such as {seq:05d}).
 QIYUE_CONTRACT_NUMBER_PATTERN = env("QIYUE_CONTRACT_NUMBER_PATTERN", "HT-{year}-{seq:05d}")

@@ -19,6 +19,7 @@ urlpatterns = [
     path("notifications/", include("qiyue.notifications.urls")),
     path("workflow/", include("qiyue.workflow.urls")),
     path("finance/", include("qiyue.finance.urls")),
+    path("reminders/", include("qiyue.reminders.urls")),
     path("manage/", include("qiyue.accounts.manage_urls")),
     path("manage/contract-types/", include("qiyue.contracts.type_urls")),
 ]

@@ -15,3 +15,5 @@ class NotificationsConfig(AppConfig):
         from . import delivery, events  # noqa: F401  (the audit actions)
 
         register_periodic_job("notifications.email_sweep", delivery.sweep, every=datetime.timedelta(minutes=5))
+        register_periodic_job("notifications.daily_digest", delivery.send_digests,
+                              every=datetime.timedelta(minutes=15))

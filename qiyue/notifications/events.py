@@ -12,6 +12,8 @@ ACTIONS = register_actions({
 register_change_labels({
     "email_kinds": _("notified by e-mail of"),
     "language": _("language"),
+    "app_kinds": _("notified in the app of"),
+    "daily_digest": _("daily digest e-mail"),
 })
 
 

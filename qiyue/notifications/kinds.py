@@ -15,16 +15,18 @@ class Kind:
     email: bool = True
     # Turns stored params into shown ones in the active language (a status code into its label).
     prepare: Callable[[dict], dict] | None = None
+    # May go into a user's daily digest e-mail instead of an e-mail of its own (reminders: not urgent).
+    digest: bool = False
 
 
 _kinds: dict[str, Kind] = {}
 
 
 def register_kind(key: str, *, label, message, email: bool = True,
-                  prepare: Callable[[dict], dict] | None = None) -> Kind:
+                  prepare: Callable[[dict], dict] | None = None, digest: bool = False) -> Kind:
     if not key or len(key) > 50:
         raise ValueError(f"notification kind {key!r}: a key of 1 to 50 characters is required")
-    kind = Kind(key=key, label=label, message=message, email=email, prepare=prepare)
+    kind = Kind(key=key, label=label, message=message, email=email, prepare=prepare, digest=digest)
     _kinds[key] = kind
     return kind
 

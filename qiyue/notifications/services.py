@@ -15,7 +15,7 @@ from qiyue.core.errors import ApplicationError, ErrorCode
 
 from . import events
 from .kinds import get_kind, kinds
-from .models import EmailState, Notification, NotificationSetting
+from .models import EmailDigest, EmailState, Notification, NotificationSetting
 
 MAX_PARAM_CHARS = 300
 
@@ -38,6 +38,48 @@ def email_choices(user) -> dict[str, bool]:
     return {k.key: chosen.get(k.key, k.email) for k in kinds()}
 
 
+def app_choices(user) -> dict[str, bool]:
+    """{kind: whether `user` gets it in the app (unread in the inbox)} for every registered kind."""
+    chosen = dict(NotificationSetting.objects.filter(user_id=user.pk).values_list("kind", "in_app"))
+    return {k.key: chosen.get(k.key, True) for k in kinds()}
+
+
+def takes_digest(user) -> bool:
+    return EmailDigest.objects.filter(user_id=user.pk, daily=True).exists()
+
+
+def _rows(users: Mapping[int, Any], kind_key: str, params: dict, url: str) -> list[Notification]:
+    """The notifications of `kind_key` for `users` ({id: user}) as their settings want them: none for
+    a user who takes the kind neither in the app nor by e-mail; already read for one who takes it only
+    by e-mail; its e-mail pending, or waiting for the user's daily digest, or none."""
+    kind = get_kind(kind_key)
+    ids = set(users)
+    chosen = {pk: (app, email) for pk, app, email in NotificationSetting.objects.filter(
+        user_id__in=ids, kind=kind_key).values_list("user_id", "in_app", "email")}
+    digest = set(EmailDigest.objects.filter(user_id__in=ids, daily=True).values_list("user_id", flat=True)) \
+        if kind.digest else set()
+    now = timezone.now()
+    rows = []
+    for pk in sorted(ids):
+        in_app, email = chosen.get(pk, (True, kind.email))
+        email = email and bool(users[pk].email)
+        if not in_app and not email:
+            continue
+        state = (EmailState.DIGEST if pk in digest else EmailState.PENDING) if email else EmailState.NONE
+        rows.append(Notification(recipient_id=pk, kind=kind_key, params=params, url=url[:300], email_state=state,
+                                 email_next_at=now if state == EmailState.PENDING else None,
+                                 read_at=None if in_app else now))
+    return rows
+
+
+def _queue_emails(rows: Iterable[Notification]) -> None:
+    from .delivery import schedule_email
+
+    for row in rows:  # SQLite and PostgreSQL return the new ids
+        if row.email_state == EmailState.PENDING:
+            schedule_email(row.pk)
+
+
 def notify(*, recipients: Iterable, kind: str, params: Mapping[str, Any] | None = None, url: str = "",
            actor=None) -> None:
     """Tell `recipients` (users; inactive ones and `actor` left out) that `kind` happened, once the
@@ -51,55 +93,41 @@ def notify(*, recipients: Iterable, kind: str, params: Mapping[str, Any] | None 
     data = _clean_params(params or {})
 
     def create():
-        from .delivery import schedule_email
-
-        mailed = {pk for pk in emails_wanted(users, kind) if users[pk].email}
-        now = timezone.now()
-        rows = Notification.objects.bulk_create([
-            Notification(recipient_id=pk, kind=kind, params=data, url=url[:300],
-                         email_state=EmailState.PENDING if pk in mailed else EmailState.NONE,
-                         email_next_at=now if pk in mailed else None)
-            for pk in sorted(users)])
-        for row in rows:  # SQLite and PostgreSQL return the new ids
-            if row.email_state == EmailState.PENDING:
-                schedule_email(row.pk)
+        _queue_emails(Notification.objects.bulk_create(_rows(users, kind, data, url)))
 
     transaction.on_commit(create)
 
 
-def notify_now(entries: Iterable[tuple[Any, str, Mapping[str, Any], str]]) -> list[Notification]:
-    """Create notifications inside the current transaction (`entries`: (recipient, kind, params, url);
-    inactive recipients left out) and queue their e-mails once it commits: for a writer that records
-    what it sent in the same transaction (the reminder scan), so a crash can neither lose nor repeat
-    one. Returns the rows created, in the order given."""
-    entries = [e for e in entries if e[0] is not None and e[0].is_active]
-    if not entries:
-        return []
-    wanted: dict[str, set[int]] = {}
-    for user, kind, _params, _url in entries:
+def notify_now(entries: Iterable[tuple[Any, str, Mapping[str, Any], str]]) -> list[Notification | None]:
+    """Create notifications inside the current transaction (`entries`: (recipient, kind, params, url))
+    and queue their e-mails once it commits: for a writer that records what it sent in the same
+    transaction (the reminder scan), so a crash can neither lose nor repeat one. Returns, for each
+    entry, its notification, or None (an inactive recipient, or one who takes the kind nowhere)."""
+    entries = list(entries)
+    by_kind: dict[str, list[int]] = {}
+    for i, (user, kind, _params, _url) in enumerate(entries):
         if get_kind(kind) is None:
             raise ValueError(f"unknown notification kind {kind!r}")
-        wanted.setdefault(kind, set()).add(user.pk)
-    mailed = {kind: {pk for pk in emails_wanted(ids, kind)} for kind, ids in wanted.items()}
-    now = timezone.now()
-    rows = []
-    for user, kind, params, url in entries:
-        mail = user.pk in mailed[kind] and bool(user.email)
-        rows.append(Notification(recipient_id=user.pk, kind=kind, params=_clean_params(params or {}), url=url[:300],
-                                 email_state=EmailState.PENDING if mail else EmailState.NONE,
-                                 email_next_at=now if mail else None))
-    rows = Notification.objects.bulk_create(rows)
-    pending = [row.pk for row in rows if row.email_state == EmailState.PENDING]
-
-    def queue():
-        from .delivery import schedule_email
-
-        for pk in pending:
-            schedule_email(pk)
-
-    if pending:
-        transaction.on_commit(queue)
-    return rows
+        if user is not None and user.is_active:
+            by_kind.setdefault(kind, []).append(i)
+    made: list[Notification | None] = [None] * len(entries)
+    planned: list[tuple[int, Notification]] = []
+    for kind, indexes in by_kind.items():
+        users = {entries[i][0].pk: entries[i][0] for i in indexes}
+        settings_rows = {row.recipient_id: row for row in _rows(users, kind, {}, "")}
+        for i in indexes:
+            template = settings_rows.get(entries[i][0].pk)
+            if template is not None:
+                planned.append((i, Notification(
+                    recipient_id=template.recipient_id, kind=kind, params=_clean_params(entries[i][2] or {}),
+                    url=entries[i][3][:300], email_state=template.email_state, email_next_at=template.email_next_at,
+                    read_at=template.read_at)))
+    rows = Notification.objects.bulk_create([row for _i, row in planned])
+    for (i, _row), row in zip(planned, rows, strict=True):
+        made[i] = row
+    if any(row.email_state == EmailState.PENDING for row in rows):
+        transaction.on_commit(lambda: _queue_emails(rows))
+    return made
 
 
 def notification_mark_read(*, actor, notification: Notification) -> Notification:
@@ -115,25 +143,41 @@ def notification_mark_all_read(*, actor) -> int:
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
 
 
-@transaction.atomic
-def notification_settings_update(*, actor, email_kinds: Iterable[str], language: str | None = None) -> None:
-    """Which kinds `actor` gets by e-mail (every other registered kind: not), and the language of it."""
-    known = {k.key for k in kinds()}
-    wanted = set(email_kinds)
+def _known(field: str, given: Iterable[str], known: set[str]) -> set[str]:
+    wanted = set(given)
     unknown = sorted(wanted - known)
     if unknown:
         message = _("Unknown kind of notification: %(kinds)s.") % {"kinds": ", ".join(unknown)}
-        raise ApplicationError(ErrorCode.INVALID, message, fields={"email_kinds": [message]})
+        raise ApplicationError(ErrorCode.INVALID, message, fields={field: [message]})
+    return wanted
+
+
+@transaction.atomic
+def notification_settings_update(*, actor, email_kinds: Iterable[str], language: str | None = None,
+                                 app_kinds: Iterable[str] | None = None, daily_digest: bool | None = None) -> None:
+    """Which kinds `actor` gets by e-mail (every other registered kind: not), which in the app (None:
+    unchanged), whether the kinds that allow it come as one daily digest e-mail (None: unchanged), and
+    the language of e-mails."""
+    known = {k.key for k in kinds()}
+    wanted = _known("email_kinds", email_kinds, known)
+    in_app = _known("app_kinds", app_kinds, known) if app_kinds is not None else None
     languages = {code for code, _name in settings.LANGUAGES}
     if language is not None and language not in languages | {""}:
         message = _("Choose one of the languages offered.")
         raise ApplicationError(ErrorCode.INVALID, message, fields={"language": [message]})
     before = sorted(k for k, email in email_choices(actor).items() if email)
+    app_before = app_choices(actor)
     for key in known:
-        NotificationSetting.objects.update_or_create(user=actor, kind=key, defaults={"email": key in wanted})
+        NotificationSetting.objects.update_or_create(user=actor, kind=key, defaults={
+            "email": key in wanted, "in_app": key in in_app if in_app is not None else app_before[key]})
     changes = {}
     if before != sorted(wanted):
         changes["email_kinds"] = [before, sorted(wanted)]
+    if in_app is not None and sorted(k for k, on in app_before.items() if on) != sorted(in_app):
+        changes["app_kinds"] = [sorted(k for k, on in app_before.items() if on), sorted(in_app)]
+    if daily_digest is not None and daily_digest != takes_digest(actor):
+        EmailDigest.objects.update_or_create(user=actor, defaults={"daily": daily_digest})
+        changes["daily_digest"] = [not daily_digest, daily_digest]
     if language is not None and language != actor.language:
         changes["language"] = [actor.language, language]
         get_user_model().objects.filter(pk=actor.pk).update(language=language)

@@ -49,11 +49,14 @@ def notification_read_all(request):
 def notification_settings(request):
     user = request.user
     initial = {"email_kinds": [kind for kind, email in services.email_choices(user).items() if email],
-               "language": user.language}
+               "app_kinds": [kind for kind, on in services.app_choices(user).items() if on],
+               "daily_digest": services.takes_digest(user), "language": user.language}
     form = NotificationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.notification_settings_update(actor=user, email_kinds=form.cleaned_data["email_kinds"],
+                                                  app_kinds=form.cleaned_data["app_kinds"],
+                                                  daily_digest=form.cleaned_data["daily_digest"],
                                                   language=form.cleaned_data["language"])
         except ApplicationError as exc:
             form_error(form, exc)

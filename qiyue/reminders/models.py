@@ -63,6 +63,14 @@ class ReminderRule(models.Model):
     def role_choices(self) -> list[str]:
         return [r for r in self.to_roles if r in Role.values]
 
+    @property
+    def role_labels(self) -> list[str]:
+        return [str(Role(r).label) for r in self.role_choices]
+
+    @property
+    def days(self) -> int:
+        return abs(self.offset_days)
+
 
 class ReminderSent(models.Model):
     """One reminder of one rule about one object's date to one person: its key is unique, so the scan
@@ -117,7 +125,8 @@ class CalendarFeed(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
     token = models.CharField(max_length=64, unique=True, default=new_feed_token)
-    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    # Empty: the site's (QIYUE_CALENDAR_TIME_ZONE).
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     reset_at = models.DateTimeField(null=True, blank=True)
     last_read_at = models.DateTimeField(null=True, blank=True)

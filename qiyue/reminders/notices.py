@@ -30,20 +30,20 @@ def _prepare(params: dict) -> dict:
 KINDS = {
     Subject.CONTRACT_EXPIRY: register_kind(
         "reminder.contract_expiry", label=_("Reminder: a contract expires"),
-        message=_("%(number)s “%(title)s” expires on %(date)s (%(when)s)"), prepare=_prepare),
+        message=_("%(number)s “%(title)s” expires on %(date)s (%(when)s)"), prepare=_prepare, digest=True),
     Subject.NOTICE_DEADLINE: register_kind(
         "reminder.notice_deadline", label=_("Reminder: a renewal notice deadline"),
         message=_("The notice deadline of %(number)s “%(title)s” is %(date)s (%(when)s); after it, the "
-                  "contract's renewal terms apply"), prepare=_prepare),
+                  "contract's renewal terms apply"), prepare=_prepare, digest=True),
     Subject.INSTALLMENT_DUE: register_kind(
         "reminder.installment_due", label=_("Reminder: an installment falls due or is overdue"),
         message=_("Installment %(position)s of %(number)s “%(title)s” (%(amount)s still owed) is due on "
-                  "%(date)s (%(when)s)"), prepare=_prepare),
+                  "%(date)s (%(when)s)"), prepare=_prepare, digest=True),
     Subject.OBLIGATION_DUE: register_kind(
         "reminder.obligation_due", label=_("Reminder: an obligation falls due or is late"),
-        message=_("“%(description)s” of %(number)s “%(title)s” is due on %(date)s (%(when)s)"), prepare=_prepare),
+        message=_("“%(description)s” of %(number)s “%(title)s” is due on %(date)s (%(when)s)"), prepare=_prepare, digest=True),
     Subject.APPROVAL_WAITING: register_kind(
         "reminder.approval_waiting", label=_("Reminder: an approval task has waited too long"),
         message=_("%(number)s “%(title)s” has waited for %(approver)s's approval since %(date)s (%(when)s)"),
-        prepare=_prepare),
+        prepare=_prepare, digest=True),
 }

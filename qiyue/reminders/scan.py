@@ -118,7 +118,8 @@ def _send_batch(rule, batch, people, named, today, run) -> int:
                 if (e.object_type, e.object_id, e.date, pk) in mine]
         kind = KINDS[rule.subject].key
         rows = notify_now([(people.users[pk], kind, _params(e, today), e.url) for e, pk, _sent in send])
-        sent = [ReminderSent(pk=sent_pk, notification_id=row.pk) for (_e, _pk, sent_pk), row in zip(send, rows, strict=False)]
+        sent = [ReminderSent(pk=sent_pk, notification_id=row.pk)
+                for (_e, _pk, sent_pk), row in zip(send, rows, strict=True) if row is not None]
         ReminderSent.objects.bulk_update(sent, ["notification_id"], batch_size=BATCH)
     return len(send)
 

@@ -28,17 +28,25 @@ class NotificationOutput(serializers.ModelSerializer):
 class KindSetting(serializers.Serializer):
     kind = serializers.CharField()
     label = serializers.CharField()
-    email = serializers.BooleanField(help_text="Whether the user also gets this kind by e-mail.")
+    email = serializers.BooleanField(help_text="Whether the user gets this kind by e-mail.")
+    in_app = serializers.BooleanField(help_text="Whether the user gets this kind in the app (unread in the inbox).")
+    digest = serializers.BooleanField(help_text="Whether this kind's e-mails may come in the daily digest.")
 
 
 class NotificationSettingsOutput(serializers.Serializer):
     kinds = KindSetting(many=True)
+    daily_digest = serializers.BooleanField(help_text="Whether e-mails of the kinds that allow it come as one "
+                                                      "digest a day.")
     language = serializers.CharField(help_text="The language of e-mails; empty: the site's.")
 
 
 class NotificationSettingsInput(serializers.Serializer):
     email_kinds = serializers.ListField(child=serializers.CharField(max_length=50), max_length=100,
                                         help_text="The kinds to get by e-mail; every other kind: not.")
+    app_kinds = serializers.ListField(child=serializers.CharField(max_length=50), max_length=100, required=False,
+                                      help_text="The kinds to get in the app; every other kind: not. Left out: "
+                                                "unchanged.")
+    daily_digest = serializers.BooleanField(required=False, help_text="Left out: unchanged.")
     language = serializers.ChoiceField(choices=["", *(code for code, _name in settings.LANGUAGES)], required=False,
                                        help_text="The language of e-mails (`zh-hans`, `en`, or empty: the site's).")
 

@@ -20,9 +20,10 @@ ERRORS = {400: OpenApiResponse(description="Invalid input: {code, message, field
 
 
 def _settings_of(user) -> dict:
-    email = services.email_choices(user)
-    return {"kinds": [{"kind": k.key, "label": str(k.label), "email": email[k.key]} for k in kinds()],
-            "language": user.language}
+    email, app = services.email_choices(user), services.app_choices(user)
+    return {"kinds": [{"kind": k.key, "label": str(k.label), "email": email[k.key], "in_app": app[k.key],
+                       "digest": k.digest} for k in kinds()],
+            "daily_digest": services.takes_digest(user), "language": user.language}
 
 
 @extend_schema_view(
@@ -58,15 +59,17 @@ class NotificationViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.Retrie
         return Response({"marked": services.notification_mark_all_read(actor=request.user)})
 
     @extend_schema(methods=["GET"], operation_id="notifications_settings",
-                   summary="Which kinds of notification the user also gets by e-mail, and in what language",
+                   summary="How the user gets each kind of notification (in the app, by e-mail, in the daily digest) and the e-mail language",
                    responses={200: NotificationSettingsOutput})
     @extend_schema(methods=["PUT"], operation_id="notifications_settings_update",
-                   summary="Choose the kinds to get by e-mail (every other kind: not) and the e-mail language",
+                   summary="Choose the kinds to get by e-mail and in the app, the daily digest and the e-mail language",
                    request=NotificationSettingsInput, responses={200: NotificationSettingsOutput, **ERRORS})
     @action(detail=False, methods=["get", "put"], url_path="settings", url_name="settings")
     def email_settings(self, request):
         if request.method == "PUT":
             data = self.validated(NotificationSettingsInput, request.data)
             services.notification_settings_update(actor=request.user, email_kinds=data["email_kinds"],
+                                                  app_kinds=data.get("app_kinds"),
+                                                  daily_digest=data.get("daily_digest"),
                                                   language=data.get("language"))
         return Response(_settings_of(request.user))

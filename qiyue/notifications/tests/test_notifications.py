@@ -17,6 +17,7 @@ from qiyue.audit.models import AuditEvent
 from qiyue.contracts.services import contract_transition, contract_update
 from qiyue.contracts.tests.factories import make_contract
 from qiyue.notifications import delivery, services
+from qiyue.notifications.kinds import kinds
 from qiyue.notifications.models import EmailState, Notification, NotificationSetting
 from qiyue.notifications.selectors import unread_count
 
@@ -196,6 +197,7 @@ def test_settings_choose_the_kinds_sent_by_email_and_are_audited(client, users, 
     page = client.get(reverse("notifications:settings"))
     assert page.status_code == 200 and 'value="contract.status_changed"' in page.content.decode()
     response = client.post(reverse("notifications:settings"), {"email_kinds": ["contract.assigned"],
+                                                                "app_kinds": [k.key for k in kinds()],
                                                                 "language": "en"})
     assert response.status_code == 302
     assert not NotificationSetting.objects.get(user=users["sales"], kind="contract.status_changed").email

@@ -81,6 +81,9 @@ from qiyue.finance.services import (
     payment_record,
 )
 from qiyue.notifications.models import Notification
+from qiyue.reminders.models import ReminderRule
+from qiyue.reminders.policies import can_manage_rules
+from qiyue.reminders.services import feed_reset
 from qiyue.vault import keys
 from qiyue.workflow.models import ApprovalTask, PreReviewRule, TaskStatus
 from qiyue.workflow.policies import (
@@ -255,6 +258,7 @@ class Entry:
     body: Callable[[Any, Any], dict] | None = None  # (world, object) → request data
     query: Callable[[Any, Any], dict] | None = None  # (user, object) → query string
     args: Callable[[Any], list] = field(default=lambda o: [o.pk])  # UI: the URL's arguments
+    missing_args: list | None = None  # UI: the arguments naming no object, when they are no ids
 
 
 def _reason(w, o):
@@ -358,6 +362,17 @@ API: dict[tuple[str, str], Entry] = {
     ("POST", "/api/v1/notifications/read-all/"): Entry(SIGNED_IN),
     ("GET", "/api/v1/notifications/settings/"): Entry(SIGNED_IN),
     ("PUT", "/api/v1/notifications/settings/"): Entry(SIGNED_IN, body=lambda w, o: {"email_kinds": []}),
+    # Reminders: the rules are the administrators'; everyone has their own dates and calendar feed.
+    ("GET", "/api/v1/reminder-rules/"): Entry(roles(can_manage_rules)),
+    ("POST", "/api/v1/reminder-rules/"): Entry(roles(can_manage_rules), body=lambda w, o: {
+        "name_zh": "矩阵提醒", "subject": "contract_expiry", "offset_days": -5}),
+    ("GET", "/api/v1/reminder-rules/{id}/"): Entry((*roles(can_manage_rules), found), kind="reminder_rule"),
+    ("PATCH", "/api/v1/reminder-rules/{id}/"): Entry((*roles(can_manage_rules), found), kind="reminder_rule",
+                                                     body=lambda w, o: {"position": 5, "version": 1}),
+    ("GET", "/api/v1/calendar/dates/"): Entry(SIGNED_IN),
+    ("GET", "/api/v1/calendar/feed/"): Entry(SIGNED_IN),
+    ("PUT", "/api/v1/calendar/feed/"): Entry(SIGNED_IN, body=lambda w, o: {"time_zone": ""}),
+    ("POST", "/api/v1/calendar/feed/reset/"): Entry(SIGNED_IN),
     ("GET", "/api/v1/archive/facets/"): Entry(SIGNED_IN),
     ("GET", "/api/v1/approval-flows/"): Entry(roles(can_manage_flows)),
     ("POST", "/api/v1/approval-flows/"): Entry(roles(can_manage_flows),
@@ -641,6 +656,19 @@ UI: dict[str, dict[str, Entry]] = {
     "notifications:open": {"POST": Entry((signed_in, received), kind="notification")},
     "notifications:read_all": {"POST": Entry(SIGNED_IN)},
     "notifications:settings": {"GET": Entry(SIGNED_IN), "POST": Entry(SIGNED_IN, body=lambda w, o: {"language": ""})},
+    "reminders:calendar": {"GET": Entry(SIGNED_IN)},
+    "reminders:due_soon": {"GET": Entry(SIGNED_IN)},
+    "reminders:feed": {"GET": Entry(SIGNED_IN), "POST": Entry(SIGNED_IN, body=lambda w, o: {"action": "create"})},
+    # The feed itself: no session; its secret address is the key (another user's works, a made-up one not).
+    "reminders:feed_ics": {"GET": Entry((found,), kind="feed", args=lambda o: [o.token],
+                                        missing_args=["no-such-feed"])},
+    "reminders:rules": {"GET": Entry(roles(can_manage_rules))},
+    "reminders:rule_create": {"GET": Entry(roles(can_manage_rules)),
+                              "POST": Entry(roles(can_manage_rules), body=lambda w, o: {"name_zh": "矩阵提醒"})},
+    "reminders:rule": {"GET": Entry((*roles(can_manage_rules), found), kind="reminder_rule"),
+                       "POST": Entry((*roles(can_manage_rules), found), kind="reminder_rule",
+                                     body=lambda w, o: {"name_zh": "矩阵提醒"})},
+    "reminders:types": {"POST": Entry(roles(can_manage_rules))},
     "documents:contract_panel": {"GET": Entry(sees("contract"), kind="contract")},
     "documents:contract_upload": {"POST": Entry(edits("contract", can_upload_to), kind="contract",
                                                 body=lambda w, o: {"kind": "attachment", "files": _pdf(w, o)})},
@@ -735,6 +763,13 @@ def _workflow_rows(users) -> dict:
     return rows
 
 
+def _reminder_rows(users) -> dict:
+    """Two reminder rules (the first two defaults) and the calendar feeds of sales ("a") and sales_b ("b")."""
+    rules = list(ReminderRule.objects.order_by("pk")[:2])
+    return {("reminder_rule", "a"): rules[0], ("reminder_rule", "b"): rules[1],
+            ("feed", "a"): feed_reset(actor=users["sales"]), ("feed", "b"): feed_reset(actor=users["sales_b"])}
+
+
 def _amendment_rows(users) -> dict:
     """Per team: a signed contract ("amended") whose first amendment was approved and signed (versions 1
     and 2), with a second amendment under way as a draft ("amendment")."""
@@ -820,6 +855,7 @@ def _build() -> World:
                                                                url=f"/contracts/{contract.pk}/"),
         })
     rows.update(_workflow_rows(users))
+    rows.update(_reminder_rows(users))
     rows.update(_amendment_rows(users))
     rows.update(_finance_rows(users))
     world = World(users=users, rows=rows)
@@ -944,6 +980,8 @@ def test_ui_url(world, db, name, method):
     def request(subject, key, entry, obj):
         if entry.kind is None:
             url = f"/{name}" if "/" in name else reverse(name)  # an unnamed pattern is keyed by its route
+        elif obj is None and entry.missing_args is not None:
+            url = reverse(name, args=entry.missing_args)
         elif obj is None:
             url = reverse(name, args=[MISSING_ID if isinstance(a, int) else a
                                       for a in entry.args(world.rows[(entry.kind, "a")])])

@@ -1,0 +1,242 @@
+"""The reminders pages: the calendar (a month grid and an agenda) of a user's dates, the dashboard's
+"due soon" panel (loaded by HTMX), the user's calendar feed (its settings page and the iCalendar file
+at its secret address), and the administrators' rules."""
+
+import calendar as month_calendar
+import datetime
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from qiyue.contracts.models import ContractType
+from qiyue.core.errors import ApplicationError, service_errors
+from qiyue.core.htmx import form_error
+
+from . import feed as ics
+from . import policies, selectors, services
+from .forms import FeedForm, RuleForm, parse_month, rule_initial
+from .models import CalendarFeed, ReminderRule, Subject, TypeSchedule
+
+# At most this many entries on one calendar page (a month of a large team's dates fits).
+MAX_ENTRIES = 3000
+# Entries shown in a day of the month grid before "N more".
+PER_DAY = 3
+DUE_SOON_DAYS = 14
+OVERDUE_DAYS = 60
+DUE_SOON_ROWS = 8
+
+
+def _int(value) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise selectors.BadFilter from None
+    if not 0 < number < 2**63:
+        raise selectors.BadFilter
+    return number
+
+
+def _whose(request, owners, teams) -> selectors.Whose:
+    kind = request.GET.get("whose") or "mine"
+    if kind == "mine":
+        return selectors.MINE
+    if kind == "all":
+        return selectors.Whose(mine=False)
+    if kind == "owner":
+        owner = _int(request.GET.get("owner"))
+        if owner not in {u.pk for u in owners}:
+            raise selectors.BadFilter
+        return selectors.Whose(mine=False, owner_id=owner)
+    if kind == "team":
+        team = _int(request.GET.get("team"))
+        if team not in {t.pk for t in teams}:
+            raise selectors.BadFilter
+        return selectors.Whose(mine=False, team_id=team)
+    raise selectors.BadFilter
+
+
+@login_required
+@require_GET
+def calendar(request):
+    """A month of dates: a grid (Monday first) or an agenda list; whose dates: mine by default."""
+    today = timezone.localdate()
+    first = parse_month(request.GET.get("month"), today)
+    view = request.GET.get("view") or "month"
+    owners, teams = selectors.choices(request.user)
+    try:
+        if first is None or view not in ("month", "agenda"):
+            raise selectors.BadFilter
+        whose = _whose(request, owners, teams)
+    except selectors.BadFilter:
+        return HttpResponseBadRequest(_("The calendar cannot show that: choose a month (YYYY-MM), a view and whose "
+                                        "dates from the page."))
+    last = first.replace(day=month_calendar.monthrange(first.year, first.month)[1])
+    grid_start = first - datetime.timedelta(days=first.weekday())
+    grid_end = last + datetime.timedelta(days=6 - last.weekday())
+    start, end = (grid_start, grid_end) if view == "month" else (first, last)
+    entries = selectors.decorate(selectors.user_dates(request.user, start, end, whose=whose, limit=MAX_ENTRIES + 1))
+    truncated = len(entries) > MAX_ENTRIES
+    entries = entries[:MAX_ENTRIES]
+    by_day: dict[datetime.date, list] = {}
+    for entry in entries:
+        by_day.setdefault(entry.date, []).append(entry)
+    params = {k: v for k, v in request.GET.items() if k in ("whose", "owner", "team", "view")}
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    following = last + datetime.timedelta(days=1)
+    weeks = []
+    day = grid_start
+    while day <= grid_end:
+        week = []
+        for _i in range(7):
+            items = by_day.get(day, [])
+            week.append({"date": day, "in_month": day.month == first.month, "today": day == today,
+                         "entries": items[:PER_DAY], "more": max(len(items) - PER_DAY, 0), "count": len(items)})
+            day += datetime.timedelta(days=1)
+        weeks.append(week)
+    agenda = [(d, items) for d, items in sorted(by_day.items()) if first <= d <= last]
+    context = {
+        "nav": "calendar", "first": first, "today": today, "view": view, "weeks": weeks, "agenda": agenda,
+        "count": sum(len(items) for _d, items in agenda), "truncated": truncated, "max_entries": MAX_ENTRIES,
+        "weekdays": [datetime.date(2024, 1, d) for d in range(1, 8)],  # a Monday to a Sunday
+        "previous_url": "?" + urlencode({**params, "month": previous.strftime("%Y-%m")}),
+        "next_url": "?" + urlencode({**params, "month": following.strftime("%Y-%m")}),
+        "today_url": "?" + urlencode({k: v for k, v in params.items()}),
+        "month_param": first.strftime("%Y-%m"), "params": params,
+        "whose": request.GET.get("whose") or "mine", "owners": owners, "teams": teams,
+        "owner": request.GET.get("owner", ""), "team": request.GET.get("team", ""),
+        "subjects": Subject,
+    }
+    return render(request, "reminders/calendar.html", context)
+
+
+@login_required
+@require_GET
+def due_soon(request):
+    """The dashboard's panel: the user's own overdue dates and those of the next two weeks."""
+    today = timezone.localdate()
+    entries = selectors.decorate(selectors.user_dates(request.user, today - datetime.timedelta(days=OVERDUE_DAYS),
+                                             today + datetime.timedelta(days=DUE_SOON_DAYS), limit=500))
+    overdue = [e for e in entries if e.date < today and e.subject != Subject.CONTRACT_EXPIRY]
+    coming = [e for e in entries if e.date >= today]
+    for entry in entries:
+        entry.days = (entry.date - today).days
+        entry.late = max(-entry.days, 0)
+    rows = (overdue + coming)[:DUE_SOON_ROWS]
+    return render(request, "reminders/_due_soon.html", {
+        "rows": rows, "overdue_count": len(overdue), "coming_count": len(coming), "days": DUE_SOON_DAYS,
+        "more": len(overdue) + len(coming) - len(rows), "today": today})
+
+
+def _feed_url(request, feed: CalendarFeed) -> str:
+    return request.build_absolute_uri(reverse("reminders:feed_ics", args=[feed.token]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def feed_settings(request):
+    """The user's calendar feed: its secret address to subscribe to, its time zone, and a reset."""
+    feed = selectors.feed_of(request.user)
+    form = FeedForm(request.POST or None, initial={"time_zone": feed.time_zone if feed else ""})
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action in ("create", "reset"):
+                services.feed_reset(actor=request.user)
+                messages.success(request, _("Your calendar feed has a new address. Subscribe to it again in "
+                                            "your calendar; the old address no longer works.")
+                                 if action == "reset" and feed else _("Your calendar feed is ready."))
+                return redirect("reminders:feed")
+            if action == "time_zone" and form.is_valid():
+                services.feed_set_time_zone(actor=request.user, time_zone=form.cleaned_data["time_zone"])
+                messages.success(request, _("The time zone of your calendar feed is saved."))
+                return redirect("reminders:feed")
+            if action not in ("time_zone",):
+                return HttpResponseBadRequest(_("Unknown action."))
+            status = 400
+        except ApplicationError as exc:
+            status = form_error(form, exc)
+    return render(request, "reminders/feed.html", {
+        "nav": "calendar", "feed": feed, "form": form, "url": _feed_url(request, feed) if feed else "",
+        "time_zone": ics.time_zone_of(feed) if feed else ""}, status=status)
+
+
+@require_GET
+def feed_ics(request, token):
+    """The feed itself, for calendar apps: no session, the secret in the address is the key."""
+    if len(token) > 64:
+        raise Http404
+    feed = CalendarFeed.objects.select_related("user").filter(token=token).first()
+    if feed is None or not feed.user.is_active:
+        raise Http404
+    body = ics.build(feed)
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_read_at=timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="qiyue.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _admin(request):
+    if not policies.can_manage_rules(request.user):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def rule_list(request):
+    _admin(request)
+    schedules = {s.contract_type_id: s for s in TypeSchedule.objects.all()}
+    types = [{"type": t, "schedule": schedules.get(t.pk) or TypeSchedule(contract_type=t)}
+             for t in ContractType.objects.order_by("name_zh")]
+    return render(request, "reminders/rules.html", {"nav": "manage", "section": "reminders",
+                                                    "rules": selectors.rules(), "types": types})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request, pk=None):
+    _admin(request)
+    rule = get_object_or_404(ReminderRule, pk=pk) if pk else None
+    form = RuleForm(request.POST or None, initial=rule_initial(rule) if rule else {
+        "to_responsible": True, "active": True, "when": "before", "days": 7, "position": 100})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                rule = services.rule_save(actor=request.user, rule=rule, data=form.data_for_service(),
+                                          expected_version=form.cleaned_data.get("version"))
+            except service_errors() as exc:
+                status = form_error(form, exc)
+            else:
+                messages.success(request, _("The reminder rule “%(name)s” was saved.") % {"name": rule})
+                return redirect("reminders:rules")
+    return render(request, "reminders/rule_form.html", {"nav": "manage", "section": "reminders", "rule": rule,
+                                                        "form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["POST"])
+def type_schedules(request):
+    """Save the automatic status of every contract type at once (two checkboxes per type)."""
+    _admin(request)
+    expire = set(request.POST.getlist("auto_expire"))
+    renew = set(request.POST.getlist("auto_renew"))
+    with transaction.atomic():
+        for contract_type in ContractType.objects.order_by("pk"):
+            services.type_schedule_save(actor=request.user, contract_type=contract_type,
+                                        auto_expire=str(contract_type.pk) in expire,
+                                        auto_renew=str(contract_type.pk) in renew)
+    messages.success(request, _("The automatic status of the contract types is saved."))
+    return redirect(reverse("reminders:rules") + "#types")
