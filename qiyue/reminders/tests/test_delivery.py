@@ -36,7 +36,10 @@ def _contracts(owner, n=2):
         running_contract(owner, expiry_date=D(2027, 3, 1) + datetime.timedelta(days=i))
 
 
-def _at(hour, day=D(2026, 12, 2)):
+DAY = D(2026, 12, 2)
+
+
+def _at(hour, day=DAY):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
 
 
