@@ -33,6 +33,7 @@ from bench.dataset import bench_database, reuse_or_build  # noqa: E402
 from bench.extraction import measure_text_pdf_throughput  # noqa: E402
 from bench.http_run import bench_http  # noqa: E402
 from bench.money_data import aging_counts, ensure_money, time_payment  # noqa: E402
+from bench.reminders import time_feed, time_scan  # noqa: E402
 from bench.search import bench_search  # noqa: E402
 
 CONTRACTS = int(os.environ.get("BENCH_CONTRACTS", "20000"))
@@ -149,6 +150,12 @@ def main():
         print(f"{f'submit with a {pages}-page text (sales)':45} {median:8.1f} {p95:8.1f}")
         median, p95 = time_payment(facts["finance"], REPEAT)
         print(f"{'record a payment, one installment (finance)':45} {median:8.1f} {p95:8.1f}")
+        median, p95, dates, size = time_feed(Client(), REPEAT)
+        print(f"{f'calendar feed, {dates:,} dates ({size // 1024:,} kB)':45} {median:8.1f} {p95:8.1f}")
+        scan = time_scan()
+        print(f"reminder scan, first run of the day: {scan['first_s']:.2f} s ({scan['sent']:,} reminders, "
+              f"{scan['expired']:,} contracts expired, {scan['renewed']:,} renewed); "
+              f"second run: {scan['second_s']:.2f} s ({scan['second_sent']:,} reminders)")
         print()
         bench_search(Client(), users={"legal": facts["legal"], "mgr": facts["manager"]}, repeat=REPEAT)
         print()

@@ -371,6 +371,7 @@ SPECTACULAR_SETTINGS = {
         "IssueKindEnum": "qiyue.finance.models.IssueKind.values",
         "CreditLevelEnum": "qiyue.customers.credit.LEVELS",
         "LevelEnum": "qiyue.customers.models.CustomerLevel",
+        "RoleEnum": "qiyue.core.roles.Role",
     },
 }
 

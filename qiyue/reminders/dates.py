@@ -4,14 +4,16 @@ them unscoped for a window of days; the calendar page, the feed and the dashboar
 what a user may see (`scoped`)."""
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from django.db.models import F, Max, Q
+from django.db.models.functions import ExtractDay
 from django.urls import reverse
 from django.utils import timezone
 
 from qiyue.contracts.models import Contract, Status
-from qiyue.core.money import format_money
+from qiyue.core.money import quantize_money
 from qiyue.finance.models import Installment, InstallmentStatus, Obligation, ObligationStatus
 from qiyue.workflow.models import ApprovalTask, TaskStatus
 
@@ -42,9 +44,28 @@ class DateEntry:
 
     @property
     def url(self) -> str:
-        anchor = {Subject.INSTALLMENT_DUE: "#money", Subject.OBLIGATION_DUE: "#execution",
-                  Subject.APPROVAL_WAITING: "#approval"}.get(self.subject, "")
-        return reverse("contracts:detail", args=[self.contract_id]) + anchor
+        return contract_path(self.contract_id) + ANCHORS.get(self.subject, "")
+
+    @property
+    def amount(self) -> str:
+        """What an installment still owes, with its currency (1,234.50 CNY; the grouping of both languages)."""
+        if "owed" not in self.extra:
+            return ""
+        return f"{quantize_money(self.extra['owed'], self.extra['currency']):,} {self.extra['currency']}"
+
+
+ANCHORS = {Subject.INSTALLMENT_DUE: "#money", Subject.OBLIGATION_DUE: "#execution",
+           Subject.APPROVAL_WAITING: "#approval"}
+
+
+@functools.cache
+def _contract_path_pattern() -> str:
+    return reverse("contracts:detail", args=[987654321]).replace("987654321", "{}")
+
+
+def contract_path(contract_id: int) -> str:
+    """The contract page's path (reversed once: a feed of thousands of dates reverses no URL each)."""
+    return _contract_path_pattern().format(contract_id)
 
 
 def _contracts(scope: Q | None):
@@ -93,8 +114,7 @@ def installments(start, end, *, scope: Q | None = None, limit: int | None = None
                          "contract__number", "contract__title", "owner_id", "team_id"))
     rows = rows[:limit] if limit else rows
     return [DateEntry(Subject.INSTALLMENT_DUE, "installment", pk, day, contract, number, title, owner, team, owner,
-                      {"position": position, "owed": amount - received, "currency": currency,
-                       "amount": format_money(amount - received, currency)})
+                      {"position": position, "owed": amount - received, "currency": currency})
             for pk, day, position, amount, received, currency, contract, number, title, owner, team in rows]
 
 
@@ -134,13 +154,57 @@ def approval_tasks(start, end, *, scope: Q | None = None, limit: int | None = No
             for pk, created, assignee, display, username, contract, number, title, owner, team in rows]
 
 
+def _months_between(start: datetime.date, day: datetime.date) -> int:
+    return (day.year - start.year) * 12 + day.month - start.month
+
+
+def reviews(start, end, *, scope: Q | None = None, limit: int | None = None) -> list[DateEntry]:
+    """The periodic reviews falling in [start, end]: a running contract of a type reviewed every m months
+    is due m, 2m, 3m … months after its effective date (the 31st in a shorter month: its last day). Read
+    by the days of the month such dates fall on, so only the contracts of reviewed types that can fall due
+    in the window are looked at."""
+    from dateutil.relativedelta import relativedelta
+
+    from .models import TypeSchedule
+
+    intervals = dict(TypeSchedule.objects.filter(review_every_months__isnull=False)
+                     .values_list("contract_type_id", "review_every_months"))
+    if not intervals or end < start:
+        return []
+    days: set[int] = set()
+    day = start
+    while day <= end and len(days) < 31:
+        days.add(day.day)
+        if (day + datetime.timedelta(days=1)).day == 1:  # a month's last day: also the longer months' ends
+            days.update(range(day.day + 1, 32))
+        day += datetime.timedelta(days=1)
+    rows = (_contracts(scope).filter(status__in=RUNNING, contract_type_id__in=intervals, effective_date__lt=end)
+            .annotate(effective_day=ExtractDay("effective_date")).filter(effective_day__in=days)
+            .values_list("pk", "number", "title", "owner_id", "team_id", "effective_date", "contract_type_id"))
+    entries = []
+    for pk, number, title, owner, team, effective, kind in rows.iterator(chunk_size=2000):
+        every = intervals[kind]
+        k = max(1, _months_between(effective, start) // every)
+        while True:
+            due = effective + relativedelta(months=k * every)
+            if due > end:
+                break
+            if due >= start:
+                entries.append(DateEntry(Subject.REVIEW_DUE, "contract", pk, due, pk, number, title, owner, team,
+                                         owner, {"every": every}))
+            k += 1
+    entries.sort(key=lambda e: (e.date, e.object_id))
+    return entries[:limit] if limit else entries
+
+
 SOURCES = {
     Subject.CONTRACT_EXPIRY: expiries,
     Subject.NOTICE_DEADLINE: notice_deadlines,
     Subject.INSTALLMENT_DUE: installments,
     Subject.OBLIGATION_DUE: obligations,
     Subject.APPROVAL_WAITING: approval_tasks,
+    Subject.REVIEW_DUE: reviews,
 }
 # The subjects a calendar shows (an approval task's wait is not a date in anyone's diary).
 CALENDAR_SUBJECTS = (Subject.CONTRACT_EXPIRY, Subject.NOTICE_DEADLINE, Subject.INSTALLMENT_DUE,
-                     Subject.OBLIGATION_DUE)
+                     Subject.OBLIGATION_DUE, Subject.REVIEW_DUE)

@@ -17,6 +17,8 @@ DEFAULT_RULES = [
      ["finance"]),
     ("obligation-7", "履约事项 7 天后到期", "Obligation due in 7 days", "obligation_due", -7, True, False, []),
     ("obligation-late", "履约事项已逾期", "Obligation late", "obligation_due", 1, True, True, []),
+    ("review-7", "定期复核 7 天后到期", "Periodic review due in 7 days", "review_due", -7, True, False, []),
+    ("review-today", "定期复核今天到期", "Periodic review due today", "review_due", 0, True, True, []),
     ("approval-3", "审批任务等待超过 3 天（上报上级）", "Approval task waiting over 3 days (escalated)",
      "approval_waiting", 3, True, True, []),
 ]

@@ -1,18 +1,25 @@
-"""A user's calendar feed (iCalendar, RFC 5545, written with the `icalendar` library): their upcoming
-dates as events at 09:00–09:30 in the feed's time zone (with its VTIMEZONE), each linked to its
-contract. An event's UID names its object, not its date, so a calendar moves the event when the date
-changes rather than adding another."""
+"""A user's calendar feed (iCalendar, RFC 5545): their dates as events at 09:00–09:30 in the feed's time
+zone, each linked to its contract. An event's UID names its object, not its date, so a calendar moves
+the event when the date changes rather than adding another.
+
+The `icalendar` library writes the calendar, its VTIMEZONE (from the IANA database) and escapes every
+text; the events are assembled from those escaped values as content lines here, folded at 75 octets.
+The library's own per-event serialisation costs about half a millisecond an event, 2.5 s for a feed of
+5,000 dates: too slow for a file calendar apps fetch every few hours for every user. A test checks that
+the library parses back exactly the events it would have written itself."""
 
 import datetime
+import functools
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Timezone, vText
 
-from . import dates, selectors
-from .models import CalendarFeed, Subject
+from . import selectors
+from .models import CalendarFeed
+from .texts import summaries, summary
 
 # From a month back (what is overdue) to a year ahead.
 PAST = datetime.timedelta(days=31)
@@ -22,29 +29,45 @@ LENGTH = datetime.timedelta(minutes=30)
 MAX_EVENTS = 20_000
 
 
+@functools.cache
+def vtimezone(zone_name: str) -> Timezone:
+    """The zone's VTIMEZONE (its transitions, from the IANA database): built once per zone and process."""
+    return Timezone.from_tzinfo(ZoneInfo(zone_name), tzid=zone_name)
+
+
 def time_zone_of(feed: CalendarFeed) -> str:
     return feed.time_zone or settings.QIYUE_CALENDAR_TIME_ZONE
 
 
-def summary(entry: dates.DateEntry) -> str:
-    """The event's title in the active language."""
-    text = {
-        Subject.CONTRACT_EXPIRY: _("Expires: %(number)s %(title)s"),
-        Subject.NOTICE_DEADLINE: _("Notice deadline: %(number)s %(title)s"),
-        Subject.INSTALLMENT_DUE: _("Payment due: %(number)s installment %(position)s, %(amount)s"),
-        Subject.OBLIGATION_DUE: _("Obligation due: %(number)s %(description)s"),
-    }[entry.subject]
-    return text % {"number": entry.number, "title": entry.title, **entry.extra}
+def fold(line: bytes) -> bytes:
+    """A content line folded at 75 octets (RFC 5545 3.1), never inside a UTF-8 character."""
+    if len(line) <= 75:
+        return line
+    parts, start, limit = [], 0, 75
+    while len(line) - start > limit:
+        cut = start + limit
+        while line[cut] & 0xC0 == 0x80:  # a continuation byte: cut before its character
+            cut -= 1
+        parts.append(line[start:cut])
+        start, limit = cut, 74  # a continuation line starts with a space
+    parts.append(line[start:])
+    return b"\r\n ".join(parts)
+
+
+def _text(value: str) -> bytes:
+    return vText(value).to_ical()
 
 
 def build(feed: CalendarFeed, *, today: datetime.date | None = None) -> bytes:
     user = feed.user
     zone_name = time_zone_of(feed)
-    zone = ZoneInfo(zone_name)
     today = today or timezone.localdate()
     entries = selectors.user_dates(user, today - PAST, today + AHEAD, limit=MAX_EVENTS)
     base = settings.QIYUE_BASE_URL.rstrip("/")
-    stamp = timezone.now().astimezone(datetime.UTC)
+    stamp = timezone.now().astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ").encode()
+    start_at, end_at = AT.strftime("T%H%M%S").encode(), (datetime.datetime.combine(today, AT) + LENGTH).strftime(
+        "T%H%M%S").encode()
+    tzid = _text(zone_name)
     with translation.override(user.language or settings.LANGUAGE_CODE):
         calendar = Calendar()
         calendar.add("prodid", "-//Qiyue//Contract dates//ZH")
@@ -52,17 +75,23 @@ def build(feed: CalendarFeed, *, today: datetime.date | None = None) -> bytes:
         calendar.add("calscale", "GREGORIAN")
         calendar.add("x-wr-calname", _("Qiyue: %(name)s's contract dates") % {"name": str(user)})
         calendar.add("x-wr-timezone", zone_name)
+        calendar.add_component(vtimezone(zone_name))
+        texts = summaries()
+        events = []
         for entry in entries:
-            event = Event()
-            event.add("uid", f"{entry.subject}-{entry.object_type}-{entry.object_id}@qiyue")
-            event.add("dtstamp", stamp)
-            start = datetime.datetime.combine(entry.date, AT, tzinfo=zone)
-            event.add("dtstart", start)
-            event.add("dtend", start + LENGTH)
-            event.add("summary", summary(entry))
-            event.add("url", base + entry.url)
-            event.add("description", f"{entry.number} {entry.title}\n{base}{entry.url}")
-            event.add("transp", "TRANSPARENT")
-            calendar.add_component(event)
-        calendar.add_missing_timezones()
-    return calendar.to_ical()
+            url = base + entry.url
+            day = entry.date.strftime("%Y%m%d").encode()
+            events.append(b"\r\n".join((
+                b"BEGIN:VEVENT",
+                b"UID:" + f"{entry.subject}-{entry.object_type}-{entry.object_id}@qiyue".encode(),
+                b"DTSTAMP:" + stamp,
+                b"DTSTART;TZID=" + tzid + b":" + day + start_at,
+                b"DTEND;TZID=" + tzid + b":" + day + end_at,
+                fold(b"SUMMARY:" + _text(summary(entry, texts))),
+                fold(b"URL:" + url.encode()),
+                fold(b"DESCRIPTION:" + _text(f"{entry.number} {entry.title}\n{url}")),
+                b"TRANSP:TRANSPARENT",
+                b"END:VEVENT",
+            )))
+    head, end = calendar.to_ical().rsplit(b"END:VCALENDAR", 1)
+    return head + b"".join(event + b"\r\n" for event in events) + b"END:VCALENDAR" + end

@@ -39,6 +39,7 @@ class RuleForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["to_users"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
         self.fields["to_users"].widget.attrs["size"] = 6
+        self.fields["to_roles"].widget.attrs["class"] = "form-check-input"
 
     def clean(self):
         data = super().clean()

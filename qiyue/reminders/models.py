@@ -21,6 +21,7 @@ class Subject(models.TextChoices):
     INSTALLMENT_DUE = "installment_due", _("Installment due")
     OBLIGATION_DUE = "obligation_due", _("Obligation due")
     APPROVAL_WAITING = "approval_waiting", _("Approval task waiting")
+    REVIEW_DUE = "review_due", _("Periodic review due")
 
 
 class ReminderRule(models.Model):
@@ -67,6 +68,13 @@ class ReminderRule(models.Model):
     def role_labels(self) -> list[str]:
         return [str(Role(r).label) for r in self.role_choices]
 
+    def told(self) -> list[str]:
+        """Who the rule tells, as labels (the named users need `to_users` prefetched to stay cheap)."""
+        labels = [str(_("the person responsible"))] if self.to_responsible else []
+        if self.to_manager:
+            labels.append(str(_("their manager")))
+        return labels + self.role_labels + [str(u) for u in self.to_users.all()]
+
     @property
     def days(self) -> int:
         return abs(self.offset_days)
@@ -107,9 +115,17 @@ class TypeSchedule(models.Model):
         _("renew automatically"), default=True,
         help_text=_("Contracts that renew automatically roll their expiry forward by one term once the notice "
                     "deadline has passed."))
+    review_every_months = models.PositiveSmallIntegerField(
+        _("review every (months)"), null=True, blank=True,
+        help_text=_("Running contracts of the type are due for a review this many months after their effective "
+                    "date, and again every period. Empty: no periodic review."))
 
     class Meta:
         verbose_name = _("automatic status of a contract type")
+        constraints = [models.CheckConstraint(
+            condition=models.Q(review_every_months__isnull=True)
+            | models.Q(review_every_months__gte=1, review_every_months__lte=120),
+            name="type_schedule_review_range")]
 
     def __str__(self):
         return str(self.contract_type)

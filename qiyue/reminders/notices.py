@@ -42,6 +42,10 @@ KINDS = {
     Subject.OBLIGATION_DUE: register_kind(
         "reminder.obligation_due", label=_("Reminder: an obligation falls due or is late"),
         message=_("“%(description)s” of %(number)s “%(title)s” is due on %(date)s (%(when)s)"), prepare=_prepare, digest=True),
+    Subject.REVIEW_DUE: register_kind(
+        "reminder.review_due", label=_("Reminder: a contract's periodic review falls due"),
+        message=_("The periodic review of %(number)s “%(title)s” is due on %(date)s (%(when)s)"), prepare=_prepare,
+        digest=True),
     Subject.APPROVAL_WAITING: register_kind(
         "reminder.approval_waiting", label=_("Reminder: an approval task has waited too long"),
         message=_("%(number)s “%(title)s” has waited for %(approver)s's approval since %(date)s (%(when)s)"),

@@ -96,9 +96,11 @@ def recipients(rule: ReminderRule, entry: dates.DateEntry, people: People, named
 def _params(entry: dates.DateEntry, today: datetime.date) -> dict:
     params = {"number": entry.number, "title": entry.title, "date": entry.date.isoformat(),
               "days": (entry.date - today).days}
-    for name in ("position", "amount", "description", "approver"):
+    for name in ("position", "description", "approver"):
         if name in entry.extra:
             params[name] = entry.extra[name]
+    if entry.amount:
+        params["amount"] = entry.amount
     return params
 
 

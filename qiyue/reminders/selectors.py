@@ -10,6 +10,7 @@ from qiyue.core.permissions import Scope
 
 from . import dates
 from .models import CalendarFeed, ReminderRule, Subject
+from .texts import summaries, summary
 
 THROUGH_CONTRACT = (Subject.OBLIGATION_DUE, Subject.APPROVAL_WAITING)
 
@@ -81,10 +82,9 @@ def choices(user) -> tuple[list, list]:
 
 def decorate(entries: list[dates.DateEntry]) -> list[dates.DateEntry]:
     """Give each entry its `text` in the active language."""
-    from .feed import summary
-
+    texts = summaries()
     for entry in entries:
-        entry.text = summary(entry)
+        entry.text = summary(entry, texts)
     return entries
 
 

@@ -32,6 +32,8 @@ def _clean_users(ids: Iterable[Any]) -> list:
         wanted = {int(pk) for pk in ids}
     except (TypeError, ValueError):
         raise _invalid({"to_users": [_("Choose users from the list.")]}) from None
+    if any(not 0 < pk < 2**63 for pk in wanted):
+        raise _invalid({"to_users": [_("Choose users from the list.")]})
     if len(wanted) > 100:
         raise _invalid({"to_users": [_("At most 100 users.")]})
     users = list(get_user_model().objects.filter(pk__in=wanted, is_active=True))
@@ -89,12 +91,19 @@ def rule_save(*, actor, rule: ReminderRule | None = None, data: Mapping[str, Any
 
 
 @transaction.atomic
-def type_schedule_save(*, actor, contract_type, auto_expire: bool, auto_renew: bool) -> TypeSchedule:
+def type_schedule_save(*, actor, contract_type, auto_expire: bool, auto_renew: bool,
+                       review_every_months: int | None = None) -> TypeSchedule:
+    """What happens by itself to a contract type's contracts: expiry, renewal, and the months between
+    periodic reviews (None: none)."""
     if not policies.can_manage_rules(actor):
         raise permission_denied()
+    if review_every_months is not None and not (isinstance(review_every_months, int)
+                                                and 1 <= review_every_months <= 120):
+        raise _invalid({"review_every_months": [_("Enter a number of months from 1 to 120, or leave it empty.")]})
     schedule, _created = TypeSchedule.objects.select_for_update().get_or_create(contract_type=contract_type)
-    changes = model_update(instance=schedule, fields=("auto_expire", "auto_renew"),
-                           data={"auto_expire": bool(auto_expire), "auto_renew": bool(auto_renew)})
+    changes = model_update(instance=schedule, fields=("auto_expire", "auto_renew", "review_every_months"),
+                           data={"auto_expire": bool(auto_expire), "auto_renew": bool(auto_renew),
+                                 "review_every_months": review_every_months})
     if changes:
         schedule.save()
         events.type_schedule_updated_event(actor=actor, schedule=schedule, changes=changes)

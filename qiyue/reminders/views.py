@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from qiyue.contracts.models import ContractType
@@ -33,6 +34,11 @@ PER_DAY = 3
 DUE_SOON_DAYS = 14
 OVERDUE_DAYS = 60
 DUE_SOON_ROWS = 8
+# The weekdays' one-letter names for a phone's month grid, Monday first.
+NARROW_WEEKDAYS = (pgettext_lazy("narrow weekday", "M"), pgettext_lazy("narrow weekday", "Tu"),
+                   pgettext_lazy("narrow weekday", "W"), pgettext_lazy("narrow weekday", "Th"),
+                   pgettext_lazy("narrow weekday", "F"), pgettext_lazy("narrow weekday", "Sa"),
+                   pgettext_lazy("narrow weekday", "Su"))
 
 
 def _int(value) -> int:
@@ -106,7 +112,7 @@ def calendar(request):
     context = {
         "nav": "calendar", "first": first, "today": today, "view": view, "weeks": weeks, "agenda": agenda,
         "count": sum(len(items) for _d, items in agenda), "truncated": truncated, "max_entries": MAX_ENTRIES,
-        "weekdays": [datetime.date(2024, 1, d) for d in range(1, 8)],  # a Monday to a Sunday
+        "weekdays": list(zip([datetime.date(2024, 1, d) for d in range(1, 8)], NARROW_WEEKDAYS, strict=True)),
         "previous_url": "?" + urlencode({**params, "month": previous.strftime("%Y-%m")}),
         "next_url": "?" + urlencode({**params, "month": following.strftime("%Y-%m")}),
         "today_url": "?" + urlencode({k: v for k, v in params.items()}),
@@ -125,12 +131,15 @@ def due_soon(request):
     today = timezone.localdate()
     entries = selectors.decorate(selectors.user_dates(request.user, today - datetime.timedelta(days=OVERDUE_DAYS),
                                              today + datetime.timedelta(days=DUE_SOON_DAYS), limit=500))
-    overdue = [e for e in entries if e.date < today and e.subject != Subject.CONTRACT_EXPIRY]
+    # Overdue: money and obligations still open (a passed expiry or notice deadline is no longer to do).
+    overdue = [e for e in entries if e.date < today and e.subject in (Subject.INSTALLMENT_DUE, Subject.OBLIGATION_DUE)]
     coming = [e for e in entries if e.date >= today]
     for entry in entries:
         entry.days = (entry.date - today).days
         entry.late = max(-entry.days, 0)
-    rows = (overdue + coming)[:DUE_SOON_ROWS]
+    # The most recently overdue first (half the rows at most when dates are coming), then what comes next.
+    late = sorted(overdue, key=lambda e: e.date, reverse=True)[:DUE_SOON_ROWS - min(len(coming), DUE_SOON_ROWS // 2)]
+    rows = late + coming[:DUE_SOON_ROWS - len(late)]
     return render(request, "reminders/_due_soon.html", {
         "rows": rows, "overdue_count": len(overdue), "coming_count": len(coming), "days": DUE_SOON_DAYS,
         "more": len(overdue) + len(coming) - len(rows), "today": today})
@@ -233,10 +242,22 @@ def type_schedules(request):
     _admin(request)
     expire = set(request.POST.getlist("auto_expire"))
     renew = set(request.POST.getlist("auto_renew"))
+    types = list(ContractType.objects.order_by("pk"))
+    months = {}
+    for contract_type in types:
+        raw = (request.POST.get(f"review_{contract_type.pk}") or "").strip()
+        if not raw:
+            months[contract_type.pk] = None
+        elif raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= 120:
+            months[contract_type.pk] = int(raw)
+        else:
+            return HttpResponseBadRequest(_("“%(type)s”: enter a number of months from 1 to 120 between reviews, "
+                                            "or leave it empty.") % {"type": contract_type})
     with transaction.atomic():
-        for contract_type in ContractType.objects.order_by("pk"):
+        for contract_type in types:
             services.type_schedule_save(actor=request.user, contract_type=contract_type,
                                         auto_expire=str(contract_type.pk) in expire,
-                                        auto_renew=str(contract_type.pk) in renew)
+                                        auto_renew=str(contract_type.pk) in renew,
+                                        review_every_months=months[contract_type.pk])
     messages.success(request, _("The automatic status of the contract types is saved."))
     return redirect(reverse("reminders:rules") + "#types")

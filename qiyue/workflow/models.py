@@ -261,6 +261,8 @@ class ApprovalTask(models.Model):
             models.Index(fields=["assignee", "-decided_at"], name="approval_task_decided",
                          condition=models.Q(decided_at__isnull=False)),
             models.Index(fields=["approval", "status"], name="approval_task_approval"),
+            # The reminder scan: open tasks created on given days (qiyue.reminders.dates.approval_tasks).
+            models.Index(fields=["created_at"], name="approval_task_waiting", condition=models.Q(status="open")),
         ]
 
     def __str__(self):

@@ -46,8 +46,11 @@ def parse_po(path: Path) -> dict:
 def plural_ids(path: Path) -> set:
     text = path.read_text(encoding="utf-8")
     # A msgid may be wrapped over several lines ("" first, then its parts).
-    return {(None, "".join(ast.literal_eval(part) for part in re.findall(r'".*"', m)))
-            for m in re.findall(r'^msgid ((?:".*"\n)+)msgid_plural', text, re.M)}
+    def joined(lines):
+        return "".join(ast.literal_eval(part) for part in re.findall(r'".*"', lines))
+
+    return {(joined(ctx) if ctx else None, joined(msgid))
+            for ctx, msgid in re.findall(r'^(?:msgctxt ((?:".*"\n)+))?msgid ((?:".*"\n)+)msgid_plural', text, re.M)}
 
 
 def test_committed_catalogue_is_complete():

@@ -85,6 +85,9 @@ def _data(storage) -> tuple[dict, dict]:
                                              data={"amount": "10.00", "received_on": TODAY})[0].pk
     ids["obligations"] = finance.obligation_create(actor=users["sales"], contract=contract,
                                                    data={"description": "交付"}).pk
+    from qiyue.reminders.models import ReminderRule
+
+    ids["reminder-rules"] = ReminderRule.objects.order_by("pk").values_list("pk", flat=True).first()
     ids["issues"] = finance.issue_create(actor=users["sales"], contract=contract, data={"title": "风险"}).pk
     ids["invoices"] = finance.invoice_request(actor=users["sales"], contract=contract, data={
         "total": "10.00", "tax_rate": "13", "kind": "digital_general"}).pk

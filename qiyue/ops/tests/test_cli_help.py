@@ -8,8 +8,8 @@ import pytest
 
 from qiyue import cli
 
-OURS = ["audit", "createuser", "demo", "finance", "keys", "reindex", "reset2fa", "serve", "setpassword", "storage", "token",
-        "worker"]
+OURS = ["audit", "createuser", "demo", "finance", "keys", "reindex", "reminders", "reset2fa", "serve", "setpassword",
+        "storage", "token", "worker"]
 
 
 @pytest.mark.parametrize("argv", [["qiyue"], ["qiyue", "help"], ["qiyue", "--help"]])

@@ -28,7 +28,8 @@ class RuleInput(serializers.Serializer):
     to_manager = serializers.BooleanField(required=False, default=False)
     to_roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), max_length=10,
                                      required=False, default=list)
-    to_users = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=100, required=False,
+    to_users = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=100,
+                                     required=False,
                                      default=list, help_text="Ids of active users.")
     active = serializers.BooleanField(required=False, default=True)
     position = serializers.IntegerField(min_value=0, max_value=100000, required=False, default=100)
@@ -59,7 +60,8 @@ class DatesQuery(serializers.Serializer):
     owner = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     team = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     subject = serializers.MultipleChoiceField(
-        choices=[Subject.CONTRACT_EXPIRY, Subject.NOTICE_DEADLINE, Subject.INSTALLMENT_DUE, Subject.OBLIGATION_DUE],
+        choices=[Subject.CONTRACT_EXPIRY, Subject.NOTICE_DEADLINE, Subject.INSTALLMENT_DUE, Subject.OBLIGATION_DUE,
+                 Subject.REVIEW_DUE],
         required=False)
 
 

@@ -81,6 +81,7 @@ class CalendarViewSet(ServiceViewMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     serializer_class = output_serializer = DateOutput
     pagination_class = None
+    queryset = ReminderRule.objects.none()  # no model of its own: dates are read by selectors
 
     @extend_schema(summary="The dates in a range that the user may see: their own by default",
                    parameters=[DatesQuery], responses={200: DateOutput(many=True), **ERRORS})

@@ -254,3 +254,24 @@ def test_reminder_email_in_the_recipients_language(people):
     with translation.override("zh-hans"):
         subject, body = message_of(manager)
     assert subject == f"[契约] {contract.number}“{contract.title}”将于 2027-01-30 到期（30 天后）"
+
+
+def test_periodic_reviews_fall_due_every_interval_after_the_effective_date(people):
+    only_rules("review-today")
+    reviewed = ContractType.objects.create(name_zh="服务", name_en="Service")
+    TypeSchedule.objects.create(contract_type=reviewed, review_every_months=6)
+    month_end = running_contract(people["sales"], effective_date=D(2026, 8, 31), expiry_date=D(2028, 8, 30),
+                                 contract_type=reviewed, team=people["sales"].team)
+    plain = running_contract(people["sales"], effective_date=D(2026, 8, 31), expiry_date=D(2028, 8, 30))
+    for day in (D(2027, 2, 27), D(2027, 2, 28), D(2027, 3, 1), D(2027, 3, 31)):
+        run_scan(today=day)
+    (review,) = reminders("review_due", to=people["sales"])
+    assert review.params["number"] == month_end.number and review.params["date"] == "2027-02-28"
+    assert plain.number not in {n.params["number"] for n in reminders()}
+    assert sorted(n.recipient.username for n in reminders("review_due")) == ["manager_a", "sales_a"]
+    # After downtime over the next one (2027-08-31), it is sent once, late.
+    run_scan(today=D(2027, 9, 10))
+    assert [n.params["date"] for n in reminders("review_due", to=people["sales"])] == ["2027-02-28", "2027-08-31"]
+    with translation.override("en"):
+        assert message_of(reminders("review_due", to=people["sales"])[1])[0].endswith(
+            "is due on 2027-08-31 (10 days ago)")

@@ -193,6 +193,28 @@ def test_admins_edit_rules_and_type_schedules_others_may_not(client, people):
     kind = ContractType.objects.create(name_zh="框架协议", name_en="Framework")
     assert client.post(reverse("reminders:types"), {"auto_renew": [str(kind.pk)]}).status_code == 302
     schedule = TypeSchedule.objects.get(contract_type=kind)
-    assert (schedule.auto_expire, schedule.auto_renew) == (False, True)
+    assert (schedule.auto_expire, schedule.auto_renew, schedule.review_every_months) == (False, True, None)
+    assert client.post(reverse("reminders:types"), {"auto_renew": [str(kind.pk)],
+                                                    f"review_{kind.pk}": "12"}).status_code == 302
+    assert TypeSchedule.objects.get(contract_type=kind).review_every_months == 12
+    for bad in ("0", "121", "abc", "-3", "9" * 50, "1.5"):
+        response = client.post(reverse("reminders:types"), {f"review_{kind.pk}": bad})
+        assert response.status_code == 400, bad
+    assert TypeSchedule.objects.get(contract_type=kind).review_every_months == 12
     client.force_login(people["manager"])
     assert client.post(reverse("reminders:types"), {}).status_code == 403
+
+
+def test_the_feed_folds_and_escapes_long_and_awkward_titles(client, people):
+    title = "长期" * 40 + "；分号, 逗号; semicolon \\ backslash"
+    contract = running_contract(people["sales"], title=title[:200], expiry_date=TODAY + datetime.timedelta(days=30),
+                                effective_date=TODAY - datetime.timedelta(days=300))
+    url, _feed_row = _feed(client, people["sales"])
+    body = client.get(url).content
+    assert all(len(line) <= 75 for line in body.split(b"\r\n")), "a content line longer than 75 octets"
+    (event,) = icalendar.Calendar.from_ical(body).walk("VEVENT")
+    assert str(event["summary"]) == f"Expires: {contract.number} {title[:200]}"
+    assert str(event["description"]).startswith(f"{contract.number} {title[:200]}\n")
+    # The same event written by the library itself reads back the same.
+    again = icalendar.Calendar.from_ical(icalendar.Calendar.from_ical(body).to_ical()).walk("VEVENT")[0]
+    assert {k: str(v) for k, v in again.items()} == {k: str(v) for k, v in event.items()}
