@@ -195,6 +195,9 @@ class Contract(VersionedModel):
             models.Index(fields=["deleted_at", "-created_at"], name="contract_deleted_created"),
             models.Index(fields=["team", "deleted_at", "-created_at"], name="contract_team_deleted_created"),
             models.Index(fields=["expiry_date"], name="contract_expiry"),
+            # The longest notice period (the reminder scan's bound on notice deadlines): the index's last entry.
+            models.Index(fields=["notice_period_days"], name="contract_notice_period",
+                         condition=models.Q(notice_period_days__gt=0)),
             models.Index(fields=["signing_date"], name="contract_signing"),
             # The list sorted by amount, each currency's contracts together (see ContractFilter.ordering).
             models.Index(fields=["currency", "amount"], name="contract_live_currency_amount",

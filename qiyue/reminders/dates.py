@@ -83,11 +83,16 @@ def expiries(start, end, *, scope: Q | None = None, limit: int | None = None) ->
             for pk, number, title, owner, team, day, auto in rows]
 
 
+def longest_notice() -> int:
+    """The longest notice period of any contract (0: none has one), from the end of an index."""
+    return Contract.objects.filter(notice_period_days__gt=0).order_by().aggregate(n=Max("notice_period_days"))["n"] or 0
+
+
 def notice_deadlines(start, end, *, scope: Q | None = None, limit: int | None = None) -> list[DateEntry]:
     """Contracts with a notice period whose deadline (expiry minus the notice period) falls in
     [start, end]: read through the expiry index between start and end plus the longest notice period."""
     base = _contracts(scope).filter(status__in=RUNNING, notice_period_days__gt=0)
-    longest = base.filter(expiry_date__gte=start).aggregate(n=Max("notice_period_days"))["n"]
+    longest = longest_notice()
     if not longest:
         return []
     rows = (base.filter(expiry_date__gte=start, expiry_date__lte=end + datetime.timedelta(days=longest))

@@ -90,7 +90,6 @@ class ReminderSent(models.Model):
     due_on = models.DateField()
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     run = models.CharField(max_length=32)  # the scan that claimed it
-    notification_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

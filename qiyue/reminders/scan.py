@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from qiyue.contracts.models import Contract, Status
@@ -37,7 +37,8 @@ from .notices import KINDS
 
 logger = logging.getLogger(__name__)
 
-BATCH = 500
+# Reminders claimed and sent per transaction.
+BATCH = 1000
 
 
 @dataclass
@@ -119,10 +120,7 @@ def _send_batch(rule, batch, people, named, today, run) -> int:
         send = [(e, pk, mine[(e.object_type, e.object_id, e.date, pk)]) for e, pk in planned
                 if (e.object_type, e.object_id, e.date, pk) in mine]
         kind = KINDS[rule.subject].key
-        rows = notify_now([(people.users[pk], kind, _params(e, today), e.url) for e, pk, _sent in send])
-        sent = [ReminderSent(pk=sent_pk, notification_id=row.pk)
-                for (_e, _pk, sent_pk), row in zip(send, rows, strict=True) if row is not None]
-        ReminderSent.objects.bulk_update(sent, ["notification_id"], batch_size=BATCH)
+        notify_now([(people.users[pk], kind, _params(e, today), e.url) for e, pk, _sent in send])
     return len(send)
 
 
@@ -156,7 +154,7 @@ def auto_status(*, today: datetime.date) -> dict[str, int]:
     no_expire, no_renew = _schedules()
     counts = {"renewed": 0, "expired": 0}
     live = Contract.objects.live().order_by().filter(status=Status.ACTIVE)
-    longest = live.filter(auto_renewal=True).aggregate(n=Max("notice_period_days"))["n"] or 0
+    longest = dates.longest_notice()
     renewing = (live.filter(auto_renewal=True, expiry_date__lt=today + datetime.timedelta(days=longest))
                 .exclude(contract_type_id__in=no_renew).values_list("pk", "expiry_date", "notice_period_days"))
     for pk, expiry, notice in list(renewing):
