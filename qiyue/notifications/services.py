@@ -48,28 +48,29 @@ def takes_digest(user) -> bool:
     return EmailDigest.objects.filter(user_id=user.pk, daily=True).exists()
 
 
-def _rows(users: Mapping[int, Any], kind_key: str, params: dict, url: str) -> list[Notification]:
-    """The notifications of `kind_key` for `users` ({id: user}) as their settings want them: none for
-    a user who takes the kind neither in the app nor by e-mail; already read for one who takes it only
-    by e-mail; its e-mail pending, or waiting for the user's daily digest, or none."""
+def _deliveries(users: Mapping[int, Any], kind_key: str) -> dict[int, tuple[str, bool]]:
+    """{user id: (e-mail state, whether it is shown unread in the app)} for the `users` ({id: user})
+    who take `kind_key` somewhere, as their settings say: by e-mail now, in their daily digest or not
+    at all; in the app or not. A user who takes it nowhere is left out."""
     kind = get_kind(kind_key)
-    ids = set(users)
     chosen = {pk: (app, email) for pk, app, email in NotificationSetting.objects.filter(
-        user_id__in=ids, kind=kind_key).values_list("user_id", "in_app", "email")}
-    digest = set(EmailDigest.objects.filter(user_id__in=ids, daily=True).values_list("user_id", flat=True)) \
+        user_id__in=set(users), kind=kind_key).values_list("user_id", "in_app", "email")}
+    digest = set(EmailDigest.objects.filter(user_id__in=set(users), daily=True).values_list("user_id", flat=True)) \
         if kind.digest else set()
-    now = timezone.now()
-    rows = []
-    for pk in sorted(ids):
+    plans = {}
+    for pk, user in users.items():
         in_app, email = chosen.get(pk, (True, kind.email))
-        email = email and bool(users[pk].email)
-        if not in_app and not email:
-            continue
-        state = (EmailState.DIGEST if pk in digest else EmailState.PENDING) if email else EmailState.NONE
-        rows.append(Notification(recipient_id=pk, kind=kind_key, params=params, url=url[:300], email_state=state,
-                                 email_next_at=now if state == EmailState.PENDING else None,
-                                 read_at=None if in_app else now))
-    return rows
+        email = email and bool(user.email)
+        if in_app or email:
+            state = (EmailState.DIGEST if pk in digest else EmailState.PENDING) if email else EmailState.NONE
+            plans[pk] = (state, in_app)
+    return plans
+
+
+def _notification(pk: int, kind: str, params: dict, url: str, plan: tuple[str, bool], now) -> Notification:
+    state, in_app = plan
+    return Notification(recipient_id=pk, kind=kind, params=params, url=url[:300], email_state=state,
+                        email_next_at=now if state == EmailState.PENDING else None, read_at=None if in_app else now)
 
 
 def _queue_emails(rows: Iterable[Notification]) -> None:
@@ -93,41 +94,32 @@ def notify(*, recipients: Iterable, kind: str, params: Mapping[str, Any] | None 
     data = _clean_params(params or {})
 
     def create():
-        _queue_emails(Notification.objects.bulk_create(_rows(users, kind, data, url)))
+        now = timezone.now()
+        plans = _deliveries(users, kind)
+        _queue_emails(Notification.objects.bulk_create(
+            [_notification(pk, kind, data, url, plans[pk], now) for pk in sorted(plans)]))
 
     transaction.on_commit(create)
 
 
-def notify_now(entries: Iterable[tuple[Any, str, Mapping[str, Any], str]]) -> list[Notification | None]:
-    """Create notifications inside the current transaction (`entries`: (recipient, kind, params, url))
-    and queue their e-mails once it commits: for a writer that records what it sent in the same
-    transaction (the reminder scan), so a crash can neither lose nor repeat one. Returns, for each
-    entry, its notification, or None (an inactive recipient, or one who takes the kind nowhere)."""
-    entries = list(entries)
-    by_kind: dict[str, list[int]] = {}
-    for i, (user, kind, _params, _url) in enumerate(entries):
+def notify_now(entries: Iterable[tuple[Any, str, Mapping[str, Any], str]]) -> list[Notification]:
+    """Create notifications inside the current transaction (`entries`: (recipient, kind, params, url);
+    inactive recipients, and those who take the kind nowhere, left out) and queue their e-mails once it
+    commits: for a writer that records what it sent in the same transaction (the reminder scan), so a
+    crash can neither lose nor repeat one. Returns the notifications created."""
+    entries = [entry for entry in entries if entry[0] is not None and entry[0].is_active]
+    plans: dict[str, dict[int, tuple[str, bool]]] = {}
+    for kind in {entry[1] for entry in entries}:
         if get_kind(kind) is None:
             raise ValueError(f"unknown notification kind {kind!r}")
-        if user is not None and user.is_active:
-            by_kind.setdefault(kind, []).append(i)
-    made: list[Notification | None] = [None] * len(entries)
-    planned: list[tuple[int, Notification]] = []
-    for kind, indexes in by_kind.items():
-        users = {entries[i][0].pk: entries[i][0] for i in indexes}
-        settings_rows = {row.recipient_id: row for row in _rows(users, kind, {}, "")}
-        for i in indexes:
-            template = settings_rows.get(entries[i][0].pk)
-            if template is not None:
-                planned.append((i, Notification(
-                    recipient_id=template.recipient_id, kind=kind, params=_clean_params(entries[i][2] or {}),
-                    url=entries[i][3][:300], email_state=template.email_state, email_next_at=template.email_next_at,
-                    read_at=template.read_at)))
-    rows = Notification.objects.bulk_create([row for _i, row in planned])
-    for (i, _row), row in zip(planned, rows, strict=True):
-        made[i] = row
+        plans[kind] = _deliveries({user.pk: user for user, k, _p, _u in entries if k == kind}, kind)
+    now = timezone.now()
+    rows = Notification.objects.bulk_create([
+        _notification(user.pk, kind, _clean_params(params or {}), url, plans[kind][user.pk], now)
+        for user, kind, params, url in entries if user.pk in plans[kind]])
     if any(row.email_state == EmailState.PENDING for row in rows):
         transaction.on_commit(lambda: _queue_emails(rows))
-    return made
+    return rows
 
 
 def notification_mark_read(*, actor, notification: Notification) -> Notification:

@@ -80,6 +80,20 @@ def choices(user) -> tuple[list, list]:
     return list(users.only("id", "username", "display_name")), list(teams)
 
 
+def whose(kind: str, owner: int | None, team: int | None, owners: list, teams: list) -> Whose:
+    """Whose dates a calendar asks for: "mine", "all" (everything the user may see), "owner" (with
+    `owner`) or "team" (with `team`), an owner or team among those `choices` offered; else BadFilter."""
+    if kind == "mine":
+        return MINE
+    if kind == "all":
+        return Whose(mine=False)
+    if kind == "owner" and owner in {u.pk for u in owners}:
+        return Whose(mine=False, owner_id=owner)
+    if kind == "team" and team in {t.pk for t in teams}:
+        return Whose(mine=False, team_id=team)
+    raise BadFilter(kind)
+
+
 def decorate(entries: list[dates.DateEntry]) -> list[dates.DateEntry]:
     """Give each entry its `text` in the active language."""
     texts = summaries()

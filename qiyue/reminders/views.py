@@ -41,33 +41,11 @@ NARROW_WEEKDAYS = (pgettext_lazy("narrow weekday", "M"), pgettext_lazy("narrow w
                    pgettext_lazy("narrow weekday", "Su"))
 
 
-def _int(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise selectors.BadFilter from None
-    if not 0 < number < 2**63:
-        raise selectors.BadFilter
-    return number
-
-
-def _whose(request, owners, teams) -> selectors.Whose:
-    kind = request.GET.get("whose") or "mine"
-    if kind == "mine":
-        return selectors.MINE
-    if kind == "all":
-        return selectors.Whose(mine=False)
-    if kind == "owner":
-        owner = _int(request.GET.get("owner"))
-        if owner not in {u.pk for u in owners}:
-            raise selectors.BadFilter
-        return selectors.Whose(mine=False, owner_id=owner)
-    if kind == "team":
-        team = _int(request.GET.get("team"))
-        if team not in {t.pk for t in teams}:
-            raise selectors.BadFilter
-        return selectors.Whose(mine=False, team_id=team)
-    raise selectors.BadFilter
+def _id(value) -> int | None:
+    """An id from the query string; None when there is none or it is no id."""
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    return int(value)
 
 
 @login_required
@@ -81,7 +59,8 @@ def calendar(request):
     try:
         if first is None or view not in ("month", "agenda"):
             raise selectors.BadFilter
-        whose = _whose(request, owners, teams)
+        whose = selectors.whose(request.GET.get("whose") or "mine", _id(request.GET.get("owner")),
+                                _id(request.GET.get("team")), owners, teams)
     except selectors.BadFilter:
         return HttpResponseBadRequest(_("The calendar cannot show that: choose a month (YYYY-MM), a view and whose "
                                         "dates from the page."))
@@ -115,7 +94,7 @@ def calendar(request):
         "weekdays": list(zip([datetime.date(2024, 1, d) for d in range(1, 8)], NARROW_WEEKDAYS, strict=True)),
         "previous_url": "?" + urlencode({**params, "month": previous.strftime("%Y-%m")}),
         "next_url": "?" + urlencode({**params, "month": following.strftime("%Y-%m")}),
-        "today_url": "?" + urlencode({k: v for k, v in params.items()}),
+        "today_url": "?" + urlencode(params),
         "month_param": first.strftime("%Y-%m"), "params": params,
         "whose": request.GET.get("whose") or "mine", "owners": owners, "teams": teams,
         "owner": request.GET.get("owner", ""), "team": request.GET.get("team", ""),

@@ -93,23 +93,11 @@ class CalendarViewSet(ServiceViewMixin, viewsets.GenericViewSet):
         if end < start or (end - start).days > MAX_DAYS:
             raise ValidationError({"end": [f"Between start and {MAX_DAYS} days after it."]})
         owners, teams = selectors.choices(request.user)
-        whose = query["whose"]
         try:
-            if whose == "mine":
-                pick = selectors.MINE
-            elif whose == "all":
-                pick = selectors.Whose(mine=False)
-            elif whose == "owner":
-                if query.get("owner") not in {u.pk for u in owners}:
-                    raise selectors.BadFilter("owner")
-                pick = selectors.Whose(mine=False, owner_id=query["owner"])
-            else:
-                if query.get("team") not in {t.pk for t in teams}:
-                    raise selectors.BadFilter("team")
-                pick = selectors.Whose(mine=False, team_id=query["team"])
+            pick = selectors.whose(query["whose"], query.get("owner"), query.get("team"), owners, teams)
         except selectors.BadFilter as exc:
-            field = str(exc)
-            raise ValidationError({field: ["Choose one whose dates you may look at."]}) from None
+            raise ValidationError({str(exc) if str(exc) in ("owner", "team") else "whose": [
+                "Choose one whose dates you may look at."]}) from None
         subjects = tuple(query.get("subject") or ()) or None
         entries = selectors.user_dates(request.user, start, end, whose=pick, limit=MAX_DATES,
                                        **({"subjects": subjects} if subjects else {}))
