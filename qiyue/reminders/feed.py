@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Timezone, vText
 
-from . import selectors
+from . import dates, selectors
 from .models import CalendarFeed
 from .texts import summaries, summary
 
@@ -33,6 +33,11 @@ MAX_EVENTS = 20_000
 def vtimezone(zone_name: str) -> Timezone:
     """The zone's VTIMEZONE (its transitions, from the IANA database): built once per zone and process."""
     return Timezone.from_tzinfo(ZoneInfo(zone_name), tzid=zone_name)
+
+
+def feed_subjects(feed: CalendarFeed) -> tuple[str, ...]:
+    """The kinds of date the feed holds (all a calendar shows unless its user picked some)."""
+    return tuple(s for s in dates.CALENDAR_SUBJECTS if s in feed.subjects) if feed.subjects else dates.CALENDAR_SUBJECTS
 
 
 def time_zone_of(feed: CalendarFeed) -> str:
@@ -62,7 +67,8 @@ def build(feed: CalendarFeed, *, today: datetime.date | None = None) -> bytes:
     user = feed.user
     zone_name = time_zone_of(feed)
     today = today or timezone.localdate()
-    entries = selectors.user_dates(user, today - PAST, today + AHEAD, limit=MAX_EVENTS)
+    entries = selectors.user_dates(user, today - PAST, today + AHEAD, limit=MAX_EVENTS,
+                                   subjects=feed_subjects(feed))
     base = settings.QIYUE_BASE_URL.rstrip("/")
     stamp = timezone.now().astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ").encode()
     start_at, end_at = AT.strftime("T%H%M%S").encode(), (datetime.datetime.combine(today, AT) + LENGTH).strftime(

@@ -9,6 +9,7 @@ from django.utils.translation import pgettext_lazy
 from qiyue.core.htmx import BootstrapFormMixin
 from qiyue.core.roles import Role
 
+from .dates import CALENDAR_SUBJECTS
 from .models import Subject
 
 WHEN = [("before", _("days before the date")), ("on", pgettext_lazy("reminder", "on the day")),
@@ -73,11 +74,15 @@ def time_zone_choices():
 
 
 class FeedForm(BootstrapFormMixin, forms.Form):
+    subjects = forms.MultipleChoiceField(label=_("Dates in the feed"), required=True,
+                                         widget=forms.CheckboxSelectMultiple)
     time_zone = forms.ChoiceField(label=_("Time zone of the entries"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].choices = time_zone_choices()
+        self.fields["subjects"].choices = [(s, Subject(s).label) for s in CALENDAR_SUBJECTS]
+        self.fields["subjects"].widget.attrs["class"] = "form-check-input"
 
 
 def parse_month(value: str | None, today: datetime.date) -> datetime.date | None:

@@ -142,6 +142,8 @@ class CalendarFeed(models.Model):
     token = models.CharField(max_length=64, unique=True, default=new_feed_token)
     # Empty: the site's (QIYUE_CALENDAR_TIME_ZONE).
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # The kinds of date (Subject values) the feed holds; empty: every kind a calendar shows.
+    subjects = models.JSONField(_("dates in the feed"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     reset_at = models.DateTimeField(null=True, blank=True)
     last_read_at = models.DateTimeField(null=True, blank=True)

@@ -17,6 +17,7 @@ from qiyue.core.roles import Role
 from qiyue.core.services import model_update
 
 from . import events, policies
+from .dates import CALENDAR_SUBJECTS
 from .models import CalendarFeed, ReminderRule, Subject, TypeSchedule, new_feed_token
 
 RULE_FIELDS = ("name_zh", "name_en", "subject", "offset_days", "to_responsible", "to_manager", "to_roles",
@@ -129,13 +130,25 @@ def feed_reset(*, actor) -> CalendarFeed:
 
 
 @transaction.atomic
-def feed_set_time_zone(*, actor, time_zone: str) -> CalendarFeed:
+def feed_update(*, actor, time_zone: str | None = None, subjects: Iterable[str] | None = None) -> CalendarFeed:
+    """The feed's time zone (empty: the site's) and the kinds of date it holds (empty: every kind);
+    None leaves one as it is."""
     _active(actor)
-    time_zone = (time_zone or "").strip()
-    if time_zone and time_zone not in available_timezones():
-        raise _invalid({"time_zone": [_("Choose a time zone from the list, such as Asia/Shanghai.")]})
+    errors = {}
+    if time_zone is not None:
+        time_zone = time_zone.strip()
+        if time_zone and time_zone not in available_timezones():
+            errors["time_zone"] = [_("Choose a time zone from the list, such as Asia/Shanghai.")]
+    if subjects is not None:
+        subjects = sorted(set(subjects))
+        if any(subject not in CALENDAR_SUBJECTS for subject in subjects):
+            errors["subjects"] = [_("Choose kinds of date from the list.")]
+    if errors:
+        raise _invalid(errors)
     feed, _created = CalendarFeed.objects.select_for_update().get_or_create(user=actor)
-    if feed.time_zone != time_zone:
+    if time_zone is not None:
         feed.time_zone = time_zone
-        feed.save(update_fields=["time_zone"])
+    if subjects is not None:
+        feed.subjects = [] if set(subjects) == set(CALENDAR_SUBJECTS) else subjects
+    feed.save(update_fields=["time_zone", "subjects"])
     return feed

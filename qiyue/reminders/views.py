@@ -133,7 +133,8 @@ def _feed_url(request, feed: CalendarFeed) -> str:
 def feed_settings(request):
     """The user's calendar feed: its secret address to subscribe to, its time zone, and a reset."""
     feed = selectors.feed_of(request.user)
-    form = FeedForm(request.POST or None, initial={"time_zone": feed.time_zone if feed else ""})
+    form = FeedForm(request.POST or None, initial={"time_zone": feed.time_zone if feed else "",
+                                                   "subjects": list(ics.feed_subjects(feed)) if feed else []})
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
@@ -144,11 +145,12 @@ def feed_settings(request):
                                             "your calendar; the old address no longer works.")
                                  if action == "reset" and feed else _("Your calendar feed is ready."))
                 return redirect("reminders:feed")
-            if action == "time_zone" and form.is_valid():
-                services.feed_set_time_zone(actor=request.user, time_zone=form.cleaned_data["time_zone"])
-                messages.success(request, _("The time zone of your calendar feed is saved."))
+            if action == "settings" and form.is_valid():
+                services.feed_update(actor=request.user, time_zone=form.cleaned_data["time_zone"],
+                                     subjects=form.cleaned_data["subjects"])
+                messages.success(request, _("Your calendar feed's settings are saved."))
                 return redirect("reminders:feed")
-            if action not in ("time_zone",):
+            if action != "settings":
                 return HttpResponseBadRequest(_("Unknown action."))
             status = 400
         except ApplicationError as exc:

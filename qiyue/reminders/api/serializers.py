@@ -52,6 +52,10 @@ class DateOutput(serializers.Serializer):
     url = serializers.CharField(help_text="The path of the page it is about.")
 
 
+FEED_SUBJECTS = [Subject.CONTRACT_EXPIRY, Subject.NOTICE_DEADLINE, Subject.INSTALLMENT_DUE, Subject.OBLIGATION_DUE,
+                 Subject.REVIEW_DUE]
+
+
 class DatesQuery(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="First day (default: today).")
     end = serializers.DateField(required=False, help_text="Last day (default: 30 days after start; at most 400 days "
@@ -60,13 +64,14 @@ class DatesQuery(serializers.Serializer):
     owner = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     team = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     subject = serializers.MultipleChoiceField(
-        choices=[Subject.CONTRACT_EXPIRY, Subject.NOTICE_DEADLINE, Subject.INSTALLMENT_DUE, Subject.OBLIGATION_DUE,
-                 Subject.REVIEW_DUE],
+        choices=FEED_SUBJECTS,
         required=False)
 
 
 class FeedOutput(serializers.Serializer):
     exists = serializers.BooleanField()
+    subjects = serializers.ListField(child=serializers.ChoiceField(choices=FEED_SUBJECTS),
+                                     help_text="The kinds of date the feed holds.")
     url = serializers.CharField(help_text="The secret address calendar apps subscribe to; empty until created.")
     time_zone = serializers.CharField(help_text="The time zone of the entries (empty at creation: the site's).")
     created_at = serializers.DateTimeField(allow_null=True)
@@ -75,7 +80,15 @@ class FeedOutput(serializers.Serializer):
 
 
 class FeedInput(serializers.Serializer):
-    time_zone = serializers.CharField(max_length=64, allow_blank=True,
-                                      help_text="An IANA time zone such as Asia/Shanghai; empty: the site's.")
+    time_zone = serializers.CharField(max_length=64, allow_blank=True, required=False,
+                                      help_text="An IANA time zone such as Asia/Shanghai; empty: the site's. Left out: "
+                                                "unchanged.")
+    subjects = serializers.ListField(child=serializers.ChoiceField(choices=FEED_SUBJECTS), min_length=1, max_length=10,
+                                     required=False, help_text="The kinds of date the feed holds. Left out: unchanged.")
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError({"time_zone": ["Send time_zone, subjects or both."]})
+        return attrs
 
 

@@ -67,9 +67,9 @@ class ReminderRuleViewSet(ServiceViewMixin, mixins.ListModelMixin, mixins.Retrie
 
 def _feed_data(request, feed) -> dict:
     if feed is None:
-        return {"exists": False, "url": "", "time_zone": "", "created_at": None, "reset_at": None,
+        return {"exists": False, "subjects": [], "url": "", "time_zone": "", "created_at": None, "reset_at": None,
                 "last_read_at": None}
-    return {"exists": True, "url": request.build_absolute_uri(reverse("reminders:feed_ics", args=[feed.token])),
+    return {"exists": True, "subjects": list(ics.feed_subjects(feed)), "url": request.build_absolute_uri(reverse("reminders:feed_ics", args=[feed.token])),
             "time_zone": ics.time_zone_of(feed), "created_at": feed.created_at, "reset_at": feed.reset_at,
             "last_read_at": feed.last_read_at}
 
@@ -109,13 +109,13 @@ class CalendarViewSet(ServiceViewMixin, viewsets.GenericViewSet):
     @extend_schema(methods=["GET"], operation_id="calendar_feed", summary="The user's calendar feed address",
                    responses={200: FeedOutput})
     @extend_schema(methods=["PUT"], operation_id="calendar_feed_update",
-                   summary="Set the time zone of the user's calendar feed (creating the feed if needed)",
+                   summary="Set the time zone of the user's calendar feed and the kinds of date it holds (creating the feed if needed)",
                    request=FeedInput, responses={200: FeedOutput, **ERRORS})
     @action(detail=False, methods=["get", "put"], url_path="feed", url_name="feed")
     def feed(self, request):
         if request.method == "PUT":
             data = self.validated(FeedInput, request.data)
-            services.feed_set_time_zone(actor=request.user, time_zone=data["time_zone"])
+            services.feed_update(actor=request.user, time_zone=data.get("time_zone"), subjects=data.get("subjects"))
         return Response(_feed_data(request, selectors.feed_of(request.user)))
 
     @extend_schema(summary="Create the user's calendar feed, or give it a new secret address (the old one stops "

@@ -90,6 +90,10 @@ def test_feed_address_time_zone_and_reset(people):
     assert APIClient().get(again["url"]).status_code == 200
     assert client.put("/api/v1/calendar/feed/", {"time_zone": "America/New_York"}, format="json").json()[
         "time_zone"] == "America/New_York"
-    for bad in ({"time_zone": "Nowhere/Land"}, {"time_zone": "x" * 100}, {}, {"time_zone": 5}):
+    chosen = client.put("/api/v1/calendar/feed/", {"subjects": ["contract_expiry", "review_due"]}, format="json")
+    assert chosen.json()["subjects"] == ["contract_expiry", "review_due"]
+    assert chosen.json()["time_zone"] == "America/New_York"  # left as it was
+    for bad in ({"time_zone": "Nowhere/Land"}, {"time_zone": "x" * 100}, {}, {"time_zone": 5}, {"subjects": []},
+                {"subjects": ["approval_waiting"]}, {"subjects": "contract_expiry"}, {"subjects": ["x"] * 50}):
         assert client.put("/api/v1/calendar/feed/", bad, format="json").status_code == 400, bad
     assert api().post("/api/v1/calendar/feed/reset/").status_code == 401

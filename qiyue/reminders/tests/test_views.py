@@ -2,6 +2,7 @@
 `icalendar` library) and the administrators' rules: as users of each role reach them, with hostile input."""
 
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -147,11 +148,25 @@ def test_resetting_the_secret_cuts_off_the_old_address(client, people, dated):
 
 def test_the_feed_time_zone_and_hostile_input(client, people, dated):
     url, feed = _feed(client, people["sales"])
-    assert client.post(reverse("reminders:feed"), {"action": "time_zone", "time_zone": "Europe/Berlin"}).status_code == 302
+    every = ["contract_expiry", "notice_deadline", "installment_due", "obligation_due", "review_due"]
+    settings_url = reverse("reminders:feed")
+    assert client.post(settings_url, {"action": "settings", "time_zone": "Europe/Berlin",
+                                      "subjects": every}).status_code == 302
     event = icalendar.Calendar.from_ical(client.get(url).content).walk("VEVENT")[0]
     assert event["dtstart"].params["TZID"] == "Europe/Berlin"
-    for bad in ("Mars/Olympus", "x" * 5000, "../etc"):
-        assert client.post(reverse("reminders:feed"), {"action": "time_zone", "time_zone": bad}).status_code == 400
+    # Only the payments: the user picks the kinds of date the feed holds.
+    assert client.post(settings_url, {"action": "settings", "subjects": ["installment_due"]}).status_code == 302
+    summaries = [str(e["summary"]) for e in icalendar.Calendar.from_ical(client.get(url).content).walk("VEVENT")]
+    assert summaries and all(s.startswith("Payment due:") for s in summaries)
+    page = client.get(settings_url).content.decode()
+    checked = set(re.findall(r'<input type="checkbox" name="subjects" value="(\w+)"[^>]*checked', page))
+    assert checked == {"installment_due"}
+    for bad in ({"time_zone": "Mars/Olympus"}, {"time_zone": "x" * 5000}, {"time_zone": "../etc"},
+                {"subjects": ["moon"]}, {"subjects": []}):
+        data = {"action": "settings", "subjects": every, **bad}
+        assert client.post(settings_url, data).status_code == 400, bad
+    feed.refresh_from_db()
+    assert (feed.time_zone, feed.subjects) == ("", ["installment_due"])
     assert client.post(reverse("reminders:feed"), {"action": "explode"}).status_code == 400
     client.logout()
     assert client.get(reverse("reminders:feed_ics", args=["nonsense"])).status_code == 404
