@@ -13,7 +13,6 @@ missed. A new rule starts with today.
 """
 
 import datetime
-import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -34,8 +33,6 @@ from qiyue.notifications.services import notify_now
 from . import dates
 from .models import ReminderRule, ReminderSent, TypeSchedule
 from .notices import KINDS
-
-logger = logging.getLogger(__name__)
 
 # Reminders claimed and sent per transaction.
 BATCH = 1000
@@ -114,13 +111,12 @@ def _send_batch(rule, batch, people, named, today, run) -> int:
         ReminderSent.objects.bulk_create(
             [ReminderSent(rule=rule, object_type=e.object_type, object_id=e.object_id, due_on=e.date, recipient_id=pk,
                           run=run) for e, pk in planned], ignore_conflicts=True)
-        mine = {(t, o, d, r): pk for pk, t, o, d, r in ReminderSent.objects.filter(
+        mine = set(ReminderSent.objects.filter(
             run=run, rule=rule, object_id__in={e.object_id for e, _pk in planned}).values_list(
-            "pk", "object_type", "object_id", "due_on", "recipient_id")}
-        send = [(e, pk, mine[(e.object_type, e.object_id, e.date, pk)]) for e, pk in planned
-                if (e.object_type, e.object_id, e.date, pk) in mine]
+            "object_type", "object_id", "due_on", "recipient_id"))
+        send = [(e, pk) for e, pk in planned if (e.object_type, e.object_id, e.date, pk) in mine]
         kind = KINDS[rule.subject].key
-        notify_now([(people.users[pk], kind, _params(e, today), e.url) for e, pk, _sent in send])
+        notify_now([(people.users[pk], kind, _params(e, today), e.url) for e, pk in send])
     return len(send)
 
 
