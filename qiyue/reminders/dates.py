@@ -39,10 +39,6 @@ class DateEntry:
     extra: dict = field(default_factory=dict)
 
     @property
-    def key(self) -> tuple:
-        return (self.object_type, self.object_id, self.date)
-
-    @property
     def url(self) -> str:
         return contract_path(self.contract_id) + ANCHORS.get(self.subject, "")
 

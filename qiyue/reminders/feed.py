@@ -13,6 +13,7 @@ import functools
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Timezone, vText
@@ -38,6 +39,11 @@ def vtimezone(zone_name: str) -> Timezone:
 def feed_subjects(feed: CalendarFeed) -> tuple[str, ...]:
     """The kinds of date the feed holds (all a calendar shows unless its user picked some)."""
     return tuple(s for s in dates.CALENDAR_SUBJECTS if s in feed.subjects) if feed.subjects else dates.CALENDAR_SUBJECTS
+
+
+def address(request, feed: CalendarFeed) -> str:
+    """The feed's secret address, absolute (what a calendar app subscribes to)."""
+    return request.build_absolute_uri(reverse("reminders:feed_ics", args=[feed.token]))
 
 
 def time_zone_of(feed: CalendarFeed) -> str:

@@ -90,15 +90,16 @@ def calendar(request):
     agenda = [(d, items) for d, items in sorted(by_day.items()) if first <= d <= last]
     context = {
         "nav": "calendar", "first": first, "today": today, "view": view, "weeks": weeks, "agenda": agenda,
-        "count": sum(len(items) for _d, items in agenda), "truncated": truncated, "max_entries": MAX_ENTRIES,
+        "truncated": truncated, "max_entries": MAX_ENTRIES,
         "weekdays": list(zip([datetime.date(2024, 1, d) for d in range(1, 8)], NARROW_WEEKDAYS, strict=True)),
         "previous_url": "?" + urlencode({**params, "month": previous.strftime("%Y-%m")}),
         "next_url": "?" + urlencode({**params, "month": following.strftime("%Y-%m")}),
         "today_url": "?" + urlencode(params),
-        "month_param": first.strftime("%Y-%m"), "params": params,
+        "month_param": first.strftime("%Y-%m"),
+        "month_url": "?" + urlencode({**params, "month": first.strftime("%Y-%m"), "view": "month"}),
+        "agenda_url": "?" + urlencode({**params, "month": first.strftime("%Y-%m"), "view": "agenda"}),
         "whose": request.GET.get("whose") or "mine", "owners": owners, "teams": teams,
         "owner": request.GET.get("owner", ""), "team": request.GET.get("team", ""),
-        "subjects": Subject,
     }
     return render(request, "reminders/calendar.html", context)
 
@@ -122,10 +123,6 @@ def due_soon(request):
     return render(request, "reminders/_due_soon.html", {
         "rows": rows, "overdue_count": len(overdue), "coming_count": len(coming), "days": DUE_SOON_DAYS,
         "more": len(overdue) + len(coming) - len(rows), "today": today})
-
-
-def _feed_url(request, feed: CalendarFeed) -> str:
-    return request.build_absolute_uri(reverse("reminders:feed_ics", args=[feed.token]))
 
 
 @login_required
@@ -156,7 +153,7 @@ def feed_settings(request):
         except ApplicationError as exc:
             status = form_error(form, exc)
     return render(request, "reminders/feed.html", {
-        "nav": "calendar", "feed": feed, "form": form, "url": _feed_url(request, feed) if feed else "",
+        "nav": "calendar", "feed": feed, "form": form, "url": ics.address(request, feed) if feed else "",
         "time_zone": ics.time_zone_of(feed) if feed else ""}, status=status)
 
 

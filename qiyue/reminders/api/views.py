@@ -1,6 +1,5 @@
 import datetime
 
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -69,7 +68,7 @@ def _feed_data(request, feed) -> dict:
     if feed is None:
         return {"exists": False, "subjects": [], "url": "", "time_zone": "", "created_at": None, "reset_at": None,
                 "last_read_at": None}
-    return {"exists": True, "subjects": list(ics.feed_subjects(feed)), "url": request.build_absolute_uri(reverse("reminders:feed_ics", args=[feed.token])),
+    return {"exists": True, "subjects": list(ics.feed_subjects(feed)), "url": ics.address(request, feed),
             "time_zone": ics.time_zone_of(feed), "created_at": feed.created_at, "reset_at": feed.reset_at,
             "last_read_at": feed.last_read_at}
 
